@@ -1,0 +1,5 @@
+import sys
+
+from passerlink.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""One module per ``passerlink`` subcommand (see ``passerlink.cli``)."""
