@@ -1,0 +1,239 @@
+"""The simulator's request and response bodies, as pydantic models (they make its OpenAPI document).
+
+Input models forbid unknown and read-only fields, so a client that writes ``createdby`` or
+misspells a field gets a 400 instead of a silent no-op. Field names follow the public knowledge
+of the M5 Admin API (see docs/m5-admin-api.md).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "ErrorBody",
+    "LoginBody",
+    "TokenBody",
+    "VersionBody",
+    "UserCreate",
+    "UserPatch",
+    "UserOut",
+    "UserList",
+    "CardCreate",
+    "CardPatch",
+    "CardOut",
+    "CardList",
+    "CardBlock",
+    "CardRef",
+    "DepartmentCreate",
+    "DepartmentOut",
+    "DepartmentList",
+    "UsergroupCreate",
+    "UsergroupOut",
+    "UsergroupList",
+    "AccessgroupOut",
+    "AccessgroupList",
+]
+
+_UINT = {"ge": 0, "le": 2**32 - 1}
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorBody(BaseModel):
+    """Every non-2xx answer carries this body."""
+
+    errorcode: int
+    friendlymessage: str
+    developermessage: str
+    moreinfo: str
+    reject: int
+
+
+class LoginBody(_In):
+    id: str = "1"
+    system: str = "RASYSTEM"
+    lang: str = "sv"
+    user: str
+    password: str
+    apitype: str = "main"
+    apikey: str
+
+
+class TokenBody(BaseModel):
+    accesstoken: str
+
+
+class VersionBody(BaseModel):
+    version: str = Field(examples=["1.5.4"])
+
+
+class _UserFields(BaseModel):
+    """The writable user fields (all optional here)."""
+
+    firstname: str | None = None
+    lastname: str | None = None
+    email: str | None = None
+    phone1: str | None = None
+    phone2: str | None = None
+    phone3: str | None = None
+    address: str | None = None
+    city: str | None = None
+    postalcode: str | None = None
+    employmentnumber: int | None = Field(default=None, **_UINT)
+    employmenttext: str | None = None
+    customfield1: str | None = None
+    customfield2: str | None = None
+    customfield3: str | None = None
+    customfield4: str | None = None
+    customfield5: str | None = None
+    customfield6: str | None = None
+    customfield7: str | None = None
+    customfield8: str | None = None
+    customfield9: str | None = None
+    customfield10: str | None = None
+    fkdepartment: int | None = Field(default=None, **_UINT)
+    fkusergroup: int | None = Field(default=None, **_UINT)
+    status: int | None = Field(default=None, description="1 active, 0 inactive (simulator default 1)", **_UINT)
+    type: int | None = Field(default=None, **_UINT)
+    startdate: str | None = Field(default=None, description="YYYY-MM-DD or empty")
+    enddate: str | None = Field(default=None, description="YYYY-MM-DD or empty")
+    apireference: str | None = Field(default=None, description="free text; integrations keep their marker here")
+    message: str | None = None
+
+
+class UserCreate(_UserFields):
+    model_config = ConfigDict(extra="forbid")
+
+    firstname: str = Field(min_length=1)
+    lastname: str = Field(min_length=1)
+
+
+class UserPatch(_UserFields):
+    """Only the fields to change, plus the user's current ``rastamp`` (optimistic lock)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rastamp: str | None = Field(default=None, description="required: the rastamp last read")
+
+
+class _CardFields(BaseModel):
+    fkusernumber: int | None = Field(default=None, **_UINT)
+    name: str | None = None
+    type: int | None = Field(default=None, **_UINT)
+    cardidentity: str | None = None
+    cardidentityraw: str | None = None
+    pincode: str | None = None
+    pinblocked: bool | None = None
+    isblocked: bool | None = None
+    startdate: str | None = None
+    enddate: str | None = None
+    inherituseraccess: bool | None = None
+    expired: bool | None = None
+    apireference: str | None = None
+
+
+class CardCreate(_CardFields):
+    model_config = ConfigDict(extra="forbid")
+
+    fkusernumber: int = Field(**_UINT)
+
+
+class CardPatch(_CardFields):
+    model_config = ConfigDict(extra="forbid")
+
+    rastamp: str | None = Field(default=None, description="required: the rastamp last read")
+
+
+class _Stamps(BaseModel):
+    id: int
+    rastamp: str
+    refguid: str
+    createdby: str
+    createddate: str
+    changedby: str
+    changeddate: str
+
+
+class CardOut(_Stamps, _CardFields):
+    pass
+
+
+class CardList(BaseModel):
+    cards: list[CardOut]
+    count: int | None = Field(default=None, description="only with ?count=true")
+
+
+class CardRef(_In):
+    id: int
+
+
+class CardBlock(_In):
+    cards: list[CardRef] = Field(min_length=1)
+
+
+class DepartmentCreate(_In):
+    departmentname: str = Field(min_length=1)
+    departmentdata: str = ""
+
+
+class DepartmentOut(BaseModel):
+    id: int
+    departmentname: str
+    departmentdata: str
+    rastamp: str
+
+
+class DepartmentList(BaseModel):
+    departments: list[DepartmentOut]
+    count: int | None = None
+
+
+class UsergroupCreate(_In):
+    groupname: str = Field(min_length=1)
+    groupdata: str = ""
+
+
+class UsergroupOut(BaseModel):
+    id: int
+    groupname: str
+    groupdata: str
+    rastamp: str
+
+
+class UsergroupList(BaseModel):
+    usergroups: list[UsergroupOut]
+    count: int | None = None
+
+
+class AccessgroupOut(BaseModel):
+    id: int
+    name: str
+    blocked: int
+    startdate: str
+    enddate: str
+    timeperiod: Any = None
+
+
+class AccessgroupList(BaseModel):
+    accessgroups: list[AccessgroupOut]
+    count: int | None = None
+
+
+class UserOut(_Stamps, _UserFields):
+    """A user as M5 answers it: every field, the stamps, and the expanded relations."""
+
+    status: int
+    type: int
+    cards: list[CardOut]
+    department: DepartmentOut | None
+    usergroup: UsergroupOut | None
+    accessgroups: list[AccessgroupOut]
+
+
+class UserList(BaseModel):
+    users: list[UserOut]
+    count: int | None = Field(default=None, description="only with ?count=true")

@@ -1,0 +1,668 @@
+"""The simulator's M5 person database: users, cards, departments, user groups, access groups.
+
+One SQLite file in WAL mode, one connection guarded by a lock (the HTTP layer may call from
+several threads). Every write stamps ``changedby``/``changeddate`` with the logged-in user and a
+fresh ``rastamp`` (``/changed/changedBy/created/createdBy``); timestamps are strictly increasing
+so that two writes never share a rastamp. Problems are raised as ``SimError`` carrying the HTTP
+status and the M5 error body, so the HTTP layer only translates.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import re
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "SimError",
+    "Store",
+    "USER_WRITABLE",
+    "USER_READONLY",
+    "CARD_WRITABLE",
+    "parse_filter",
+    "ERR",
+]
+
+#: errorcode of each kind of problem (the simulator's own numbering; the real M5 has its own).
+ERR = {
+    "invalid": 4000,
+    "readonly": 4001,
+    "unknown_field": 4002,
+    "duplicate": 4003,
+    "filter": 4004,
+    "no_token": 4010,
+    "token_expired": 4011,
+    "login": 4012,
+    "not_found": 4040,
+    "stale": 4090,
+    "no_rastamp": 4091,
+    "rate": 4290,
+    "internal": 5000,
+    "timeout": 5040,
+}
+
+_STR_FIELDS = (
+    "firstname", "lastname", "email", "phone1", "phone2", "phone3", "address", "city",
+    "postalcode", "employmenttext",
+    *(f"customfield{i}" for i in range(1, 11)),
+    "startdate", "enddate", "apireference", "message",
+)
+_INT_FIELDS = ("employmentnumber", "fkdepartment", "fkusergroup", "status", "type")
+USER_WRITABLE = (*_STR_FIELDS, *_INT_FIELDS)
+_STAMPS = ("rastamp", "refguid", "createdby", "createddate", "changedby", "changeddate")
+USER_READONLY = ("id", *_STAMPS, "cards", "department", "usergroup", "accessgroups")
+_USER_COLUMNS = ("id", *USER_WRITABLE, *_STAMPS)
+_USER_DEFAULTS: dict[str, Any] = {**dict.fromkeys(_STR_FIELDS, ""), **dict.fromkeys(_INT_FIELDS)}
+_USER_DEFAULTS.update(status=1, type=0)
+
+_CARD_STR = ("name", "cardidentity", "cardidentityraw", "pincode", "startdate", "enddate", "apireference")
+_CARD_BOOL = ("pinblocked", "isblocked", "inherituseraccess", "expired")
+CARD_WRITABLE = ("fkusernumber", "type", *_CARD_STR, *_CARD_BOOL)
+_CARD_READONLY = ("id", *_STAMPS, "user")
+_CARD_COLUMNS = ("id", *CARD_WRITABLE, *_STAMPS)
+_CARD_DEFAULTS: dict[str, Any] = {**dict.fromkeys(_CARD_STR, ""), **dict.fromkeys(_CARD_BOOL, False)}
+_CARD_DEFAULTS.update(type=0, inherituseraccess=True)
+
+_MAX_LEN = {"message": 4000}
+_UINT_MAX = 2**32 - 1
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?)?$")
+
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS departments (
+    id INTEGER PRIMARY KEY, departmentname TEXT NOT NULL, departmentdata TEXT NOT NULL DEFAULT '',
+    rastamp TEXT NOT NULL DEFAULT '');
+CREATE TABLE IF NOT EXISTS usergroups (
+    id INTEGER PRIMARY KEY, groupname TEXT NOT NULL, groupdata TEXT NOT NULL DEFAULT '',
+    rastamp TEXT NOT NULL DEFAULT '');
+CREATE TABLE IF NOT EXISTS accessgroups (
+    id INTEGER PRIMARY KEY, name TEXT NOT NULL, blocked INTEGER NOT NULL DEFAULT 0,
+    startdate TEXT NOT NULL DEFAULT '', enddate TEXT NOT NULL DEFAULT '', timeperiod TEXT NOT NULL DEFAULT 'null');
+CREATE TABLE IF NOT EXISTS users (
+    id INTEGER PRIMARY KEY,
+    {", ".join(f"{c} TEXT NOT NULL DEFAULT ''" for c in _STR_FIELDS)},
+    {", ".join(f"{c} INTEGER" for c in _INT_FIELDS)},
+    {", ".join(f"{c} TEXT NOT NULL DEFAULT ''" for c in _STAMPS)});
+CREATE TABLE IF NOT EXISTS cards (
+    id INTEGER PRIMARY KEY, fkusernumber INTEGER NOT NULL, type INTEGER NOT NULL DEFAULT 0,
+    {", ".join(f"{c} TEXT NOT NULL DEFAULT ''" for c in _CARD_STR)},
+    {", ".join(f"{c} INTEGER NOT NULL DEFAULT 0" for c in _CARD_BOOL)},
+    {", ".join(f"{c} TEXT NOT NULL DEFAULT ''" for c in _STAMPS)});
+CREATE INDEX IF NOT EXISTS cards_user ON cards (fkusernumber);
+CREATE TABLE IF NOT EXISTS user_accessgroups (
+    user_id INTEGER NOT NULL, accessgroup_id INTEGER NOT NULL, PRIMARY KEY (user_id, accessgroup_id));
+"""
+
+
+class SimError(Exception):
+    """A request the simulated M5 refuses: HTTP status plus the M5 error body."""
+
+    def __init__(self, status: int, kind: str, friendly: str, developer: str = "") -> None:
+        super().__init__(friendly)
+        self.status = status
+        self.kind = kind
+        self.friendly = friendly
+        self.developer = developer or friendly
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "errorcode": ERR[self.kind],
+            "friendlymessage": self.friendly,
+            "developermessage": self.developer,
+            "moreinfo": "",
+            "reject": 1,
+        }
+
+
+def _invalid(msg: str, kind: str = "invalid") -> SimError:
+    return SimError(400, kind, msg)
+
+
+def _casefold(value: Any) -> str | None:
+    return None if value is None else str(value).casefold()
+
+
+def parse_filter(text: str) -> list[tuple[str, str]]:
+    """``firstname:'anna'¤lastname:'berg'`` -> ``[("firstname", "anna"), ("lastname", "berg")]``.
+
+    Values may be quoted with ``'`` (``''`` inside a quoted value is one quote) or bare.
+    """
+    out: list[tuple[str, str]] = []
+    i, n = 0, len(text)
+    while i < n:
+        colon = text.find(":", i)
+        if colon < 0:
+            raise _invalid(f"filter condition {text[i:]!r} has no ':'", "filter")
+        field = text[i:colon].strip().lower()
+        j = colon + 1
+        if j < n and text[j] == "'":
+            j += 1
+            buf = []
+            while True:
+                if j >= n:
+                    raise _invalid(f"filter value for {field!r} has no closing quote", "filter")
+                if text[j] == "'":
+                    if j + 1 < n and text[j + 1] == "'":
+                        buf.append("'")
+                        j += 2
+                        continue
+                    j += 1
+                    break
+                buf.append(text[j])
+                j += 1
+            value = "".join(buf)
+            if j < n and text[j] != "¤":
+                raise _invalid(f"filter condition for {field!r} has text after its quoted value", "filter")
+        else:
+            end = text.find("¤", j)
+            end = n if end < 0 else end
+            value = text[j:end].strip()
+            j = end
+        if not field:
+            raise _invalid("filter condition without a field name", "filter")
+        out.append((field, value))
+        i = j + 1 if j < n else n
+    return out
+
+
+class Store:
+    """The simulated M5 database in one SQLite file."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.RLock()
+        self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._conn.row_factory = sqlite3.Row
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.execute("PRAGMA foreign_keys=OFF")
+        self._conn.create_function("casefold", 1, _casefold, deterministic=True)
+        self._conn.executescript(_SCHEMA)
+        self._last_stamp = ""
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    # ------------------------------------------------------------------ plumbing
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def _now(self) -> str:
+        """A local timestamp strictly later than every earlier one (rastamps never repeat)."""
+        now = _dt.datetime.now().replace(tzinfo=None)
+        stamp = now.isoformat(timespec="microseconds")
+        if stamp <= self._last_stamp:
+            last = _dt.datetime.fromisoformat(self._last_stamp)
+            stamp = (last + _dt.timedelta(microseconds=1)).isoformat(timespec="microseconds")
+        self._last_stamp = stamp
+        return stamp
+
+    @staticmethod
+    def _rastamp(changed: str, changedby: str, created: str, createdby: str) -> str:
+        return f"/{changed}/{changedby}/{created}/{createdby}"
+
+    def is_empty(self) -> bool:
+        with self._lock:
+            for table in ("users", "cards", "departments", "usergroups", "accessgroups"):
+                if self._conn.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone():
+                    return False
+            return True
+
+    def reset(self, seed: Mapping[str, Any] | None = None) -> None:
+        """Forget everything (and load ``seed`` if given)."""
+        with self._tx() as c:
+            for table in ("user_accessgroups", "cards", "users", "accessgroups", "usergroups", "departments"):
+                c.execute(f"DELETE FROM {table}")
+        if seed:
+            self.load_seed(seed)
+
+    # ------------------------------------------------------------------ seed
+    def load_seed(self, seed: Mapping[str, Any]) -> dict[str, int]:
+        """Load a seed world; users keep their ids and their created/changed stamps.
+
+        Shape: ``{"departments", "usergroups", "accessgroups", "users", "cards"}`` (all optional).
+        A user names its department by ``fkdepartment`` or by ``department`` (a name, created
+        when missing), its user group likewise (``fkusergroup`` / ``usergroup``), and may list
+        ``accessgroups`` by id or name. Raises ValueError naming the bad entry.
+        """
+        if not isinstance(seed, Mapping):
+            raise ValueError("the seed is not a JSON object")
+        unknown = set(seed) - {"departments", "usergroups", "accessgroups", "users", "cards"}
+        if unknown:
+            raise ValueError(f"the seed has unknown section {sorted(unknown)[0]!r}")
+        counts: dict[str, int] = {}
+        with self._tx() as c:
+            stamp = self._now()
+            dept_ids = self._seed_named(c, seed.get("departments", []), "departments", "departmentname",
+                                        "departmentdata", stamp)
+            group_ids = self._seed_named(c, seed.get("usergroups", []), "usergroups", "groupname", "groupdata",
+                                         stamp)
+            ag_ids: dict[str, int] = {}
+            for n, ag in enumerate(seed.get("accessgroups", [])):
+                if isinstance(ag, str):
+                    ag = {"name": ag}
+                if not isinstance(ag, Mapping) or not ag.get("name"):
+                    raise ValueError(f"seed accessgroups[{n}] has no name")
+                cur = c.execute(
+                    "INSERT INTO accessgroups (id, name, blocked, startdate, enddate, timeperiod) VALUES (?,?,?,?,?,?)",
+                    (ag.get("id"), ag["name"], int(bool(ag.get("blocked", 0))), ag.get("startdate", "") or "",
+                     ag.get("enddate", "") or "", json.dumps(ag.get("timeperiod"))),
+                )
+                ag_ids[str(ag["name"]).casefold()] = int(cur.lastrowid)
+            counts["accessgroups"] = len(ag_ids)
+            counts["departments"], counts["usergroups"] = len(dept_ids), len(group_ids)
+            users = seed.get("users", [])
+            for n, raw in enumerate(users):
+                self._seed_user(c, n, raw, dept_ids, group_ids, ag_ids, stamp)
+            counts["users"] = len(users)
+            cards = seed.get("cards", [])
+            for n, raw in enumerate(cards):
+                self._seed_card(c, n, raw, stamp)
+            counts["cards"] = len(cards)
+            counts["departments"] = c.execute("SELECT count(*) FROM departments").fetchone()[0]
+            counts["usergroups"] = c.execute("SELECT count(*) FROM usergroups").fetchone()[0]
+        return counts
+
+    def _seed_named(self, c: sqlite3.Connection, items: Sequence[Any], table: str, name_col: str,
+                    data_col: str, stamp: str) -> dict[str, int]:
+        ids: dict[str, int] = {}
+        for n, item in enumerate(items):
+            if isinstance(item, str):
+                item = {name_col: item}
+            if not isinstance(item, Mapping) or not item.get(name_col):
+                raise ValueError(f"seed {table}[{n}] has no {name_col}")
+            rastamp = self._rastamp(stamp, "admin", stamp, "admin")
+            cur = c.execute(
+                f"INSERT INTO {table} (id, {name_col}, {data_col}, rastamp) VALUES (?,?,?,?)",
+                (item.get("id"), item[name_col], item.get(data_col, "") or "", rastamp),
+            )
+            ids[str(item[name_col]).casefold()] = int(cur.lastrowid)
+        return ids
+
+    def _named_id(self, c: sqlite3.Connection, table: str, name_col: str, name: str, ids: dict[str, int],
+                  stamp: str) -> int:
+        key = name.casefold()
+        if key not in ids:
+            cur = c.execute(
+                f"INSERT INTO {table} ({name_col}, rastamp) VALUES (?, ?)",
+                (name, self._rastamp(stamp, "admin", stamp, "admin")),
+            )
+            ids[key] = int(cur.lastrowid)
+        return ids[key]
+
+    def _seed_user(self, c: sqlite3.Connection, n: int, raw: Any, dept_ids: dict[str, int],
+                   group_ids: dict[str, int], ag_ids: dict[str, int], stamp: str) -> None:
+        where = f"seed users[{n}]"
+        if not isinstance(raw, Mapping):
+            raise ValueError(f"{where} is not an object")
+        raw = dict(raw)
+        dept = raw.pop("department", None)
+        group = raw.pop("usergroup", None)
+        ags = raw.pop("accessgroups", None) or []
+        raw.pop("cards", None)
+        if isinstance(dept, Mapping):
+            dept = dept.get("departmentname")
+        if isinstance(group, Mapping):
+            group = group.get("groupname")
+        if dept and raw.get("fkdepartment") is None:
+            raw["fkdepartment"] = self._named_id(c, "departments", "departmentname", str(dept), dept_ids, stamp)
+        if group and raw.get("fkusergroup") is None:
+            raw["fkusergroup"] = self._named_id(c, "usergroups", "groupname", str(group), group_ids, stamp)
+        kept = {k: raw.pop(k) for k in ("id", "createdby", "createddate", "changedby", "changeddate", "refguid")
+                if k in raw}
+        raw.pop("rastamp", None)
+        try:
+            fields = self._check_user_fields(c, raw, creating=True)
+        except SimError as exc:
+            raise ValueError(f"{where}: {exc.friendly}") from None
+        createdby = str(kept.get("createdby") or "admin")
+        created = str(kept.get("createddate") or stamp)
+        changedby = str(kept.get("changedby") or createdby)
+        changed = str(kept.get("changeddate") or created)
+        row = {**_USER_DEFAULTS, **fields, "id": kept.get("id"), "refguid": kept.get("refguid") or str(uuid.uuid4()),
+               "createdby": createdby, "createddate": created, "changedby": changedby, "changeddate": changed,
+               "rastamp": self._rastamp(changed, changedby, created, createdby)}
+        cols = list(row)
+        try:
+            cur = c.execute(f"INSERT INTO users ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                            [row[k] for k in cols])
+        except sqlite3.IntegrityError:
+            raise ValueError(f"{where}: id {kept.get('id')} is used twice") from None
+        uid = int(cur.lastrowid)
+        for ag in ags:
+            if isinstance(ag, Mapping):
+                ag = ag.get("id", ag.get("name"))
+            ag_id = ag if isinstance(ag, int) else ag_ids.get(str(ag).casefold())
+            if ag_id is None or not c.execute("SELECT 1 FROM accessgroups WHERE id=?", (ag_id,)).fetchone():
+                raise ValueError(f"{where}: access group {ag!r} is not in the seed")
+            c.execute("INSERT OR IGNORE INTO user_accessgroups VALUES (?, ?)", (uid, ag_id))
+
+    def _seed_card(self, c: sqlite3.Connection, n: int, raw: Any, stamp: str) -> None:
+        where = f"seed cards[{n}]"
+        if not isinstance(raw, Mapping):
+            raise ValueError(f"{where} is not an object")
+        raw = dict(raw)
+        kept = {k: raw.pop(k) for k in ("id", "createdby", "createddate", "changedby", "changeddate", "refguid")
+                if k in raw}
+        raw.pop("rastamp", None)
+        try:
+            fields = self._check_card_fields(c, raw, creating=True)
+        except SimError as exc:
+            raise ValueError(f"{where}: {exc.friendly}") from None
+        createdby = str(kept.get("createdby") or "admin")
+        created = str(kept.get("createddate") or stamp)
+        changedby = str(kept.get("changedby") or createdby)
+        changed = str(kept.get("changeddate") or created)
+        row = {**_CARD_DEFAULTS, **fields, "id": kept.get("id"), "refguid": kept.get("refguid") or str(uuid.uuid4()),
+               "createdby": createdby, "createddate": created, "changedby": changedby, "changeddate": changed,
+               "rastamp": self._rastamp(changed, changedby, created, createdby)}
+        cols = list(row)
+        c.execute(f"INSERT INTO cards ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                  [row[k] for k in cols])
+
+    # ------------------------------------------------------------------ validation
+    def _check_user_fields(self, c: sqlite3.Connection, fields: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in fields.items():
+            if key in USER_READONLY:
+                raise _invalid(f"user field '{key}' is read-only", "readonly")
+            if key not in USER_WRITABLE:
+                raise _invalid(f"'{key}' is not a user field", "unknown_field")
+            if key in _STR_FIELDS:
+                if value is None:
+                    value = ""
+                if not isinstance(value, str):
+                    raise _invalid(f"user field '{key}' must be text")
+                if len(value) > _MAX_LEN.get(key, 255):
+                    raise _invalid(f"user field '{key}' is longer than {_MAX_LEN.get(key, 255)} characters")
+                if key in ("startdate", "enddate") and value and not _DATE.match(value):
+                    raise _invalid(f"user field '{key}' is not a date (YYYY-MM-DD): {value!r}")
+            else:
+                if value is not None:
+                    if isinstance(value, bool) or not isinstance(value, int):
+                        raise _invalid(f"user field '{key}' must be a whole number")
+                    if not 0 <= value <= _UINT_MAX:
+                        raise _invalid(f"user field '{key}' must be between 0 and {_UINT_MAX}")
+                elif key in ("status", "type"):
+                    raise _invalid(f"user field '{key}' cannot be empty")
+                if key == "fkdepartment" and value is not None and not c.execute(
+                    "SELECT 1 FROM departments WHERE id=?", (value,)
+                ).fetchone():
+                    raise _invalid(f"department {value} does not exist")
+                if key == "fkusergroup" and value is not None and not c.execute(
+                    "SELECT 1 FROM usergroups WHERE id=?", (value,)
+                ).fetchone():
+                    raise _invalid(f"user group {value} does not exist")
+            out[key] = value
+        for key in ("firstname", "lastname"):
+            if (creating or key in out) and not str(out.get(key) or "").strip():
+                raise _invalid(f"user field '{key}' is required")
+        return out
+
+    def _check_card_fields(self, c: sqlite3.Connection, fields: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in fields.items():
+            if key in _CARD_READONLY:
+                raise _invalid(f"card field '{key}' is read-only", "readonly")
+            if key not in CARD_WRITABLE:
+                raise _invalid(f"'{key}' is not a card field", "unknown_field")
+            if key in _CARD_STR:
+                value = "" if value is None else value
+                if not isinstance(value, str) or len(value) > 255:
+                    raise _invalid(f"card field '{key}' must be text of at most 255 characters")
+            elif key in _CARD_BOOL:
+                if not isinstance(value, bool):
+                    raise _invalid(f"card field '{key}' must be true or false")
+            else:
+                if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _UINT_MAX:
+                    raise _invalid(f"card field '{key}' must be a whole number")
+            out[key] = value
+        if creating and "fkusernumber" not in out:
+            raise _invalid("card field 'fkusernumber' is required")
+        if "fkusernumber" in out and not c.execute(
+            "SELECT 1 FROM users WHERE id=?", (out["fkusernumber"],)
+        ).fetchone():
+            raise _invalid(f"user {out['fkusernumber']} does not exist")
+        return out
+
+    # ------------------------------------------------------------------ reading
+    def _user_rows(self, c: sqlite3.Connection, where: str, params: Sequence[Any], offset: int = 0,
+                   limit: int | None = None) -> list[dict[str, Any]]:
+        sql = f"SELECT * FROM users {where} ORDER BY id"
+        args = list(params)
+        if limit is not None:
+            sql += " LIMIT ? OFFSET ?"
+            args += [limit, offset]
+        rows = [dict(r) for r in c.execute(sql, args)]
+        return self._expand_users(c, rows)
+
+    def _expand_users(self, c: sqlite3.Connection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if not rows:
+            return rows
+        ids = [r["id"] for r in rows]
+        marks = ",".join("?" * len(ids))
+        cards: dict[int, list[dict[str, Any]]] = {}
+        for card in c.execute(f"SELECT * FROM cards WHERE fkusernumber IN ({marks}) ORDER BY id", ids):
+            cards.setdefault(card["fkusernumber"], []).append(self._card_out(dict(card)))
+        ags = {r["id"]: self._ag_out(dict(r)) for r in c.execute("SELECT * FROM accessgroups")}
+        member: dict[int, list[dict[str, Any]]] = {}
+        for m in c.execute(
+            f"SELECT user_id, accessgroup_id FROM user_accessgroups WHERE user_id IN ({marks}) ORDER BY accessgroup_id",
+            ids,
+        ):
+            if m[1] in ags:
+                member.setdefault(m[0], []).append(ags[m[1]])
+        depts = {r["id"]: dict(r) for r in c.execute("SELECT * FROM departments")}
+        groups = {r["id"]: dict(r) for r in c.execute("SELECT * FROM usergroups")}
+        for r in rows:
+            r["cards"] = cards.get(r["id"], [])
+            r["department"] = depts.get(r["fkdepartment"])
+            r["usergroup"] = groups.get(r["fkusergroup"])
+            r["accessgroups"] = member.get(r["id"], [])
+        return rows
+
+    @staticmethod
+    def _card_out(row: dict[str, Any]) -> dict[str, Any]:
+        for key in _CARD_BOOL:
+            row[key] = bool(row[key])
+        return row
+
+    @staticmethod
+    def _ag_out(row: dict[str, Any]) -> dict[str, Any]:
+        row["timeperiod"] = json.loads(row["timeperiod"] or "null")
+        return row
+
+    def _filter_sql(self, conditions: Sequence[tuple[str, str]]) -> tuple[str, list[Any]]:
+        parts, args = [], []
+        for field, value in conditions:
+            if field not in _USER_COLUMNS:
+                raise _invalid(f"cannot filter on {field!r}: not a user field", "filter")
+            parts.append(f"casefold({field}) = ?")
+            args.append(value.casefold())
+        return ("WHERE " + " AND ".join(parts) if parts else ""), args
+
+    def list_users(self, conditions: Sequence[tuple[str, str]] = (), *, offset: int = 0, limit: int = 500,
+                   count: bool = False) -> tuple[list[dict[str, Any]], int | None]:
+        where, args = self._filter_sql(conditions)
+        with self._lock:
+            users = self._user_rows(self._conn, where, args, offset, limit)
+            total = self._conn.execute(f"SELECT count(*) FROM users {where}", args).fetchone()[0] if count else None
+        return users, total
+
+    def get_user(self, user_id: int) -> dict[str, Any]:
+        with self._lock:
+            rows = self._user_rows(self._conn, "WHERE id = ?", [user_id])
+        if not rows:
+            raise SimError(404, "not_found", f"user {user_id} does not exist")
+        return rows[0]
+
+    # ------------------------------------------------------------------ writing users
+    def create_user(self, fields: Mapping[str, Any], by: str) -> dict[str, Any]:
+        with self._tx() as c:
+            checked = self._check_user_fields(c, fields, creating=True)
+            now = self._now()
+            row = {**_USER_DEFAULTS, **checked, "refguid": str(uuid.uuid4()), "createdby": by, "createddate": now,
+                   "changedby": by, "changeddate": now, "rastamp": self._rastamp(now, by, now, by)}
+            cols = list(row)
+            cur = c.execute(f"INSERT INTO users ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                            [row[k] for k in cols])
+            uid = int(cur.lastrowid)
+        return self.get_user(uid)
+
+    def update_user(self, user_id: int, fields: Mapping[str, Any], rastamp: str | None, by: str) -> dict[str, Any]:
+        with self._tx() as c:
+            cur = c.execute("SELECT rastamp, createddate, createdby FROM users WHERE id=?", (user_id,)).fetchone()
+            if cur is None:
+                raise SimError(404, "not_found", f"user {user_id} does not exist")
+            if not rastamp:
+                raise SimError(409, "no_rastamp", f"updating user {user_id} needs its current rastamp")
+            if rastamp != cur["rastamp"]:
+                raise SimError(409, "stale", f"user {user_id} was changed by someone else (stale rastamp)",
+                               f"sent rastamp {rastamp!r}, current is {cur['rastamp']!r}")
+            checked = self._check_user_fields(c, fields, creating=False)
+            now = self._now()
+            checked.update(changedby=by, changeddate=now,
+                           rastamp=self._rastamp(now, by, cur["createddate"], cur["createdby"]))
+            c.execute(f"UPDATE users SET {', '.join(f'{k} = ?' for k in checked)} WHERE id = ?",
+                      [*checked.values(), user_id])
+        return self.get_user(user_id)
+
+    def delete_user(self, user_id: int) -> None:
+        with self._tx() as c:
+            if c.execute("DELETE FROM users WHERE id=?", (user_id,)).rowcount == 0:
+                raise SimError(404, "not_found", f"user {user_id} does not exist")
+            c.execute("DELETE FROM cards WHERE fkusernumber=?", (user_id,))
+            c.execute("DELETE FROM user_accessgroups WHERE user_id=?", (user_id,))
+
+    def _need(self, c: sqlite3.Connection, table: str, what: str, ident: int) -> None:
+        if not c.execute(f"SELECT 1 FROM {table} WHERE id=?", (ident,)).fetchone():
+            raise SimError(404, "not_found", f"{what} {ident} does not exist")
+
+    def add_membership(self, user_id: int, accessgroup_id: int) -> None:
+        with self._tx() as c:
+            self._need(c, "users", "user", user_id)
+            self._need(c, "accessgroups", "access group", accessgroup_id)
+            c.execute("INSERT OR IGNORE INTO user_accessgroups VALUES (?, ?)", (user_id, accessgroup_id))
+
+    def remove_membership(self, user_id: int, accessgroup_id: int) -> None:
+        with self._tx() as c:
+            self._need(c, "users", "user", user_id)
+            self._need(c, "accessgroups", "access group", accessgroup_id)
+            if c.execute("DELETE FROM user_accessgroups WHERE user_id=? AND accessgroup_id=?",
+                         (user_id, accessgroup_id)).rowcount == 0:
+                raise SimError(404, "not_found", f"user {user_id} is not in access group {accessgroup_id}")
+
+    # ------------------------------------------------------------------ cards
+    def list_cards(self, fkusernumber: int | None = None, *, offset: int = 0, limit: int = 500,
+                   count: bool = False) -> tuple[list[dict[str, Any]], int | None]:
+        where, args = ("WHERE fkusernumber = ?", [fkusernumber]) if fkusernumber is not None else ("", [])
+        with self._lock:
+            rows = [self._card_out(dict(r)) for r in self._conn.execute(
+                f"SELECT * FROM cards {where} ORDER BY id LIMIT ? OFFSET ?", [*args, limit, offset])]
+            total = self._conn.execute(f"SELECT count(*) FROM cards {where}", args).fetchone()[0] if count else None
+        return rows, total
+
+    def get_card(self, card_id: int) -> dict[str, Any]:
+        with self._lock:
+            row = self._conn.execute("SELECT * FROM cards WHERE id=?", (card_id,)).fetchone()
+        if row is None:
+            raise SimError(404, "not_found", f"card {card_id} does not exist")
+        return self._card_out(dict(row))
+
+    def create_card(self, fields: Mapping[str, Any], by: str) -> dict[str, Any]:
+        with self._tx() as c:
+            checked = self._check_card_fields(c, fields, creating=True)
+            now = self._now()
+            row = {**_CARD_DEFAULTS, **checked, "refguid": str(uuid.uuid4()), "createdby": by, "createddate": now,
+                   "changedby": by, "changeddate": now, "rastamp": self._rastamp(now, by, now, by)}
+            cols = list(row)
+            cur = c.execute(f"INSERT INTO cards ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                            [row[k] for k in cols])
+            cid = int(cur.lastrowid)
+        return self.get_card(cid)
+
+    def update_card(self, card_id: int, fields: Mapping[str, Any], rastamp: str | None, by: str) -> dict[str, Any]:
+        with self._tx() as c:
+            cur = c.execute("SELECT rastamp, createddate, createdby FROM cards WHERE id=?", (card_id,)).fetchone()
+            if cur is None:
+                raise SimError(404, "not_found", f"card {card_id} does not exist")
+            if not rastamp:
+                raise SimError(409, "no_rastamp", f"updating card {card_id} needs its current rastamp")
+            if rastamp != cur["rastamp"]:
+                raise SimError(409, "stale", f"card {card_id} was changed by someone else (stale rastamp)")
+            checked = self._check_card_fields(c, fields, creating=False)
+            self._stamp_card(c, card_id, checked, cur, by)
+        return self.get_card(card_id)
+
+    def _stamp_card(self, c: sqlite3.Connection, card_id: int, fields: dict[str, Any], cur: Mapping[str, Any],
+                    by: str) -> None:
+        now = self._now()
+        fields.update(changedby=by, changeddate=now, rastamp=self._rastamp(now, by, cur["createddate"], cur["createdby"]))
+        c.execute(f"UPDATE cards SET {', '.join(f'{k} = ?' for k in fields)} WHERE id = ?", [*fields.values(), card_id])
+
+    def delete_card(self, card_id: int) -> None:
+        with self._tx() as c:
+            if c.execute("DELETE FROM cards WHERE id=?", (card_id,)).rowcount == 0:
+                raise SimError(404, "not_found", f"card {card_id} does not exist")
+
+    def block_cards(self, card_ids: Sequence[int], by: str) -> int:
+        """Block every card (all or nothing: an unknown id blocks none)."""
+        with self._tx() as c:
+            rows = []
+            for cid in card_ids:
+                cur = c.execute("SELECT createddate, createdby FROM cards WHERE id=?", (cid,)).fetchone()
+                if cur is None:
+                    raise SimError(404, "not_found", f"card {cid} does not exist")
+                rows.append((cid, cur))
+            for cid, cur in rows:
+                self._stamp_card(c, cid, {"isblocked": True}, cur, by)
+        return len(rows)
+
+    # ------------------------------------------------------------------ departments, groups
+    def list_departments(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(r) for r in self._conn.execute("SELECT * FROM departments ORDER BY id")]
+
+    def list_usergroups(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(r) for r in self._conn.execute("SELECT * FROM usergroups ORDER BY id")]
+
+    def list_accessgroups(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [self._ag_out(dict(r)) for r in self._conn.execute("SELECT * FROM accessgroups ORDER BY id")]
+
+    def _create_named(self, table: str, name_col: str, data_col: str, what: str, name: str, data: str,
+                      by: str) -> dict[str, Any]:
+        if not isinstance(name, str) or not name.strip():
+            raise _invalid(f"{what} field '{name_col}' is required")
+        if len(name) > 255 or len(data) > 4000:
+            raise _invalid(f"{what} name or data is too long")
+        with self._tx() as c:
+            if c.execute(f"SELECT 1 FROM {table} WHERE casefold({name_col}) = ?", (name.casefold(),)).fetchone():
+                raise _invalid(f"{what} {name!r} already exists", "duplicate")
+            now = self._now()
+            cur = c.execute(f"INSERT INTO {table} ({name_col}, {data_col}, rastamp) VALUES (?,?,?)",
+                            (name, data, self._rastamp(now, by, now, by)))
+            new_id = int(cur.lastrowid)
+            return dict(c.execute(f"SELECT * FROM {table} WHERE id=?", (new_id,)).fetchone())
+
+    def create_department(self, name: str, data: str, by: str) -> dict[str, Any]:
+        return self._create_named("departments", "departmentname", "departmentdata", "department", name, data, by)
+
+    def create_usergroup(self, name: str, data: str, by: str) -> dict[str, Any]:
+        return self._create_named("usergroups", "groupname", "groupdata", "user group", name, data, by)
