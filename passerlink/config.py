@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from passerlink.errors import ConfigError
 from passerlink.people import PERSON_FIELDS
+from passerlink.sync.policy import SyncPolicy
 
 __all__ = [
     "SourceConfig",
@@ -118,7 +119,7 @@ class Config(_Strict):
     sources: list[SourceConfig] = Field(min_length=1)
     m5: M5Config | None = None
     link_store: LinkStoreConfig = LinkStoreConfig()
-    sync: dict[str, Any] = Field(default_factory=dict)
+    sync: SyncPolicy = Field(default_factory=SyncPolicy)
     config_path: Path | None = None
 
     @field_validator("sources")

@@ -1,0 +1,493 @@
+"""The plan: a pure diff of desired and current state into value objects, octodns-style.
+
+``plan(desired, current, policy, context)`` decides, for every owned M5 user and every register
+person, which situation applies and what to do about it. It writes nothing and reads nothing
+but its arguments, so it can be printed (dry run), checked against the safety rules and tested
+with property tests. Only M5 users the engine owns (linked in the link store, or carrying our
+marker) ever appear in a writing operation: every other user is a manual record.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from passerlink.sync.current import CurrentState, CurrentUser
+from passerlink.sync.desired import DesiredState, DesiredUser, PersonKey, RegisterIssue
+from passerlink.sync.policy import SyncPolicy
+
+__all__ = [
+    "Change",
+    "Op",
+    "Create",
+    "Update",
+    "Deactivate",
+    "Reactivate",
+    "Delete",
+    "Queue",
+    "Report",
+    "CreateDepartment",
+    "CreateUserGroup",
+    "Plan",
+    "PlanContext",
+    "plan",
+    "replan_user",
+    "WRITE_KINDS",
+]
+
+#: Operations that write to M5.
+WRITE_KINDS = frozenset(
+    {"create", "update", "deactivate", "reactivate", "delete", "create_department", "create_usergroup"}
+)
+
+
+@dataclass(frozen=True)
+class Change:
+    field: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Op:
+    """One thing to do (or report) about one M5 user or register person."""
+
+    kind: str = ""
+    situation: str
+    label: str = ""
+    key: PersonKey | None = None
+    m5_id: str | None = None
+    protected: bool = False
+
+    @property
+    def writes(self) -> bool:
+        return self.kind in WRITE_KINDS
+
+    def ident(self) -> str:
+        """Stable identity of the operation within a run (the journal's key)."""
+        who = f"{self.key[0]}:{self.key[1]}" if self.key else ""
+        return f"{self.kind}|{who}|{self.m5_id or ''}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Create(Op):
+    kind: str = "create"
+    fields: Mapping[str, str]
+    accessgroups: frozenset[str] = frozenset()
+    marker: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Update(Op):
+    kind: str = "update"
+    rastamp: str = ""
+    changes: tuple[Change, ...] = ()
+    add_groups: frozenset[str] = frozenset()
+    remove_groups: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Reactivate(Update):
+    kind: str = "reactivate"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Deactivate(Op):
+    kind: str = "deactivate"
+    rastamp: str = ""
+    changes: tuple[Change, ...] = ()
+    block_cards: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Delete(Op):
+    kind: str = "delete"
+    gone_since: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Queue(Op):
+    """A likely match for the operator instead of a duplicate; ``m5_id`` is the candidate."""
+
+    kind: str = "queue"
+    probability: float = 0.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class Report(Op):
+    kind: str = "report"
+    message: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class CreateDepartment(Op):
+    kind: str = "create_department"
+    name: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class CreateUserGroup(Op):
+    kind: str = "create_usergroup"
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class PlanContext:
+    """What the plan needs besides desired and current state (all read by the engine)."""
+
+    #: link store: (source, source_id) -> linked M5 user id
+    links: Mapping[PersonKey, str] = field(default_factory=dict)
+    #: M5 user id -> ISO date since which its person is gone from every register
+    gone_since: Mapping[str, str] = field(default_factory=dict)
+    #: M5 user ids the engine deleted itself (a link to them is not "deleted by hand")
+    deleted_by_sync: frozenset[str] = frozenset()
+    #: new person -> (unlinked M5 user id, probability) of the matcher's likely match
+    candidates: Mapping[PersonKey, tuple[str, float]] = field(default_factory=dict)
+    today: _dt.date = field(default_factory=_dt.date.today)
+
+
+@dataclass
+class Plan:
+    """Every operation of one run plus what the report needs to tell about the rest."""
+
+    ops: list[Op]
+    counts: dict[str, int]
+    source_counts: dict[str, int]
+    owned: int
+    manual: int
+    gone: dict[str, str] = field(default_factory=dict)  # owned M5 id -> label, person gone
+    present: set[str] = field(default_factory=set)  # owned M5 ids whose person is present
+    issues: list[RegisterIssue] = field(default_factory=list)
+
+    @property
+    def writes(self) -> list[Op]:
+        return [op for op in self.ops if op.writes]
+
+    def of_kind(self, *kinds: str) -> list[Op]:
+        return [op for op in self.ops if op.kind in kinds]
+
+    def check_safety(
+        self,
+        policy: SyncPolicy,
+        previous_run_stats: Mapping[str, object] | None = None,
+        *,
+        allow_mass_changes: bool = False,
+    ) -> list:
+        """Every safety rule's result (see ``passerlink.sync.safety``)."""
+        from passerlink.sync.safety import check_safety
+
+        return check_safety(self, policy, previous_run_stats, allow_mass_changes=allow_mass_changes)
+
+
+# ---------------------------------------------------------------------------------------------
+class _Planner:
+    """One plan computation; holds the lookups shared by every person."""
+
+    def __init__(self, current: CurrentState, policy: SyncPolicy, ctx: PlanContext, managed_groups: frozenset[str]):
+        self.current = current
+        self.policy = policy
+        self.ctx = ctx
+        self.managed_groups = managed_groups
+        self.managed_cf = {g.casefold() for g in managed_groups}
+        self.today = ctx.today.isoformat()
+        self.departments = set(current.departments)
+        self.usergroups = set(current.usergroups)
+        self.accessgroups = set(current.accessgroups)
+        self.ops: list[Op] = []
+        self.reported_names: set[tuple[str, str]] = set()
+        self.counts: dict[str, int] = {}
+
+    def count(self, situation: str) -> None:
+        self.counts[situation] = self.counts.get(situation, 0) + 1
+
+    # --- departments and user groups ---------------------------------------------------------
+    def _named(self, du: DesiredUser, fields: dict[str, str]) -> None:
+        """Create or report unknown departments/user groups; drop what cannot be set."""
+        for fld, known, action, make in (
+            ("department", self.departments, self.policy.on_unknown_department, CreateDepartment),
+            ("usergroup", self.usergroups, self.policy.on_unknown_user_group, CreateUserGroup),
+        ):
+            name = fields.get(fld, "")
+            if not name or name.casefold() in known:
+                continue
+            if action == "create":
+                known.add(name.casefold())
+                self.ops.append(make(situation=f"unknown_{fld}", label=name, name=name))
+                self.count(f"unknown_{fld}")
+            else:
+                if (fld, name.casefold()) not in self.reported_names:
+                    self.reported_names.add((fld, name.casefold()))
+                    what = "department" if fld == "department" else "user group"
+                    self.ops.append(Report(situation=f"unknown_{fld}", label=name,
+                                           message=f"{what} {name!r} does not exist in M5; not set"))
+                    self.count(f"unknown_{fld}")
+                del fields[fld]
+
+    def _groups(self, du: DesiredUser) -> frozenset[str]:
+        wanted = frozenset(g for g in du.accessgroups if g.casefold() in self.accessgroups)
+        for g in du.accessgroups - wanted:
+            if ("accessgroup", g.casefold()) not in self.reported_names:
+                self.reported_names.add(("accessgroup", g.casefold()))
+                self.ops.append(Report(situation="unknown_accessgroup", label=g,
+                                       message=f"access group {g!r} does not exist in M5; not granted"))
+                self.count("unknown_accessgroup")
+        return wanted
+
+    # --- one present person ----------------------------------------------------------------------
+    def desired_fields(self, du: DesiredUser, marker: str) -> dict[str, str]:
+        fields = dict(du.fields)
+        self._named(du, fields)
+        fields[self.current.marker_field] = marker
+        return fields
+
+    def linked(self, du: DesiredUser, cu: CurrentUser) -> Op | None:
+        """The operation for a present person whose owned M5 user exists (None: unchanged)."""
+        mine = self.policy.parse_marker(cu.get(self.current.marker_field))
+        marker = cu.get(self.current.marker_field) if mine in du.keys else self.policy.marker(*du.key)
+        fields = self.desired_fields(du, marker)
+        inactive = cu.get("status") == str(self.policy.inactive_status)
+        rehire = inactive and cu.id in self.ctx.gone_since
+        if rehire:
+            if self.policy.situations.rehire == "report":
+                self.count("rehire")
+                return Report(situation="rehire", label=du.label, key=du.key, m5_id=cu.id, protected=du.protected,
+                              message="back in the register, but the M5 user stays deactivated (rehire = report)")
+            fields["status"] = str(self.policy.active_status)
+            fields.setdefault("enddate", "")
+        changes = tuple(
+            Change(f, cu.get(f), v)
+            for f, v in fields.items()
+            if not _same(f, cu.get(f), v)
+        )
+        wanted = self._groups(du)
+        have_cf = {g.casefold() for g in cu.accessgroups}
+        wanted_cf = {g.casefold() for g in wanted}
+        add = frozenset(g for g in wanted if g.casefold() not in have_cf)
+        remove = frozenset(
+            g for g in cu.accessgroups if g.casefold() in self.managed_cf and g.casefold() not in wanted_cf
+        )
+        if rehire:
+            self.count("rehire")
+            return Reactivate(situation="rehire", label=du.label, key=du.key, m5_id=cu.id, protected=du.protected,
+                              rastamp=cu.rastamp, changes=changes, add_groups=add, remove_groups=remove)
+        if not changes and not add and not remove:
+            self.count("unchanged")
+            return None
+        situation = "changed"
+        if any(c.field == "enddate" and c.after for c in changes):
+            situation = "known_end"
+        if self.policy.situations.changed == "report":
+            self.count(situation)
+            return Report(situation=situation, label=du.label, key=du.key, m5_id=cu.id, protected=du.protected,
+                          message="differs from the register: " + ", ".join(c.field for c in changes))
+        self.count(situation)
+        return Update(situation=situation, label=du.label, key=du.key, m5_id=cu.id, protected=du.protected,
+                      rastamp=cu.rastamp, changes=changes, add_groups=add, remove_groups=remove)
+
+    def create(self, du: DesiredUser, situation: str) -> Op:
+        fields = self.desired_fields(du, self.policy.marker(*du.key))
+        fields["status"] = str(self.policy.active_status)
+        if situation == "new" and fields.get("startdate", "") > self.today:
+            situation = "future_start"
+        self.count(situation)
+        return Create(situation=situation, label=du.label, key=du.key, protected=du.protected,
+                      fields=fields, accessgroups=self._groups(du), marker=fields[self.current.marker_field])
+
+    # --- one owned user whose person is gone ------------------------------------------------------
+    def gone(self, cu: CurrentUser, label: str) -> Op | None:
+        inactive = cu.get("status") == str(self.policy.inactive_status)
+        since = self.ctx.gone_since.get(cu.id, self.today)
+        grace = self.policy.grace()
+        due = grace is not None and (self.ctx.today - _dt.date.fromisoformat(since)).days >= grace
+        if self.policy.situations.gone == "report":
+            self.count("gone")
+            return Report(situation="gone", label=label, m5_id=cu.id,
+                          message="gone from every register; left as it is (gone = report)")
+        if due and (inactive or grace == 0):
+            self.count("delete")
+            return Delete(situation="delete", label=label, m5_id=cu.id, gone_since=since)
+        if inactive:
+            unblocked = tuple(cid for cid, blocked in cu.cards if not blocked)
+            if unblocked:
+                self.count("gone")
+                return Deactivate(situation="gone", label=label, m5_id=cu.id, rastamp=cu.rastamp,
+                                  block_cards=unblocked)
+            self.count("gone_waiting")
+            return None
+        changes = [Change("status", cu.get("status"), str(self.policy.inactive_status))]
+        end = cu.get("enddate")
+        if not end or end[:10] > self.today:
+            changes.append(Change("enddate", end, self.today))
+        self.count("gone")
+        return Deactivate(situation="gone", label=label, m5_id=cu.id, rastamp=cu.rastamp, changes=tuple(changes),
+                          block_cards=tuple(cid for cid, blocked in cu.cards if not blocked))
+
+
+def _same(field_name: str, before: str, after: str) -> bool:
+    if before == after:
+        return True
+    if field_name in ("department", "usergroup"):
+        return before.casefold() == after.casefold()
+    if field_name in ("startdate", "enddate"):
+        return before[:10] == after[:10] and (len(before) <= 10 or before[10:].strip("T0:. ") == "")
+    return False
+
+
+def _label_of(cu: CurrentUser) -> str:
+    name = " ".join(x for x in (cu.get("firstname"), cu.get("lastname")) if x)
+    return f"{name} (M5 {cu.id})"
+
+
+def plan(
+    desired: DesiredState,
+    current: CurrentState,
+    policy: SyncPolicy,
+    context: PlanContext | None = None,
+) -> Plan:
+    """Diff desired against current state; pure."""
+    ctx = context or PlanContext()
+    p = _Planner(current, policy, ctx, desired.managed_accessgroups)
+    users = current.users
+    marker_field = current.marker_field
+
+    # ownership: linked in the link store, or carrying our marker
+    by_marker: dict[PersonKey, str] = {}
+    owned: set[str] = set()
+    for uid, cu in users.items():
+        mk = policy.parse_marker(cu.get(marker_field))
+        if mk is not None:
+            owned.add(uid)
+            if mk not in by_marker or int(_num(uid)) < int(_num(by_marker[mk])):
+                by_marker[mk] = uid
+    for mid in ctx.links.values():
+        if mid in users:
+            owned.add(mid)
+
+    # targets: link first (winner key first), then marker; a user is claimed once
+    claimed: dict[str, DesiredUser] = {}
+    target: dict[PersonKey, str | None] = {}
+    missing_link: dict[PersonKey, str] = {}
+    for du in desired.users:
+        for k in du.keys:
+            mid = ctx.links.get(k)
+            if mid is None:
+                continue
+            if mid in users and mid not in claimed:
+                claimed[mid] = du
+                target[du.key] = mid
+                break
+            if mid not in users:
+                missing_link.setdefault(du.key, mid)
+    for du in desired.users:
+        if du.key in target:
+            continue
+        for k in du.keys:
+            mid = by_marker.get(k)
+            if mid is not None and mid not in claimed:
+                claimed[mid] = du
+                target[du.key] = mid
+                break
+
+    present: set[str] = set()
+    for du in desired.users:
+        mid = target.get(du.key)
+        if mid is not None:
+            present.add(mid)
+            op = p.linked(du, users[mid])
+            if op is not None:
+                p.ops.append(op)
+            continue
+        lost = missing_link.get(du.key)
+        if lost is not None and lost not in ctx.deleted_by_sync:
+            if policy.situations.deleted_in_m5 == "recreate":
+                p.ops.append(p.create(du, "deleted_in_m5"))
+            else:
+                p.count("deleted_in_m5")
+                p.ops.append(Report(situation="deleted_in_m5", label=du.label, key=du.key, m5_id=lost,
+                                    protected=du.protected,
+                                    message=f"the linked M5 user {lost} was deleted in M5; not recreated "
+                                            "(deleted_in_m5 = report)"))
+            continue
+        # new in a register
+        if policy.situations.new == "report":
+            p.count("new")
+            p.ops.append(Report(situation="new", label=du.label, key=du.key, protected=du.protected,
+                                message="new in the register; not created (new = report)"))
+            continue
+        if policy.situations.new == "match_then_create":
+            cand = next(
+                (ctx.candidates[k] for k in du.keys
+                 if k in ctx.candidates and ctx.candidates[k][0] in users and ctx.candidates[k][0] not in owned),
+                None,
+            )
+            if cand is not None:
+                p.count("queued")
+                p.ops.append(Queue(situation="queued", label=du.label, key=du.key, m5_id=cand[0],
+                                   protected=du.protected, probability=float(cand[1])))
+                continue
+        p.ops.append(p.create(du, "new"))
+
+    gone: dict[str, str] = {}
+    for uid in sorted(owned - present, key=_num):
+        cu = users[uid]
+        label = _label_of(cu)
+        gone[uid] = label
+        op = p.gone(cu, label)
+        if op is not None:
+            p.ops.append(op)
+
+    order = {"create_department": 0, "create_usergroup": 1}
+    p.ops.sort(key=lambda op: order.get(op.kind, 2))
+    manual = len(users) - len(owned)
+    counts = dict(p.counts)
+    counts["manual_left_alone"] = manual
+    return Plan(
+        ops=p.ops,
+        counts=counts,
+        source_counts=dict(desired.source_counts),
+        owned=len(owned),
+        manual=manual,
+        gone=gone,
+        present=present,
+        issues=list(desired.issues),
+    )
+
+
+def _num(uid: str) -> tuple[int, str]:
+    return (int(uid), "") if uid.isdigit() else (1 << 62, uid)
+
+
+def replan_user(
+    op: Op,
+    fresh: CurrentUser | None,
+    desired: DesiredState,
+    current: CurrentState,
+    policy: SyncPolicy,
+    context: PlanContext | None = None,
+) -> Op | None:
+    """The operation for one user after a ``rastamp`` conflict, from its freshly read state.
+
+    The re-read user may have lost our marker (someone took it over by hand: no longer ours),
+    been deleted, or now equal the desired state; a manual edit of a managed field shows up as
+    the ``before`` of a reported change, never silently.
+    """
+    ctx = context or PlanContext()
+    if fresh is None:
+        return None
+    still_owned = (
+        policy.parse_marker(fresh.get(current.marker_field)) is not None or fresh.id in set(ctx.links.values())
+    )
+    if not still_owned:
+        return None
+    p = _Planner(
+        CurrentState(users={fresh.id: fresh}, marker_field=current.marker_field, departments=current.departments,
+                     usergroups=current.usergroups, accessgroups=current.accessgroups),
+        policy, ctx, desired.managed_accessgroups,
+    )
+    if op.key is not None:
+        du = desired.by_key().get(op.key)
+        if du is None:
+            return None
+        return p.linked(du, fresh)
+    return p.gone(fresh, op.label)

@@ -1,0 +1,137 @@
+"""Safety rules checked between plan and apply (Entra's accidental-deletion prevention, stricter).
+
+A rule that fails stops the run before its first write; the report names the rule, the value,
+the limit and the way to override (``--allow-mass-changes`` after reviewing the dry run). An
+unreadable source is a rule too, and cannot be overridden: there is nothing to sync from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
+
+from passerlink.errors import SafetyStop
+from passerlink.sync.policy import SyncPolicy, Threshold
+
+if TYPE_CHECKING:
+    from passerlink.sync.plan import Plan
+
+__all__ = ["RuleResult", "check_safety", "source_unreadable", "stopping_rules", "raise_if_unsafe", "OVERRIDE_HINT"]
+
+OVERRIDE_HINT = "review the dry run (passerlink sync --dry-run) and rerun with --allow-mass-changes"
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    """The outcome of one safety rule."""
+
+    rule: str
+    ok: bool
+    value: float
+    limit: float | None
+    message: str
+    overridable: bool = True
+    overridden: bool = False
+
+    @property
+    def stops(self) -> bool:
+        return not self.ok and not self.overridden
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def source_unreadable(source: str, problem: str) -> RuleResult:
+    """The rule result for a source that could not be read (never overridable)."""
+    return RuleResult(
+        rule=f"source_readable:{source}", ok=False, value=0, limit=None,
+        message=f"source {source!r} could not be read: {problem}", overridable=False,
+    )
+
+
+def _threshold(rule: str, what: str, count: int, base: int, t: Threshold, min_base: int,
+               allow: bool) -> list[RuleResult]:
+    out: list[RuleResult] = []
+    if t.max_count is not None:
+        ok = count <= t.max_count
+        out.append(RuleResult(
+            rule=f"{rule}_count", ok=ok, value=count, limit=t.max_count,
+            message=(f"{count} {what} planned, limit {t.max_count}" if ok else
+                     f"{count} {what} planned, more than the limit of {t.max_count}"),
+            overridden=not ok and allow,
+        ))
+    if t.max_share is not None and base >= min_base and base > 0:
+        share = count / base
+        ok = share <= t.max_share
+        out.append(RuleResult(
+            rule=f"{rule}_share", ok=ok, value=round(share, 4), limit=t.max_share,
+            message=(f"{count} {what} of {base} owned M5 users ({share:.1%}), limit {t.max_share:.0%}" if ok else
+                     f"{count} {what} of {base} owned M5 users ({share:.1%}), more than the limit of "
+                     f"{t.max_share:.0%}"),
+            overridden=not ok and allow,
+        ))
+    return out
+
+
+def check_safety(
+    plan: Plan,
+    policy: SyncPolicy,
+    previous_run_stats: Mapping[str, object] | None = None,
+    *,
+    allow_mass_changes: bool = False,
+) -> list[RuleResult]:
+    """Every rule's result, in a fixed order; ``stopping_rules`` picks the ones that stop."""
+    th = policy.thresholds
+    allow = allow_mass_changes
+    results: list[RuleResult] = []
+    prev_counts = {}
+    if previous_run_stats:
+        raw = previous_run_stats.get("source_counts") or {}
+        if isinstance(raw, Mapping):
+            prev_counts = {str(k): int(v) for k, v in raw.items()}
+    for source, n in sorted(plan.source_counts.items()):
+        if th.stop_on_empty_source:
+            ok = n > 0
+            results.append(RuleResult(
+                rule=f"source_not_empty:{source}", ok=ok, value=n, limit=1,
+                message=f"source {source!r} has {n} people" if ok else f"source {source!r} is empty",
+                overridden=not ok and allow,
+            ))
+        prev = prev_counts.get(source)
+        if prev:
+            least = prev * th.source_min_share_of_last
+            ok = n >= least
+            results.append(RuleResult(
+                rule=f"source_not_shrunk:{source}", ok=ok, value=n, limit=round(least, 1),
+                message=(f"source {source!r} has {n} people, last run {prev}" if ok else
+                         f"source {source!r} has {n} people, fewer than {th.source_min_share_of_last:.0%} of the "
+                         f"{prev} of the last run"),
+                overridden=not ok and allow,
+            ))
+    base = plan.owned
+    n_create = len(plan.of_kind("create"))
+    n_update = len(plan.of_kind("update", "reactivate"))
+    n_deact = len(plan.of_kind("deactivate"))
+    n_delete = len(plan.of_kind("delete"))
+    mb = th.min_base_for_share
+    results += _threshold("creates", "creates", n_create, base, th.creates, mb, allow)
+    results += _threshold("updates", "updates", n_update, base, th.updates, mb, allow)
+    results += _threshold("deactivations", "deactivations", n_deact, base, th.deactivations, mb, allow)
+    results += _threshold("deletes", "deletes", n_delete, base, th.deletes, mb, allow)
+    return results
+
+
+def stopping_rules(results: list[RuleResult]) -> list[RuleResult]:
+    return [r for r in results if r.stops]
+
+
+def raise_if_unsafe(results: list[RuleResult]) -> None:
+    """``SafetyStop`` naming the first stopping rule and how to override it."""
+    stops = stopping_rules(results)
+    if not stops:
+        return
+    first = stops[0]
+    more = f" (and {len(stops) - 1} more rule{'s' if len(stops) > 2 else ''})" if len(stops) > 1 else ""
+    hint = OVERRIDE_HINT if first.overridable else "fix the source and rerun"
+    raise SafetyStop(f"stopped by safety rule {first.rule}: {first.message}{more}; nothing was written; {hint}")
