@@ -1,0 +1,201 @@
+"""Delimited text files (CSV, TSV, TXT) as municipal systems export them.
+
+Encoding: a UTF-8 or UTF-16 byte-order mark decides; otherwise strict UTF-8 is tried first
+(Windows-1252 text is almost never valid UTF-8 by accident), then Windows-1252. Separator: the
+one of ``;``, ``,``, tab and ``|`` that splits the header into most columns and the rows
+consistently. Every value is read as text, so ``0012`` and personnummer keep their digits.
+Rows are numbered as a spreadsheet shows them: the header is row 1.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from pathlib import Path
+
+import pandas as pd
+
+from passerlink.errors import SourceError
+from passerlink.people import RowIssue
+from passerlink.sync.readers._text import looks_like_formula
+
+__all__ = ["read_delimited", "decode_bytes", "sniff_separator"]
+
+_SEPARATORS = [";", ",", "\t", "|"]
+_SEPARATOR_NAMES = {";": "';'", ",": "','", "\t": "tab", "|": "'|'"}
+_ENCODING_NAMES = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 with BOM", "cp1252": "Windows-1252",
+                   "utf-16": "UTF-16"}
+
+
+def _row_of(data: bytes, pos: int) -> int:
+    return data.count(b"\n", 0, pos) + 1
+
+
+def _guess(data: bytes) -> str | None:
+    for enc in ("utf-8", "cp1252"):
+        try:
+            data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        return enc
+    return None
+
+
+def decode_bytes(data: bytes, path: Path, encoding: str | None = None) -> tuple[str, str]:
+    """``(text, encoding used)``; ``SourceError`` naming the row of the first bad byte."""
+    if encoding:
+        try:
+            enc = codecs.lookup(encoding).name
+        except LookupError:
+            raise SourceError(f"{path}: unknown encoding {encoding!r}") from None
+        if enc == "utf-8" and data.startswith(codecs.BOM_UTF8):
+            enc = "utf-8-sig"
+        try:
+            return data.decode(enc), enc
+        except UnicodeDecodeError as exc:
+            guess = _guess(data)
+            hint = (
+                f"; it looks like {_ENCODING_NAMES.get(guess, guess)}, so drop the forced "
+                "encoding or force that one"
+                if guess and guess != enc
+                else ""
+            )
+            raise SourceError(
+                f"{path}: byte 0x{data[exc.start]:02X} on row {_row_of(data, exc.start)} is not "
+                f"valid {_ENCODING_NAMES.get(enc, enc)} (the forced encoding){hint}"
+            ) from None
+    if data.startswith(codecs.BOM_UTF8):
+        candidates = ["utf-8-sig"]
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        candidates = ["utf-16"]
+    else:
+        if b"\x00" in data[:4096]:
+            raise SourceError(
+                f"{path} contains NUL bytes: it is a binary file or UTF-16 without a byte-order "
+                "mark, not a CSV file"
+            )
+        candidates = ["utf-8", "cp1252"]
+    first_error: UnicodeDecodeError | None = None
+    for enc in candidates:
+        try:
+            return data.decode(enc), enc
+        except UnicodeDecodeError as exc:
+            first_error = first_error or exc
+    assert first_error is not None
+    # report the byte that also breaks the last candidate (cp1252 leaves 5 bytes undefined)
+    try:
+        data.decode(candidates[-1])
+        pos = first_error.start
+    except UnicodeDecodeError as exc:
+        pos = exc.start
+    raise SourceError(
+        f"{path}: byte 0x{data[pos]:02X} on row {_row_of(data, pos)} is neither "
+        f"{' nor '.join(_ENCODING_NAMES[c] for c in candidates)}; save the file as UTF-8 or "
+        "name its encoding with --encoding"
+    )
+
+
+def sniff_separator(text: str) -> str:
+    """The separator that splits the header widest while the rows agree with it."""
+    sample = text
+    if len(text) > 65536:  # cut at a line end so that the last sampled row is whole
+        cut = text.rfind("\n", 0, 65536)
+        sample = text[: cut if cut > 0 else 65536]
+    best: tuple[tuple[bool, int, float], str] | None = None
+    for sep in _SEPARATORS:
+        try:
+            reader = csv.reader(io.StringIO(sample, newline=""), delimiter=sep)
+            records = [r for r in reader if any(v.strip() for v in r)][:50]
+        except csv.Error:
+            continue
+        if not records or len(records[0]) < 2:
+            continue
+        width = len(records[0])
+        body = records[1:] or records
+        agree = sum(1 for r in body if len(r) == width) / len(body)
+        score = (agree >= 0.9, width, agree)
+        if best is None or score > best[0]:
+            best = (score, sep)
+    return best[1] if best else ","
+
+
+def _separator(value: str, path: Path) -> str:
+    named = {"tab": "\t", "\\t": "\t", "semicolon": ";", "comma": ",", "pipe": "|"}
+    sep = named.get(value.lower(), value)
+    if len(sep) != 1:
+        raise SourceError(f"{path}: separator {value!r} is not one character")
+    return sep
+
+
+def _unique_headers(raw: list[str]) -> list[str]:
+    out: list[str] = []
+    for i, h in enumerate(raw, start=1):
+        name = h.strip() or f"column {i}"
+        base, k = name, 2
+        while name in out:
+            name, k = f"{base} ({k})", k + 1
+        out.append(name)
+    return out
+
+
+def read_delimited(
+    data: bytes, path: Path, *, encoding: str | None = None, separator: str | None = None
+) -> tuple[pd.DataFrame, list[int], list[RowIssue], str]:
+    """``(frame of text, row number per row, row issues, 'how it was read')`` of a CSV file."""
+    if not data.strip():
+        raise SourceError(f"{path} is empty")
+    text, enc = decode_bytes(data, path, encoding)
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if not text.strip():
+        raise SourceError(f"{path} is empty")
+    sep = _separator(separator, path) if separator else sniff_separator(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    header: list[str] | None = None
+    records: list[list[str]] = []
+    rows: list[int] = []
+    issues: list[RowIssue] = []
+    number = 0
+    try:
+        for rec in reader:
+            number += 1
+            if not any(v.strip() for v in rec):
+                continue
+            if header is None:
+                header = _unique_headers(rec)
+                continue
+            width = len(header)
+            if len(rec) < width:
+                issues.append(
+                    RowIssue(number, header[len(rec)],
+                             f"{len(rec)} fields where the header has {width}; "
+                             "the missing ones are read as empty")
+                )
+                rec = rec + [""] * (width - len(rec))
+            elif len(rec) > width:
+                surplus = rec[width:]
+                if any(v.strip() for v in surplus):
+                    issues.append(
+                        RowIssue(number, f"after {header[-1]}",
+                                 f"{len(rec)} fields where the header has {width}; "
+                                 f"the last {len(surplus)} are ignored")
+                    )
+                rec = rec[:width]
+            for col, value in zip(header, rec, strict=True):
+                if looks_like_formula(value):
+                    issues.append(
+                        RowIssue(number, col, "text starting with '=' looks like a spreadsheet "
+                                 "formula; kept as text")
+                    )
+            records.append(rec)
+            rows.append(number)
+    except csv.Error as exc:
+        raise SourceError(f"{path}: row {reader.line_num} cannot be parsed as CSV ({exc})") from None
+    if header is None:
+        raise SourceError(f"{path} is empty")
+    if not records:
+        raise SourceError(f"{path} has a header but no data rows")
+    frame = pd.DataFrame(records, columns=header, dtype=object)
+    read_as = f"{_ENCODING_NAMES.get(enc, enc)}, separator {_SEPARATOR_NAMES.get(sep, repr(sep))}"
+    return frame, rows, issues, read_as

@@ -1,0 +1,79 @@
+"""A register file on disk, whatever its suffix claims: CSV/TSV/TXT or an XLSX workbook."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from passerlink.errors import SourceError
+from passerlink.people import PeopleTable
+from passerlink.sync.readers._canonical import canonicalize
+from passerlink.sync.readers._csv import read_delimited
+from passerlink.sync.readers._xlsx import read_workbook
+
+__all__ = ["read_file", "WORKBOOK_SUFFIXES"]
+
+WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xltx", ".xltm"}
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls and password-protected workbooks
+
+
+def read_file(
+    path: str | Path,
+    *,
+    source: str = "file",
+    id_column: str | None = None,
+    mapping: Mapping[str, str] | None = None,
+    encoding: str | None = None,
+    separator: str | None = None,
+    sheet: str | None = None,
+) -> PeopleTable:
+    """Read one register file into a canonical table.
+
+    The content decides the format (a workbook is a zip archive), so an XLSX saved as
+    ``.csv`` still reads; a text file named ``.xlsx`` is refused, because whoever named it meant
+    something else and should look at it. ``encoding``/``separator`` apply to text files,
+    ``sheet`` to workbooks.
+    """
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise SourceError(f"{path} not found") from None
+    except IsADirectoryError:
+        raise SourceError(f"{path} is a folder, not a file") from None
+    except PermissionError:
+        raise SourceError(f"{path} cannot be read (permission denied)") from None
+    except OSError as exc:
+        if path.is_dir():
+            raise SourceError(f"{path} is a folder, not a file") from None
+        raise SourceError(f"{path} cannot be read ({exc.strerror or exc})") from None
+    suffix = path.suffix.lower()
+    if data.startswith(_ZIP_MAGIC):
+        frame, rows, issues, read_as = read_workbook(path, sheet=sheet)
+    elif data.startswith(_OLE_MAGIC):
+        raise SourceError(
+            f"{path} is an old Excel 97-2003 (.xls) or password-protected workbook; save it "
+            "unprotected as .xlsx or as CSV"
+        )
+    elif suffix in WORKBOOK_SUFFIXES:
+        what = "empty" if not data.strip() else "plain text (a CSV file renamed?)"
+        raise SourceError(
+            f"{path} is not an XLSX workbook: its content is {what}; export it again as XLSX "
+            "or give it a .csv name"
+        )
+    else:
+        frame, rows, issues, read_as = read_delimited(
+            data, path, encoding=encoding, separator=separator
+        )
+    table = canonicalize(
+        frame,
+        source=source,
+        id_column=id_column,
+        mapping=mapping,
+        origin=str(path),
+        row_numbers=rows,
+        issues=issues,
+    )
+    table.people.attrs["read_as"] = read_as
+    return table

@@ -1,0 +1,135 @@
+"""Excel workbooks (XLSX/XLSM), read cell by cell without ever evaluating anything.
+
+The workbook is opened read-only with ``data_only=False`` on purpose: a formula cell then gives
+its formula text (``=HYPERLINK("http://evil","x")``), which is kept as a literal string and
+listed as a row issue. ``data_only=True`` would instead hand over whatever result Excel cached
+when the file was last saved (or nothing, for files not saved by Excel) – a value nobody typed.
+openpyxl never calculates or runs formulas, macros or external links either way.
+Dates typed as Excel dates become ISO text; numbers lose a spurious ``.0``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+
+from passerlink.errors import SourceError
+from passerlink.people import RowIssue
+from passerlink.sync.readers._text import cell_text, looks_like_formula
+
+__all__ = ["read_workbook"]
+
+
+def _formula_text(value: object) -> str:
+    # array and data-table formulas come as objects carrying their text
+    text = getattr(value, "text", None)
+    return str(text if text is not None else value)
+
+
+def read_workbook(
+    path: Path, *, sheet: str | None = None
+) -> tuple[pd.DataFrame, list[int], list[RowIssue], str]:
+    """``(frame of text, row number per row, row issues, 'how it was read')`` of one sheet."""
+    from openpyxl import load_workbook
+    from openpyxl.utils import get_column_letter
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=False, keep_links=False)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as exc:
+        raise SourceError(f"{path} is not a readable XLSX workbook ({exc})") from None
+    try:
+        names = wb.sheetnames
+        if sheet is None:
+            ws = wb.worksheets[0] if wb.worksheets else None
+            if ws is None:
+                raise SourceError(f"{path} has no worksheet")
+        elif sheet in names:
+            ws = wb[sheet]
+        else:
+            raise SourceError(f"{path} has no sheet {sheet!r} (its sheets are {', '.join(names)})")
+        if not hasattr(ws, "iter_rows"):
+            raise SourceError(f"{path}: sheet {ws.title!r} is a chart, not a table")
+        ws.reset_dimensions()  # some writers store a wrong size; read what is really there
+        header: list[str] | None = None
+        records: list[list[str]] = []
+        rows: list[int] = []
+        issues: list[RowIssue] = []
+        for number, cells in enumerate(ws.iter_rows(), start=1):
+            values: list[str] = []
+            formulas: list[int] = []
+            errors: list[int] = []
+            for j, cell in enumerate(cells):
+                value = getattr(cell, "value", None)
+                kind = getattr(cell, "data_type", "n")
+                if value is None:
+                    values.append("")
+                elif kind == "f":
+                    values.append(_formula_text(value))
+                    formulas.append(j)
+                elif kind == "e":
+                    values.append("")
+                    errors.append(j)
+                elif isinstance(value, _dt.datetime | _dt.date | _dt.time):
+                    values.append(cell_text(value))
+                else:
+                    values.append(cell_text(value))
+            if not any(v.strip() for v in values):
+                continue
+            if header is None:
+                header = _unique_headers(values)
+                continue
+            width = len(header)
+
+            def col_name(j: int, _h: list[str] = header) -> str:
+                return _h[j] if j < len(_h) else f"column {get_column_letter(j + 1)}"
+
+            for j in formulas:
+                ref = f"{get_column_letter(j + 1)}{number}"
+                issues.append(RowIssue(number, col_name(j), f"formula in cell {ref} kept as text"))
+            for j in errors:
+                ref = f"{get_column_letter(j + 1)}{number}"
+                issues.append(
+                    RowIssue(number, col_name(j), f"error value in cell {ref}; read as empty")
+                )
+            for j, v in enumerate(values):
+                if j not in formulas and looks_like_formula(v):
+                    ref = f"{get_column_letter(j + 1)}{number}"
+                    issues.append(
+                        RowIssue(number, col_name(j),
+                                 f"text in cell {ref} looks like a formula; kept as text")
+                    )
+            surplus = [v for v in values[width:] if v.strip()]
+            if surplus:
+                issues.append(
+                    RowIssue(number, f"after {header[-1]}",
+                             f"{len(surplus)} values right of the last header column are ignored")
+                )
+            values = (values + [""] * width)[:width]
+            records.append(values)
+            rows.append(number)
+        title = ws.title
+    finally:
+        wb.close()
+    if header is None:
+        raise SourceError(f"{path} is empty (sheet {title!r} has no values)")
+    if not records:
+        raise SourceError(f"{path} has a header but no data rows (sheet {title!r})")
+    return pd.DataFrame(records, columns=header, dtype=object), rows, issues, f"sheet {title!r}"
+
+
+def _unique_headers(raw: list[str]) -> list[str]:
+    # the header row ends at its last non-empty cell
+    while raw and not raw[-1].strip():
+        raw = raw[:-1]
+    out: list[str] = []
+    for i, h in enumerate(raw, start=1):
+        name = h.strip() or f"column {i}"
+        base, k = name, 2
+        while name in out:
+            name, k = f"{base} ({k})", k + 1
+        out.append(name)
+    return out
