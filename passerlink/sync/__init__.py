@@ -12,6 +12,8 @@ import importlib
 from typing import Any
 
 _EXPORTS: dict[str, str] = {
+    # M5 Admin API client
+    "M5Client": "passerlink.sync.m5client",
     # sync engine (policy, desired state, plan, apply, journal, lock, reports)
     "SyncPolicy": "passerlink.sync.policy",
 }
