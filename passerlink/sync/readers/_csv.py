@@ -28,8 +28,17 @@ _ENCODING_NAMES = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 with BOM", "cp1252": "W
                    "utf-16": "UTF-16"}
 
 
-def _row_of(data: bytes, pos: int) -> int:
-    return data.count(b"\n", 0, pos) + 1
+def _where(data: bytes, pos: int, enc: str, separator: str | None) -> str:
+    """'row 3, column 'E-post',' for the byte at ``pos`` (column from the header, best effort)."""
+    row = data.count(b"\n", 0, pos) + 1
+    text = data[:65536].decode(enc, errors="replace")
+    sep = separator or sniff_separator(text)
+    line_start = data.rfind(b"\n", 0, pos) + 1
+    index = data[line_start:pos].decode(enc, errors="replace").count(sep)
+    header = next(csv.reader([text.lstrip("\ufeff").split("\n", 1)[0].rstrip("\r")], delimiter=sep), [])
+    if index < len(header) and header[index].strip():
+        return f"row {row}, column {header[index].strip()!r},"
+    return f"row {row}"
 
 
 def _guess(data: bytes) -> str | None:
@@ -42,7 +51,9 @@ def _guess(data: bytes) -> str | None:
     return None
 
 
-def decode_bytes(data: bytes, path: Path, encoding: str | None = None) -> tuple[str, str]:
+def decode_bytes(
+    data: bytes, path: Path, encoding: str | None = None, separator: str | None = None
+) -> tuple[str, str]:
     """``(text, encoding used)``; ``SourceError`` naming the row of the first bad byte."""
     if encoding:
         try:
@@ -62,7 +73,8 @@ def decode_bytes(data: bytes, path: Path, encoding: str | None = None) -> tuple[
                 else ""
             )
             raise SourceError(
-                f"{path}: byte 0x{data[exc.start]:02X} on row {_row_of(data, exc.start)} is not "
+                f"{path}: byte 0x{data[exc.start]:02X} on "
+                f"{_where(data, exc.start, guess or 'latin-1', separator)} is not "
                 f"valid {_ENCODING_NAMES.get(enc, enc)} (the forced encoding){hint}"
             ) from None
     if data.startswith(codecs.BOM_UTF8):
@@ -90,7 +102,7 @@ def decode_bytes(data: bytes, path: Path, encoding: str | None = None) -> tuple[
     except UnicodeDecodeError as exc:
         pos = exc.start
     raise SourceError(
-        f"{path}: byte 0x{data[pos]:02X} on row {_row_of(data, pos)} is neither "
+        f"{path}: byte 0x{data[pos]:02X} on {_where(data, pos, 'latin-1', separator)} is neither "
         f"{' nor '.join(_ENCODING_NAMES[c] for c in candidates)}; save the file as UTF-8 or "
         "name its encoding with --encoding"
     )
@@ -145,12 +157,13 @@ def read_delimited(
     """``(frame of text, row number per row, row issues, 'how it was read')`` of a CSV file."""
     if not data.strip():
         raise SourceError(f"{path} is empty")
-    text, enc = decode_bytes(data, path, encoding)
+    sep = _separator(separator, path) if separator else None
+    text, enc = decode_bytes(data, path, encoding, sep)
     if text.startswith("\ufeff"):
         text = text[1:]
     if not text.strip():
         raise SourceError(f"{path} is empty")
-    sep = _separator(separator, path) if separator else sniff_separator(text)
+    sep = sep or sniff_separator(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
     header: list[str] | None = None
     records: list[list[str]] = []

