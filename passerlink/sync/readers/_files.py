@@ -50,7 +50,7 @@ def read_file(
         raise SourceError(f"{path} cannot be read ({exc.strerror or exc})") from None
     suffix = path.suffix.lower()
     if data.startswith(_ZIP_MAGIC):
-        frame, rows, issues, read_as = read_workbook(path, sheet=sheet)
+        frame, rows, issues, read_as = read_workbook(data, path, sheet=sheet)
     elif data.startswith(_OLE_MAGIC):
         raise SourceError(
             f"{path} is an old Excel 97-2003 (.xls) or password-protected workbook; save it "

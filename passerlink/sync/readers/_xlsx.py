@@ -11,6 +11,7 @@ Dates typed as Excel dates become ISO text; numbers lose a spurious ``.0``.
 from __future__ import annotations
 
 import datetime as _dt
+import io
 import zipfile
 from pathlib import Path
 
@@ -30,7 +31,7 @@ def _formula_text(value: object) -> str:
 
 
 def read_workbook(
-    path: Path, *, sheet: str | None = None
+    data: bytes, path: Path, *, sheet: str | None = None
 ) -> tuple[pd.DataFrame, list[int], list[RowIssue], str]:
     """``(frame of text, row number per row, row issues, 'how it was read')`` of one sheet."""
     from openpyxl import load_workbook
@@ -38,7 +39,8 @@ def read_workbook(
     from openpyxl.utils.exceptions import InvalidFileException
 
     try:
-        wb = load_workbook(path, read_only=True, data_only=False, keep_links=False)
+        # from memory: openpyxl would otherwise refuse a workbook whose name is not .xlsx
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False, keep_links=False)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as exc:
         raise SourceError(f"{path} is not a readable XLSX workbook ({exc})") from None
     try:
