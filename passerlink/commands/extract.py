@@ -163,8 +163,9 @@ def _extract_config(args: argparse.Namespace) -> list[tuple[PeopleTable, Path]]:
             with M5Client.from_config(cfg.m5, config_path=cfg.config_path, url=args.m5_url) as client:
                 table = read_m5(client, cfg.m5.columns, origin=f"M5 at {url}")
         except M5Error as exc:
-            # in extract, M5 is one more source given on the command line / in the config
-            raise SourceError(f"M5 at {url} cannot be read: {exc}") from exc
+            # here M5 is one more source named on the command line or in the config: its
+            # failure is bad input (exit 2); the client's message already names the URL
+            raise SourceError(str(exc)) from exc
         outputs.append((table, args.out / "m5.csv"))
     return outputs
 
