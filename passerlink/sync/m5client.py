@@ -131,6 +131,7 @@ class M5Client:
         self._token_lock = threading.Lock()
         self._stats_lock = threading.Lock()
         self._rng = random.Random()
+        self._sleep = time.sleep  # one seam for tests that count the waits
         #: requests sent per method ("GET", "POST", ...), plus "writes", "retries", "logins".
         self.stats: collections.Counter[str] = collections.Counter()
 
@@ -270,7 +271,7 @@ class M5Client:
                     log.warning("M5 %s: %s; retry %d/%d in %.2f s", endpoint, reason, attempt + 1, self.retries, delay)
                     attempt += 1
                     self._count("retries")
-                    time.sleep(delay)
+                    self._sleep(delay)
                     continue
                 tail = f" after {attempt + 1} attempts" if attempt else ""
                 if not safe and sent:
@@ -292,7 +293,7 @@ class M5Client:
                             self.retries, delay)
                 attempt += 1
                 self._count("retries")
-                time.sleep(delay)
+                self._sleep(delay)
                 continue
             if status >= 500 and safe and attempt < self.retries:
                 ambiguous = True
@@ -301,7 +302,7 @@ class M5Client:
                             self.retries, delay)
                 attempt += 1
                 self._count("retries")
-                time.sleep(delay)
+                self._sleep(delay)
                 continue
             if status == 404 and method == "DELETE" and ambiguous:
                 return resp, ambiguous  # an earlier attempt deleted it; its answer was lost
