@@ -1,0 +1,106 @@
+"""Länkar / Links: the whole link table, manual links, Excel export and re-import."""
+
+import datetime as dt
+
+import streamlit as st
+
+from passerlink.errors import PasserlinkError
+from passerlink.workbench import state as K
+from passerlink.workbench import ui
+from passerlink.workbench.excel import (
+    changes_to_decisions,
+    diff_decisions,
+    read_workbook,
+)
+from passerlink.workbench.i18n import DECISION_LABELS, decision_label
+from passerlink.workbench.linktable import auto_handover, filter_table, with_people
+
+t = ui.t
+ws = ui.workspace_or_stop()
+lang = st.session_state[K.LANG]
+engine = ws.engine
+
+st.title(t("links_title"))
+if engine is None:
+    st.info(t("links_from_store_only"))
+
+table = ws.link_table()
+registers, m5 = ws.people()
+wide = with_people(table, registers, m5)
+
+# ---- the table ------------------------------------------------------------------------------------
+f1, f2 = st.columns([2, 1])
+f1.multiselect(t("filter_decisions"), list(DECISION_LABELS["sv"]), key=K.LINK_FILTER,
+               format_func=lambda d: decision_label(d, lang))
+f2.text_input(t("search"), key=K.LINK_SEARCH)
+shown = filter_table(wide, st.session_state[K.LINK_FILTER], st.session_state[K.LINK_SEARCH],
+                     columns=["source_id", "m5_id", "given_names", "call_name", "family_name", "email",
+                              "m5_given_names", "m5_family_name", "m5_email"])
+st.caption(t("n_links", n=len(shown)))
+ui.show_people(shown, ["register", "source_id", "given_names", "family_name", "birth_date", "personnummer",
+                       "m5_id", "m5_given_names", "m5_family_name", "m5_birth_date", "m5_personnummer",
+                       "probability", "decision", "who", "at"], key="pl_links_table", height=420)
+
+# ---- manual link and hand-over (need the engine) --------------------------------------------------
+if engine is not None:
+    with st.expander(t("manual_header")), st.form("pl_manual_form", clear_on_submit=False):
+        c1, c2, c3 = st.columns(3)
+        register = c1.selectbox(t("register"), list(engine.registers), key="pl_manual_register")
+        source_id = c2.text_input(t("manual_person"), key="pl_manual_source_id")
+        m5_id = c3.text_input(t("manual_m5"), key="pl_manual_m5_id")
+        if st.form_submit_button(t("manual_link")):
+            try:
+                engine.manual_link(register, source_id, m5_id, ui.operator())
+            except PasserlinkError as exc:
+                st.error(str(exc))
+            else:
+                st.success(t("manual_done", source_id=source_id.strip(), m5_id=m5_id.strip()))
+    if st.button(t("commit_auto"), key="pl_commit_auto", help=t("commit_auto_help")):
+        decisions = auto_handover(engine.model_links(), ws.store.current(), who=ui.operator(),
+                                  model_version=engine.model_version)
+        ws.store.record(decisions)
+        added = sum(d.decision == "auto" for d in decisions)
+        st.success(t("committed", added=added, removed=len(decisions) - added))
+
+# ---- Excel export ---------------------------------------------------------------------------------
+st.subheader(t("export_header"))
+st.checkbox(t("show_personnummer"), key=K.SHOW_PERSONNUMMER, help=t("show_personnummer_help"))
+if st.button(t("make_export"), key="pl_make_export"):
+    st.session_state[K.EXPORT_BYTES] = ws.export(
+        lang=lang, show_personnummer=bool(st.session_state[K.SHOW_PERSONNUMMER]), exported_by=ui.operator()
+    )
+if st.session_state.get(K.EXPORT_BYTES):
+    name = f"passerlink-links-{dt.date.today().isoformat()}.xlsx"
+    st.download_button(t("download", name=name), st.session_state[K.EXPORT_BYTES], file_name=name,
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                       key="pl_download", on_click="ignore")
+
+# ---- Excel re-import ------------------------------------------------------------------------------
+st.subheader(t("import_header"))
+upload = st.file_uploader(t("import_file"), type=["xlsx"], key="pl_import_file")
+if upload is not None and upload.name != st.session_state.get(K.IMPORT_NAME):
+    try:
+        changes = diff_decisions(ws.link_table(), read_workbook(upload.getvalue(), name=upload.name), name=upload.name)
+    except PasserlinkError as exc:
+        st.error(str(exc))
+        changes = None
+    st.session_state[K.IMPORT_PREVIEW] = changes
+    st.session_state[K.IMPORT_NAME] = upload.name
+preview = st.session_state.get(K.IMPORT_PREVIEW)
+if upload is not None and preview is not None:
+    if not len(preview):
+        st.info(t("import_no_changes"))
+    else:
+        st.markdown(t("import_preview", n=len(preview)))
+        view = preview.assign(before=preview["before"].map(lambda d: decision_label(d, lang)),
+                              after=preview["after"].map(lambda d: decision_label(d, lang)))
+        st.dataframe(view.rename(columns={"register": t("register"), "source_id": t("col_source_id"),
+                                          "m5_id": t("col_m5_id"), "before": t("before"), "after": t("after"),
+                                          "probability": t("col_probability")}),
+                     hide_index=True, key="pl_import_table")
+        if st.button(t("apply_import"), key="pl_apply_import", type="primary"):
+            decisions = changes_to_decisions(preview, who=ui.operator(), note=f"excel import: {upload.name}",
+                                             model_version=engine.model_version if engine is not None else "")
+            n = engine.apply_decisions(decisions) if engine is not None else ws.store.record(decisions)
+            st.session_state[K.IMPORT_PREVIEW] = preview.iloc[0:0]
+            st.success(t("import_applied", n=n))

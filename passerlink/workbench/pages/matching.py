@@ -1,0 +1,67 @@
+"""Matchning / Matching: candidates, features and model for each register against M5."""
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from passerlink.errors import PasserlinkError
+from passerlink.workbench import ui
+from passerlink.workbench.estimates import histogram, threshold_table
+
+t = ui.t
+ws = ui.workspace_or_stop()
+
+st.title(t("matching_title"))
+st.caption(t("matching_intro"))
+
+registers, m5, problems = ws.ready()
+if problems or m5 is None:
+    for p in problems:
+        st.error(p)
+    st.info(t("needs_sources"))
+    st.page_link("workbench/pages/sources.py", label=t("go_to", page=t("page_sources")))
+    st.stop()
+
+label = t("rerun_matching") if ws.engine is not None else t("run_matching")
+if st.button(label, key="pl_run_matching", type="primary" if ws.engine is None else "secondary"):
+    bar = st.progress(0.0, text=label)
+    try:
+        ws.build_engine(progress=lambda f, msg: bar.progress(min(max(f, 0.0), 1.0), text=msg or label))
+    except PasserlinkError as exc:
+        st.error(t("error_prefix", message=str(exc)))
+        st.stop()
+    bar.empty()
+    st.success(t("matching_done"))
+
+engine = ui.engine_or_stop(ws)
+BANDS = {"auto": t("band_auto"), "ask": t("band_ask"), "none": t("band_none")}
+
+for name, scores in engine.scores().items():
+    with st.container(border=True):
+        st.subheader(f"{name} ↔ M5")
+        bands = scores["band"].value_counts() if "band" in scores else pd.Series(dtype=int)
+        c = st.columns(4)
+        c[0].metric(t("candidates"), f"{len(scores):,}".replace(",", "\u202f"))
+        for col, band in zip(c[1:], ("auto", "ask", "none"), strict=True):
+            col.metric(BANDS[band], int(bands.get(band, 0)))
+        prob = scores["probability"].to_numpy(dtype=float)
+        left, right = st.columns(2)
+        with left:
+            st.caption(t("score_histogram"))
+            hist = histogram(prob)
+            # symlog: most candidate pairs are clear non-links and would flatten everything else
+            chart = alt.Chart(hist).mark_bar().encode(
+                x=alt.X("bin:Q", title=t("probability"), bin=alt.Bin(binned=True, step=0.05)),
+                x2="end:Q",
+                y=alt.Y("pairs:Q", title=t("pairs"), scale=alt.Scale(type="symlog")),
+                tooltip=[alt.Tooltip("bin:Q", title=t("probability")), alt.Tooltip("pairs:Q", title=t("pairs"))],
+            ).transform_calculate(end="datum.bin + 0.05").properties(height=240)
+            st.altair_chart(chart)
+        with right:
+            st.caption(t("thresholds"))
+            table = threshold_table(prob).rename(columns={
+                "threshold": t("threshold"), "links": t("links_at_threshold"),
+                "precision": t("precision"), "recall": t("recall")})
+            st.dataframe(table, hide_index=True, key=f"pl_thresholds_{name}",
+                         column_config={t("precision"): st.column_config.NumberColumn(format="percent"),
+                                        t("recall"): st.column_config.NumberColumn(format="percent")})

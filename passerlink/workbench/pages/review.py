@@ -1,0 +1,204 @@
+"""Granska / Review: one question at a time (or a table of auto-links), conflicts, undo."""
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from passerlink.features import mask_personnummer
+from passerlink.matching.linkstore import Decision
+from passerlink.workbench import state as K
+from passerlink.workbench import ui
+from passerlink.workbench.i18n import decision_label, field_label
+from passerlink.workbench.linktable import SHOWN_FIELDS, conflicts
+
+t = ui.t
+ws = ui.workspace_or_stop()
+engine = ui.ensure_engine(ws)
+lang = st.session_state[K.LANG]
+
+st.title(t("review_title"))
+ui.keyboard_shortcuts()
+st.radio(t("mode"), ["one", "table"], key=K.REVIEW_MODE, horizontal=True,
+         format_func=lambda m: t("mode_one") if m == "one" else t("mode_table"))
+
+message = st.session_state.get(K.LAST_MESSAGE)
+
+
+def say(kind: str, text: str) -> None:
+    st.session_state[K.LAST_MESSAGE] = (kind, text)
+
+
+def on_answer(question, label) -> None:
+    engine.answer(question, label, ui.operator())
+    decision = {True: "confirmed", False: "rejected", None: "unsure"}[label]
+    say("success", t("answered_as", decision=decision_label(decision, lang)))
+
+
+def on_undo() -> None:
+    undone = engine.undo(ui.operator())
+    if undone is None:
+        say("info", t("nothing_to_undo"))
+    else:
+        say("info", t("undone", decision=decision_label(undone.decision, lang)))
+
+
+def person_line(row) -> str:
+    left = engine.record(row.register, row.source_id)
+    right = engine.m5_record(row.m5_id)
+    name = " ".join(x for x in (left.get("given_names", ""), left.get("family_name", "")) if x)
+    m5name = " ".join(x for x in (right.get("given_names", ""), right.get("family_name", "")) if x)
+    p = "" if pd.isna(row.probability) else f", {row.probability:.0%}"
+    return f"{row.register} {row.source_id} {name} ↔ M5 {row.m5_id} {m5name} ({decision_label(row.decision, lang)}{p})"
+
+
+def on_resolve(rows: pd.DataFrame, choice_key: str) -> None:
+    choice = st.session_state.get(choice_key, -1)
+    decisions = []
+    for i, row in enumerate(rows.itertuples(index=False)):
+        keep = i == choice
+        if keep and row.decision in ("confirmed", "manual"):
+            continue
+        p = None if pd.isna(row.probability) else float(row.probability)
+        decisions.append(Decision(row.register, row.source_id, row.m5_id, "confirmed" if keep else "rejected",
+                                  p, ui.operator(), "one-to-one conflict", engine.model_version))
+    engine.apply_decisions(decisions)
+    say("success", t("resolved"))
+
+
+def show_conflicts() -> None:
+    found = conflicts(engine.link_table())
+    with st.expander(t("conflicts_header", n=len(found)), expanded=bool(found)):
+        if not found:
+            st.caption(t("no_conflicts"))
+            return
+        st.caption(t("conflicts_intro"))
+        for c in found[:25]:
+            rows = c["rows"]
+            key = c["key"] if c["kind"] == "m5" else "-".join(c["key"])
+            if c["kind"] == "m5":
+                st.markdown(t("conflict_m5", m5_id=c["key"]))
+            else:
+                st.markdown(t("conflict_person", register=c["key"][0], source_id=c["key"][1]))
+            choice_key = f"pl_conflict_{c['kind']}_{key}"
+            lines = [person_line(r) for r in rows.itertuples(index=False)]
+            st.radio(t("keep_link"), [*range(len(rows)), -1], key=choice_key,
+                     format_func=lambda i, lines=lines: lines[i] if i >= 0 else t("keep_none"))
+            st.button(t("resolve"), key=f"pl_resolve_{c['kind']}_{key}", on_click=on_resolve, args=(rows, choice_key))
+
+
+def compare_table(view) -> pd.DataFrame:
+    show_pnr = st.session_state.get(K.SHOW_PERSONNUMMER)
+    left_h = t("left_header", register=view.question.register)
+    right_h = t("right_header")
+    rows = {field_label("source_id", lang): (view.question.source_id, view.question.m5_id)}
+    for f in SHOWN_FIELDS:
+        a, b = view.left.get(f, ""), view.right.get(f, "")
+        if f == "personnummer" and not show_pnr:
+            a, b = mask_personnummer(a), mask_personnummer(b)
+        rows[field_label(f, lang)] = (a, b)
+    frame = pd.DataFrame.from_dict(rows, orient="index", columns=[left_h, right_h])
+    return frame
+
+
+def highlight(frame: pd.DataFrame, differs: dict) -> "pd.io.formats.style.Styler":
+    flagged = {field_label(f, lang) for f, d in differs.items() if d}
+    return frame.style.apply(
+        lambda row: ["background-color: #ffe3b3" if row.name in flagged else "" for _ in row], axis=1
+    )
+
+
+def show_reasons(explanation: pd.DataFrame | None) -> None:
+    if explanation is None or not len(explanation):
+        return
+    st.caption(t("reasons"))
+    e = explanation[["feature", "level", "contribution"]].copy()
+    e["contribution"] = e["contribution"].astype(float)
+    e["sign"] = e["contribution"].map(lambda v: "+" if v > 0 else "−")
+    chart = alt.Chart(e).mark_bar().encode(
+        x=alt.X("contribution:Q", title=t("contribution")),
+        y=alt.Y("feature:N", sort="-x", title=None),
+        color=alt.Color("sign:N", scale=alt.Scale(domain=["+", "−"], range=["#2e7d32", "#c62828"]), legend=None),
+        tooltip=["feature", "level", alt.Tooltip("contribution:Q", format="+.2f")],
+    ).properties(height=max(120, 24 * len(e)))
+    st.altair_chart(chart)
+    words = []
+    for r in e.reindex(e["contribution"].abs().sort_values(ascending=False).index).head(4).itertuples():
+        key = "reason_for" if r.contribution > 0.1 else "reason_against" if r.contribution < -0.1 else "reason_neutral"
+        words.append("- " + t(key, feature=r.feature, level=r.level))
+    st.markdown("\n".join(words))
+
+
+@st.fragment
+def question_panel() -> None:
+    answered, left = engine.progress()
+    total = answered + left
+    st.progress(answered / total if total else 1.0, text=t("progress", answered=answered, left=left))
+    if engine.training:
+        st.caption(t("retraining"))
+    shown = st.session_state.get(K.LAST_MESSAGE)
+    if shown:
+        (st.success if shown[0] == "success" else st.info)(shown[1])
+        st.session_state[K.LAST_MESSAGE] = None
+    q = engine.current()
+    if q is None:
+        st.success(t("no_questions"))
+        st.button(t("undo"), key="pl_undo", on_click=on_undo)
+        return
+    view = engine.view(q)
+    st.subheader(t("question_header"))
+    st.caption(f"{q.register} · " + t("model_probability", p=q.probability))
+    st.dataframe(highlight(compare_table(view), view.differs), key="pl_compare")
+    b = st.columns(4)
+    b[0].button(t("yes"), key="pl_yes", on_click=on_answer, args=(q, True), type="primary", width="stretch")
+    b[1].button(t("no"), key="pl_no", on_click=on_answer, args=(q, False), width="stretch")
+    b[2].button(t("unsure"), key="pl_unsure", on_click=on_answer, args=(q, None), width="stretch")
+    b[3].button(t("undo"), key="pl_undo", on_click=on_undo, width="stretch")
+    st.caption(t("shortcuts"))
+    show_reasons(view.explanation)
+
+
+def table_mode() -> None:
+    st.caption(t("table_intro"))
+    n = st.number_input(t("table_limit"), min_value=10, max_value=2000, value=50, step=10, key="pl_table_limit")
+    table = engine.link_table()
+    auto = table[table["decision"] == "auto"].sort_values("probability", kind="stable").head(int(n))
+    rows = []
+    for r in auto.itertuples(index=False):
+        a, b = engine.record(r.register, r.source_id), engine.m5_record(r.m5_id)
+        rows.append({"keep": True, "register": r.register, "source_id": r.source_id, "m5_id": r.m5_id,
+                     "probability": r.probability,
+                     "left": " ".join(x for x in (a.get("given_names", ""), a.get("family_name", "")) if x),
+                     "right": " ".join(x for x in (b.get("given_names", ""), b.get("family_name", "")) if x),
+                     "birth": a.get("birth_date", ""), "m5_birth": b.get("birth_date", "")})
+    frame = pd.DataFrame(rows, columns=["keep", "register", "source_id", "m5_id", "probability", "left", "right", "birth", "m5_birth"])
+    edited = st.data_editor(
+        frame, hide_index=True, key="pl_table_editor", disabled=[c for c in frame.columns if c != "keep"],
+        column_config={
+            "keep": st.column_config.CheckboxColumn(t("keep")),
+            "register": t("register"), "source_id": t("col_source_id"), "m5_id": t("col_m5_id"),
+            "probability": st.column_config.ProgressColumn(t("col_probability"), min_value=0.0, max_value=1.0, format="%.2f"),
+            "left": t("left_header", register=""), "right": t("right_header"),
+            "birth": field_label("birth_date", lang), "m5_birth": t("col_m5_prefix") + field_label("birth_date", lang),
+        },
+    )
+    if st.button(t("save_table"), key="pl_save_table", type="primary", disabled=not len(frame)):
+        decisions = [
+            Decision(r.register, r.source_id, r.m5_id, "confirmed" if r.keep else "rejected",
+                     float(r.probability), ui.operator(), "table review", engine.model_version)
+            for r in edited.itertuples(index=False)
+        ]
+        engine.apply_decisions(decisions)
+        confirmed = sum(d.decision == "confirmed" for d in decisions)
+        say("success", t("table_saved", confirmed=confirmed, rejected=len(decisions) - confirmed))
+        st.rerun()
+
+
+show_conflicts()
+if st.session_state[K.REVIEW_MODE] == "table":
+    if message:
+        (st.success if message[0] == "success" else st.info)(message[1])
+        st.session_state[K.LAST_MESSAGE] = None
+    table_mode()
+else:
+    question_panel()
+

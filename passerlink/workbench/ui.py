@@ -1,0 +1,226 @@
+"""The Streamlit side shared by the pages: the cached workspace, the sidebar, login, small widgets.
+
+Pages stay short by calling these. Heavy objects live in ``st.cache_resource`` (one per server
+process), never recomputed on a rerun; per-browser choices live in session state under the
+keys of ``state``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from passerlink.errors import PasserlinkError
+from passerlink.features import mask_personnummer
+from passerlink.workbench import state as K
+from passerlink.workbench.i18n import LANGUAGES, decision_label, field_label, translator
+from passerlink.workbench.workspace import Workspace
+
+__all__ = [
+    "PAGES",
+    "PASSWORD_ENV",
+    "config_path",
+    "t",
+    "frame",
+    "workspace",
+    "workspace_or_stop",
+    "ensure_engine",
+    "engine_or_stop",
+    "operator",
+    "show_people",
+    "keyboard_shortcuts",
+    "column_label",
+]
+
+#: If set, the workbench asks for this password before showing anything (for a wider bind
+#: without an OIDC provider; an OIDC login via ``st.login`` is used when ``[auth]`` is configured).
+PASSWORD_ENV = "PASSERLINK_WORKBENCH_PASSWORD"
+
+#: (file relative to app.py, url path, i18n key, icon), in menu order.
+PAGES = [
+    ("workbench/pages/sources.py", "sources", "page_sources", ":material/database:"),
+    ("workbench/pages/matching.py", "matching", "page_matching", ":material/join_inner:"),
+    ("workbench/pages/review.py", "review", "page_review", ":material/rule:"),
+    ("workbench/pages/links.py", "links", "page_links", ":material/link:"),
+    ("workbench/pages/sync.py", "sync", "page_sync", ":material/sync:"),
+]
+
+
+def config_path() -> str:
+    """``--config F`` after ``streamlit run app.py --``, else ``PASSERLINK_CONFIG``."""
+    argv = sys.argv[1:]
+    for i, arg in enumerate(argv):
+        if arg == "--config" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--config="):
+            return arg.split("=", 1)[1]
+    return os.environ.get(K.CONFIG_ENV, "")
+
+
+def t(key: str, **values: object) -> str:
+    return translator(st.session_state.get(K.LANG, "sv"))(key, **values)
+
+
+def operator() -> str:
+    return (st.session_state.get(K.OPERATOR) or "operator").strip() or "operator"
+
+
+@st.cache_resource(show_spinner=False)
+def _workspace(path: str, m5_url: str) -> Workspace:
+    return Workspace(path, m5_url=m5_url or None)
+
+
+def workspace() -> Workspace:
+    """The process-wide workspace for the configuration in use (raises the ConfigError)."""
+    path = st.session_state.get(K.CONFIG_PATH) or config_path()
+    return _workspace(str(Path(path).resolve()), os.environ.get("PASSERLINK_M5_URL", ""))
+
+
+def workspace_or_stop() -> Workspace:
+    if not (st.session_state.get(K.CONFIG_PATH) or config_path()):
+        st.error(t("no_config"))
+        st.stop()
+    try:
+        return workspace()
+    except PasserlinkError as exc:
+        st.error(t("error_prefix", message=str(exc)))
+        st.stop()
+
+
+def _page_link(file: str) -> None:
+    for path, _url, key, icon in PAGES:
+        if path.endswith(file):
+            st.page_link(path, label=t("go_to", page=t(key)), icon=icon)
+
+
+def ensure_engine(ws: Workspace):
+    """The review engine, built (with a progress bar) the first time it is needed in this process;
+    after a restart this is where every answer in the link store is replayed."""
+    if ws.engine is not None:
+        return ws.engine
+    registers, m5, problems = ws.ready()
+    if problems or m5 is None:
+        for p in problems:
+            st.error(p)
+        st.info(t("needs_sources"))
+        _page_link("sources.py")
+        st.stop()
+    bar = st.progress(0.0, text=t("run_matching"))
+    try:
+        engine = ws.ensure_engine(progress=lambda f, msg: bar.progress(min(max(f, 0.0), 1.0), text=msg or t("run_matching")))
+    except PasserlinkError as exc:
+        st.error(t("error_prefix", message=str(exc)))
+        st.stop()
+    bar.empty()
+    return engine
+
+
+def engine_or_stop(ws: Workspace):
+    """The engine if matching has run in this process, else a pointer to the Matching page."""
+    if ws.engine is None:
+        st.info(t("needs_matching"))
+        _page_link("matching.py")
+        st.stop()
+    return ws.engine
+
+
+def _login_gate() -> None:
+    """OIDC login when ``[auth]`` is configured in secrets, else the optional shared password."""
+    try:
+        has_auth = st.secrets.load_if_toml_exists() and "auth" in st.secrets
+    except Exception:  # a broken secrets file: refuse rather than open up
+        st.error("secrets.toml cannot be read")
+        st.stop()
+    if has_auth:
+        if not st.user.is_logged_in:
+            st.button("Logga in / Log in", on_click=st.login)
+            st.stop()
+        name = st.user.get("name") or st.user.get("email")
+        if name:
+            st.session_state[K.OPERATOR] = str(name)
+        return
+    secret = os.environ.get(PASSWORD_ENV, "")
+    if not secret or st.session_state.get("pl_authenticated"):
+        return
+    with st.form("pl_login"):
+        given = st.text_input("Lösenord / Password", type="password")
+        ok = st.form_submit_button("Logga in / Log in")
+    if ok and hmac.compare_digest(given.encode(), secret.encode()):
+        st.session_state["pl_authenticated"] = True
+        st.rerun()
+    st.stop()
+
+
+def frame() -> list:
+    """Everything around the pages: state, login, sidebar (language, operator); returns the pages."""
+    K.init_state(st.session_state)
+    if not st.session_state[K.CONFIG_PATH]:
+        st.session_state[K.CONFIG_PATH] = config_path()
+    _login_gate()
+    with st.sidebar:
+        st.selectbox(t("language"), list(LANGUAGES), format_func=LANGUAGES.get, key=K.LANG)
+        st.text_input(t("operator"), key=K.OPERATOR, help=t("operator_help"))
+        if st.session_state[K.CONFIG_PATH]:
+            st.caption(t("config_in_use", path=Path(st.session_state[K.CONFIG_PATH]).name))
+    return [st.Page(path, title=t(key), icon=icon, url_path=url) for path, url, key, icon in PAGES]
+
+
+def show_people(frame_: pd.DataFrame, columns: list[str], *, key: str | None = None,
+                renames: Callable[[str], str] | None = None, height: int | None = None) -> None:
+    """A people table on screen: personnummer masked unless the operator ticked the box."""
+    shown = frame_[[c for c in columns if c in frame_.columns]].copy()
+    if not st.session_state.get(K.SHOW_PERSONNUMMER):
+        for c in shown.columns:
+            if c.endswith("personnummer"):
+                shown[c] = shown[c].map(mask_personnummer)
+    if "decision" in shown.columns:
+        lang = st.session_state.get(K.LANG, "sv")
+        shown["decision"] = shown["decision"].map(lambda d: decision_label(d, lang))
+    shown = shown.rename(columns=renames or column_label)
+    kw = {"height": height} if height else {}
+    st.dataframe(shown, hide_index=True, key=key, **kw)
+
+
+def column_label(column: str) -> str:
+    lang = st.session_state.get(K.LANG, "sv")
+    fixed = {"register": t("register"), "source_id": t("col_source_id"), "m5_id": t("col_m5_id"),
+             "decision": t("col_decision"), "probability": t("col_probability"), "who": t("col_who"), "at": t("col_at")}
+    if column in fixed:
+        return fixed[column]
+    if column.startswith("m5_"):
+        return t("col_m5_prefix") + field_label(column[3:], lang)
+    return field_label(column, lang)
+
+
+#: Clicks the Review page's buttons from the keyboard (Streamlit has no key bindings). Runs in the
+#: page itself (st.html with JavaScript), registers once per browser tab, ignores typing in fields.
+KEYBOARD_JS = """
+<script>
+(function () {
+  if (window.__passerlinkKeys) { return; }
+  window.__passerlinkKeys = true;
+  var keys = {j: "pl_yes", y: "pl_yes", n: "pl_no", o: "pl_unsure", u: "pl_undo"};
+  document.addEventListener("keydown", function (e) {
+    if (e.ctrlKey || e.metaKey || e.altKey || e.repeat) { return; }
+    var el = e.target, tag = el && el.tagName;
+    if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || (el && el.isContentEditable)) { return; }
+    var key = keys[(e.key || "").toLowerCase()];
+    if (!key) { return; }
+    var button = document.querySelector(".st-key-" + key + " button");
+    if (!button || button.disabled) { return; }
+    e.preventDefault();
+    button.click();
+  });
+})();
+</script>
+"""
+
+
+def keyboard_shortcuts() -> None:
+    st.html(KEYBOARD_JS, unsafe_allow_javascript=True)

@@ -1,0 +1,197 @@
+"""Everything one configuration file opens: its sources, M5's users, the link store, the engine.
+
+One ``Workspace`` per configuration lives for the whole server process (the app keeps it in
+``st.cache_resource``), so a rerun, a second browser tab or a closed-and-reopened browser all see
+the same loaded sources and the same review engine; nothing heavy runs twice. The link store on
+disk is the only state that must survive a restart, and the engine is rebuilt from it.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from passerlink.config import Config, load_config
+from passerlink.errors import ConfigError, PasserlinkError
+from passerlink.matching.linkstore import LinkStore
+from passerlink.people import PeopleTable
+
+__all__ = ["SourceState", "Workspace", "M5_URL_ENV"]
+
+#: Overrides ``[m5] url`` of the configuration (the demo points it at its own simulator).
+M5_URL_ENV = "PASSERLINK_M5_URL"
+
+
+@dataclass
+class SourceState:
+    """One source as read (or why it could not be)."""
+
+    name: str
+    kind: str
+    table: PeopleTable | None = None
+    error: str = ""
+    profile: dict[str, Any] = field(default_factory=dict)
+    uploaded: str = ""  # file name of an upload that replaces the configured source
+
+    @property
+    def ok(self) -> bool:
+        return self.table is not None and not self.error
+
+
+def _profile(table: PeopleTable) -> dict[str, Any]:
+    from passerlink.sync.readers import profile
+
+    return profile(table)
+
+
+class Workspace:
+    """The configuration's sources, M5 users, link store and (once built) review engine."""
+
+    def __init__(self, config_path: str | Path, *, m5_url: str | None = None) -> None:
+        self.config: Config = load_config(config_path)
+        m5_url = m5_url or os.environ.get(M5_URL_ENV) or None
+        if m5_url and self.config.m5 is not None:
+            self.config = self.config.model_copy(update={"m5": self.config.m5.model_copy(update={"url": m5_url.rstrip("/")})})
+        self.store = LinkStore(self.config.link_store.path)
+        self._lock = threading.RLock()
+        self._sources: dict[str, SourceState] = {}
+        self._m5: SourceState | None = None
+        self.engine: Any = None
+
+    # ---- sources ---------------------------------------------------------------------------------
+    def sources(self, *, reload: bool = False) -> dict[str, SourceState]:
+        """Every configured register, read once (``reload`` reads them again, uploads stay)."""
+        from passerlink.sync.readers import read_source
+
+        with self._lock:
+            for spec in self.config.sources:
+                have = self._sources.get(spec.name)
+                if have is not None and (not reload or have.uploaded):
+                    continue
+                state = SourceState(spec.name, spec.kind)
+                try:
+                    state.table = read_source(spec, config_path=self.config.config_path)
+                    state.profile = _profile(state.table)
+                except PasserlinkError as exc:
+                    state.error = str(exc)
+                self._sources[spec.name] = state
+            return dict(self._sources)
+
+    def use_upload(self, name: str, data: bytes, filename: str, *, id_column: str | None,
+                   mapping: Mapping[str, str] | None) -> SourceState:
+        """Read an uploaded file in place of a configured source (raises the reader's InputError)."""
+        from passerlink.sync.readers import read_file
+
+        self.config.source(name)  # ConfigError for an unknown name
+        suffix = Path(filename).suffix or ".csv"
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / f"{name}{suffix}"
+            path.write_bytes(data)
+            table = read_file(path, source=name, id_column=id_column or None, mapping=dict(mapping or {}))
+        table.origin = filename
+        state = SourceState(name, "upload", table, "", _profile(table), filename)
+        with self._lock:
+            self._sources[name] = state
+        return state
+
+    def drop_upload(self, name: str) -> None:
+        with self._lock:
+            if name in self._sources and self._sources[name].uploaded:
+                del self._sources[name]
+
+    def m5(self, *, reload: bool = False) -> SourceState:
+        """M5's users as people, read once through the Admin API."""
+        with self._lock:
+            if self._m5 is not None and not reload:
+                return self._m5
+            state = SourceState("m5", "m5")
+            if self.config.m5 is None:
+                state.error = ConfigError(f"{self.config.config_path}: no [m5] section").args[0]
+            else:
+                try:
+                    from passerlink.sync.m5client import M5Client
+                    from passerlink.sync.readers import read_m5
+
+                    with M5Client.from_config(self.config.m5, config_path=self.config.config_path) as client:
+                        state.table = read_m5(client, self.config.m5.columns, origin=f"M5 ({self.config.m5.url})")
+                    state.profile = _profile(state.table)
+                except PasserlinkError as exc:
+                    state.error = str(exc)
+            self._m5 = state
+            return state
+
+    def ready(self) -> tuple[dict[str, pd.DataFrame], pd.DataFrame | None, list[str]]:
+        """(register people by name, M5 people, problems) – what matching needs."""
+        sources = self.sources()
+        m5 = self.m5()
+        problems = [f"{s.name}: {s.error}" for s in sources.values() if not s.ok]
+        if not m5.ok:
+            problems.append(m5.error)
+        registers = {n: s.table.people for n, s in sources.items() if s.ok}
+        return registers, (m5.table.people if m5.ok else None), problems
+
+    # ---- the engine ------------------------------------------------------------------------------
+    def build_engine(self, progress: Callable[[float, str], None] | None = None, **kw: Any) -> Any:
+        """(Re)build the review engine from the sources and replay the link store into it."""
+        from passerlink.workbench.engine import ReviewEngine
+
+        registers, m5, problems = self.ready()
+        if problems or m5 is None:
+            raise ConfigError(problems[0] if problems else "M5 could not be read")
+        with self._lock:
+            engine = ReviewEngine(registers, m5, self.store, **kw).prepare(progress)
+            old, self.engine = self.engine, engine
+        if old is not None:
+            old.close()
+        return engine
+
+    def ensure_engine(self, progress: Callable[[float, str], None] | None = None, **kw: Any) -> Any:
+        """The engine, built once: a second caller waits for the first build instead of repeating it."""
+        with self._lock:
+            if self.engine is not None:
+                return self.engine
+            return self.build_engine(progress, **kw)
+
+    def link_table(self) -> pd.DataFrame:
+        """The engine's table if there is one, else the link store alone (e.g. after a restart)."""
+        from passerlink.workbench.linktable import merge_links
+
+        if self.engine is not None:
+            return self.engine.link_table()
+        return merge_links(None, self.store.current())
+
+    def export(self, *, lang: str = "sv", show_personnummer: bool = False, exported_by: str = "") -> bytes:
+        """The sign-off workbook of the current link table, with the people nobody is linked to."""
+        from passerlink.workbench.excel import export_workbook, registers_in
+        from passerlink.workbench.linktable import unlinked_people, with_people
+
+        table = self.link_table()
+        registers, m5 = self.people()
+        if registers:
+            table = pd.concat([table, unlinked_people(table, registers)], ignore_index=True)
+        return export_workbook(
+            with_people(table, registers, m5),
+            registers=registers_in(table, [s.name for s in self.config.sources]),
+            lang=lang,
+            show_personnummer=show_personnummer,
+            exported_by=exported_by,
+            model_version=self.engine.model_version if self.engine is not None else "",
+        )
+
+    def people(self) -> tuple[dict[str, pd.DataFrame], pd.DataFrame | None]:
+        """Whatever people are loaded now (never triggers a read)."""
+        with self._lock:
+            registers = {n: s.table.people for n, s in self._sources.items() if s.ok}
+            m5 = self._m5.table.people if self._m5 is not None and self._m5.ok else None
+        return registers, m5
+
+    def close(self) -> None:
+        if self.engine is not None:
+            self.engine.close()
