@@ -169,6 +169,8 @@ def load_config(path: str | Path) -> Config:
             msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
                 msg = "unknown setting"
+            elif err["type"] != "missing" and isinstance(err.get("input"), str | int | float | bool):
+                msg = f"{msg} (got {err['input']!r})"  # quote the bad value
             problems.append(f"{loc}: {msg}")
         raise ConfigError(f"{path}: " + "; ".join(problems)) from None
     base = path.resolve().parent
