@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,9 @@ __all__ = ["SourceState", "Workspace", "M5_URL_ENV"]
 
 #: Overrides ``[m5] url`` of the configuration (the demo points it at its own simulator).
 M5_URL_ENV = "PASSERLINK_M5_URL"
+
+
+_OPEN: weakref.WeakSet[Workspace] = weakref.WeakSet()
 
 
 @dataclass
@@ -64,6 +68,7 @@ class Workspace:
         self._sources: dict[str, SourceState] = {}
         self._m5: SourceState | None = None
         self.engine: Any = None
+        _OPEN.add(self)
 
     # ---- sources ---------------------------------------------------------------------------------
     def sources(self, *, reload: bool = False) -> dict[str, SourceState]:
@@ -193,5 +198,12 @@ class Workspace:
         return registers, m5
 
     def close(self) -> None:
+        """Stop the engine's worker (the link store needs no closing: every write is committed)."""
         if self.engine is not None:
             self.engine.close()
+
+    @staticmethod
+    def close_all() -> None:
+        """Close every workspace of this process (server shutdown, tests simulating a restart)."""
+        for ws in list(_OPEN):
+            ws.close()

@@ -1,0 +1,90 @@
+"""A small generated municipality, served by a real simulator, and the workbench around it.
+
+    world              generate_world(seed=3, staff=60, pupils=60) (module-wide, generated once)
+    workbench_config   write the world's registers and a config (M5 = a seeded simulator); its path
+    app                an AppTest of passerlink/app.py with that config in session state
+    restart            forget every cached resource, as a server restart would
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+APP = str(Path(__file__).resolve().parents[2] / "passerlink" / "app.py")
+
+
+@pytest.fixture(scope="session")
+def world():
+    from passerlink.sampleworld import generate_world
+
+    return generate_world(seed=3, staff=60, pupils=60, former_staff=4)
+
+
+def write_config(folder: Path, world, m5_url: str) -> Path:
+    world.write(folder)
+    cfg = folder / "workbench.toml"
+    cfg.write_text(
+        f"""
+[[sources]]
+name = "hr"
+kind = "csv"
+path = "hr_export.csv"
+id_column = "Anställningsnummer"
+
+[[sources]]
+name = "students"
+kind = "csv"
+path = "students.csv"
+id_column = "Elev-ID"
+
+[m5]
+url = "{m5_url}"
+
+[link_store]
+path = "state/links.sqlite"
+""",
+        encoding="utf-8",
+    )
+    return cfg
+
+
+@pytest.fixture
+def workbench_config(tmp_path, world, m5sim, m5_env) -> Path:
+    m5sim.reset(world.m5_seed)
+    return write_config(tmp_path / "site", world, m5sim.url)
+
+
+def _forget() -> None:
+    import streamlit as st
+
+    from passerlink.workbench.workspace import Workspace
+
+    Workspace.close_all()
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+@pytest.fixture
+def restart() -> Iterator[Callable[[], None]]:
+    _forget()
+    yield _forget
+    _forget()
+
+
+@pytest.fixture
+def app(workbench_config, restart):
+    from streamlit.testing.v1 import AppTest
+
+    from passerlink.workbench import state as K
+
+    def make(lang: str = "sv") -> AppTest:
+        at = AppTest.from_file(APP, default_timeout=90)
+        at.session_state[K.CONFIG_PATH] = str(workbench_config)
+        at.session_state[K.OPERATOR] = "testare"
+        at.session_state[K.LANG] = lang
+        return at
+
+    return make

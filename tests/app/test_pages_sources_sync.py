@@ -1,0 +1,63 @@
+"""AppTest: the Sources and Sync pages, and the frame around every page."""
+
+from pathlib import Path
+
+from passerlink.matching import Decision, LinkStore
+from passerlink.workbench import state as K
+
+APP = str(Path(__file__).resolve().parents[2] / "passerlink" / "app.py")
+
+
+def texts(at) -> str:
+    parts = [e.value for e in at.markdown] + [e.value for e in at.caption] + [e.value for e in at.subheader]
+    parts += [e.value for e in at.error] + [e.value for e in at.info] + [e.value for e in at.title]
+    return "\n".join(str(p) for p in parts)
+
+
+def test_frame_without_config_says_how_to_start(restart, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.delenv(K.CONFIG_ENV, raising=False)
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    assert not at.exception
+    assert "passerlink workbench --config" in at.error[0].value
+
+
+def test_sources_page_profiles_every_source(app, world):
+    at = app().run()
+    at.switch_page("workbench/pages/sources.py").run()
+    assert not at.exception, at.exception
+    page = texts(at)
+    assert "hr – csv" in page and "students – csv" in page and "RCard M5" in page
+    metrics = {m.label: m.value for m in at.metric}
+    assert "Rader" in metrics
+    rows = [m.value for m in at.metric if m.label == "Rader"]
+    assert rows[:2] == [str(len(world.hr)), str(len(world.students))]
+    assert not at.error
+
+
+def test_sources_page_in_english_shows_reader_errors_as_one_sentence(app, workbench_config):
+    (workbench_config.parent / "students.csv").write_bytes(b"")
+    at = app("en").run()
+    at.switch_page("workbench/pages/sources.py").run()
+    assert not at.exception
+    assert at.title[0].value == "Sources"
+    assert len(at.error) == 1
+    msg = at.error[0].value
+    assert "students.csv" in msg and "Traceback" not in msg
+
+
+def test_sync_page_lists_links_handed_to_the_store(app, workbench_config, world):
+    at = app().run()
+    at.switch_page("workbench/pages/sync.py").run()
+    assert not at.exception
+    assert at.info[0].value.startswith("Länkregistret har inga länkar")
+    truth = world.truth.head(3)
+    store = LinkStore(workbench_config.parent / "state" / "links.sqlite")
+    store.record([Decision(r.source, str(r.source_id), str(r.m5_id), d, 0.9, "anna")
+                  for r, d in zip(truth.itertuples(), ["confirmed", "manual", "rejected"], strict=True)])
+    at.run()
+    assert not at.exception
+    assert "2 länkar i länkregistret (1 bekräftade, 1 manuella, 0 automatiska)" in texts(at)
+    shown = at.dataframe[0].value
+    assert len(shown) == 2
