@@ -1,0 +1,110 @@
+"""Bring RCard M5 in line with the registers: plan, check, apply, report.
+
+    passerlink sync --config F [--dry-run] [--allow-mass-changes] [--m5-url URL]
+                    [--source NAME=PATH ...] [--every 24h [--at 02:00]]
+
+One-shot and safe to repeat (cron, a systemd timer or Windows Task Scheduler runs it every
+night). Every run writes a report (HTML, XLSX, JSON) into [sync] report_dir, dry or not.
+
+Exit codes: 0 done, 1 failed (M5 errors, circuit breaker, another run holds the lock),
+2 bad input or config, 3 stopped by a safety rule before the first write.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import re
+import sys
+import time
+from pathlib import Path
+
+from passerlink.errors import InputError
+
+NAME = "sync"
+HELP = "sync the registers into RCard M5 (dry run, safety rules, report)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.add_argument("--config", type=Path, required=True, metavar="FILE", help="the passerlink TOML config")
+    parser.add_argument("--dry-run", action="store_true", help="plan and report only; write nothing to M5")
+    parser.add_argument("--allow-mass-changes", action="store_true",
+                        help="override the change-size safety rules (after reviewing a dry run)")
+    parser.add_argument("--m5-url", metavar="URL", help="use this M5 Admin API base URL instead of [m5] url")
+    parser.add_argument("--source", action="append", default=[], metavar="NAME=PATH",
+                        help="read source NAME from PATH this time (repeatable)")
+    parser.add_argument("--every", metavar="DURATION", help="keep running: sync every DURATION (e.g. 24h, 30m)")
+    parser.add_argument("--at", metavar="HH:MM", help="with --every: first run at this local time")
+
+
+def parse_sources(items: list[str]) -> dict[str, Path]:
+    out: dict[str, Path] = {}
+    for item in items:
+        name, sep, path = item.partition("=")
+        if not sep or not name.strip() or not path.strip():
+            raise InputError(f"--source {item!r}: expected NAME=PATH")
+        out[name.strip()] = Path(path.strip())
+    return out
+
+
+def parse_every(text: str) -> _dt.timedelta:
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd])\s*", text or "")
+    if not m:
+        raise InputError(f"--every {text!r}: expected a duration like 24h, 30m, 1d or 90s")
+    value = float(m.group(1))
+    seconds = value * {"s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
+    if seconds < 60:
+        raise InputError(f"--every {text!r}: the shortest interval is 1 minute")
+    return _dt.timedelta(seconds=seconds)
+
+
+def parse_at(text: str) -> _dt.time:
+    m = re.fullmatch(r"(\d{1,2}):(\d{2})", text or "")
+    if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59:
+        raise InputError(f"--at {text!r}: expected a local time HH:MM, e.g. 02:00")
+    return _dt.time(int(m.group(1)), int(m.group(2)))
+
+
+def first_run(now: _dt.datetime, at: _dt.time | None) -> _dt.datetime:
+    if at is None:
+        return now
+    when = now.replace(hour=at.hour, minute=at.minute, second=0, microsecond=0)
+    return when if when >= now else when + _dt.timedelta(days=1)
+
+
+def _once(args: argparse.Namespace, sources: dict[str, Path]) -> int:
+    from passerlink.config import load_config
+    from passerlink.sync.engine import run_sync
+    from passerlink.sync.report import summary_text
+
+    cfg = load_config(args.config)
+    result = run_sync(cfg, dry_run=args.dry_run, allow_mass_changes=args.allow_mass_changes,
+                      m5_url=args.m5_url, source_paths=sources)
+    print(summary_text(result.report), flush=True)
+    if result.exit_code != 0 and result.report.get("stop_reason"):
+        print(f"passerlink: {result.report['stop_reason']}", file=sys.stderr)
+    return result.exit_code
+
+
+def run(args: argparse.Namespace) -> int:
+    sources = parse_sources(args.source)
+    if args.at and not args.every:
+        raise InputError("--at needs --every (for a one-shot run, let cron or the task scheduler pick the time)")
+    if not args.every:
+        return _once(args, sources)
+    interval = parse_every(args.every)
+    at = parse_at(args.at) if args.at else None
+    when = first_run(_dt.datetime.now(), at)
+    while True:
+        wait = (when - _dt.datetime.now()).total_seconds()
+        if wait > 0:
+            print(f"[sync] next run at {when:%Y-%m-%d %H:%M}", flush=True)
+        while (left := (when - _dt.datetime.now()).total_seconds()) > 0:
+            time.sleep(min(left, 30.0))
+        code = _once(args, sources)
+        if code == 2:
+            return code  # a config or input mistake does not fix itself by waiting
+        when += interval
+        while when <= _dt.datetime.now():
+            when += interval
