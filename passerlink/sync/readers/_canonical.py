@@ -121,7 +121,8 @@ def _choose_id(
         return col, f"column {col!r} (mapped)"
     # HR: the employee number; then a student id, FEBRL rec_id, a plain id. Prefer the first
     # candidate that is filled in and unique on every row.
-    cands = field_cols.get("employee_number", [])[:1] + id_candidates
+    own = [c for c in id_candidates if fold_header(c) == "sourceid"]  # a canonical table read back
+    cands = own + field_cols.get("employee_number", [])[:1] + [c for c in id_candidates if c not in own]
     for col in cands:
         vals = [texts[col][i].strip() for i in keep]
         if all(vals) and len(set(vals)) == len(vals):

@@ -18,7 +18,7 @@ __all__ = ["SYNONYMS", "MIDDLE_NAME", "ID_SYNONYMS", "recognise_headers", "recog
 MIDDLE_NAME = "middle_name"
 
 #: Columns that identify a row in their source (student id, FEBRL record id, a plain id).
-ID_SYNONYMS: list[str] = ["elevid", "elevnummer", "recid", "personid", "id", "uuid"]
+ID_SYNONYMS: list[str] = ["sourceid", "elevid", "elevnummer", "recid", "personid", "id", "uuid"]
 
 #: canonical field -> folded header synonyms, highest priority first.
 SYNONYMS: dict[str, list[str]] = {
