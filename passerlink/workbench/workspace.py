@@ -178,7 +178,7 @@ class Workspace:
         from passerlink.workbench.linktable import unlinked_people, with_people
 
         table = self.link_table()
-        registers, m5 = self.people()
+        registers, m5, _problems = self.ready()
         if registers:
             table = pd.concat([table, unlinked_people(table, registers)], ignore_index=True)
         return export_workbook(

@@ -25,7 +25,7 @@ if engine is None:
     st.info(t("links_from_store_only"))
 
 table = ws.link_table()
-registers, m5 = ws.people()
+registers, m5, _problems = ws.ready()  # names beside the ids (read once per server process)
 wide = with_people(table, registers, m5)
 
 # ---- the table ------------------------------------------------------------------------------------
@@ -78,14 +78,14 @@ if st.session_state.get(K.EXPORT_BYTES):
 # ---- Excel re-import ------------------------------------------------------------------------------
 st.subheader(t("import_header"))
 upload = st.file_uploader(t("import_file"), type=["xlsx"], key="pl_import_file")
-if upload is not None and upload.name != st.session_state.get(K.IMPORT_NAME):
+if upload is not None and upload.file_id != st.session_state.get(K.IMPORT_NAME):
     try:
         changes = diff_decisions(ws.link_table(), read_workbook(upload.getvalue(), name=upload.name), name=upload.name)
     except PasserlinkError as exc:
         st.error(str(exc))
         changes = None
     st.session_state[K.IMPORT_PREVIEW] = changes
-    st.session_state[K.IMPORT_NAME] = upload.name
+    st.session_state[K.IMPORT_NAME] = upload.file_id
 preview = st.session_state.get(K.IMPORT_PREVIEW)
 if upload is not None and preview is not None:
     if not len(preview):
