@@ -25,6 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", required=True, help="the passerlink TOML configuration file")
     parser.add_argument("--port", type=int, default=8501, help="port to listen on (default 8501)")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    parser.add_argument("--m5-url", default=None, help="use this M5 Admin API base URL instead of the config's [m5] url")
 
 
 def streamlit_command(config: Path, *, host: str = "127.0.0.1", port: int = 8501) -> list[str]:
@@ -68,6 +69,10 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     env = dict(os.environ, PASSERLINK_CONFIG=str(cfg.config_path))
+    if args.m5_url:
+        if not args.m5_url.startswith(("http://", "https://")):
+            raise InputError(f"--m5-url {args.m5_url!r} is not an http(s) URL")
+        env["PASSERLINK_M5_URL"] = args.m5_url
     print(f"passerlink workbench: http://{args.host}:{args.port}  (Ctrl+C stops it)", file=sys.stderr)
     try:
         return subprocess.call(streamlit_command(cfg.config_path, host=args.host, port=args.port), env=env)
