@@ -151,11 +151,15 @@ def load_config(path: str | Path) -> Config:
     """Read and validate a config file; raise ``ConfigError`` naming the file and every problem."""
     path = Path(path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = path.read_bytes()
+        raw = tomllib.loads(data.decode("utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{path}: config file not found") from None
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: config file is not UTF-8 ({exc.reason})") from None
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(
+            f"{path}: config file is not UTF-8 (byte 0x{data[exc.start]:02X} on line {line})"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
     except OSError as exc:
@@ -167,10 +171,18 @@ def load_config(path: str | Path) -> Config:
         for err in exc.errors():
             loc = _loc(raw, err["loc"])
             msg = err["msg"].removeprefix("Value error, ")
-            if err["type"] == "extra_forbidden":
+            kind = err["type"]
+            if kind == "extra_forbidden":
                 msg = "unknown setting"
-            elif err["type"] != "missing" and isinstance(err.get("input"), str | int | float | bool):
-                msg = f"{msg} (got {err['input']!r})"  # quote the bad value
+            elif kind in ("model_type", "model_attributes_type", "dict_type"):
+                msg = "should be a TOML table"
+            elif kind == "path_type":
+                msg = "should be a path (text)"
+            # quote the bad value, unless our own validator's message already does
+            if kind not in ("missing", "extra_forbidden", "value_error") and isinstance(
+                err.get("input"), str | int | float | bool
+            ):
+                msg = f"{msg} (got {err['input']!r})"
             problems.append(f"{loc}: {msg}")
         raise ConfigError(f"{path}: " + "; ".join(problems)) from None
     base = path.resolve().parent
