@@ -1,0 +1,27 @@
+"""A deterministic Swedish municipality for demos, tests and benchmarks.
+
+``generate_world(seed=...)`` draws the administrative staff of an HR register, the pupils of a
+school register and the person database of RCard M5 as years of hand entry left it, with every
+divergence of DESIGN.md's "Swedish reality" list planted at a known share and recorded, plus the
+truth of which M5 user is which register person. The committed sample in ``data/samples/`` is
+``generate_world(seed=0)`` written by ``data/samples/generate.py``.
+
+The matcher must never import this package's name tables: evaluating on this data would then
+grade the generator against itself.
+"""
+
+from passerlink.sampleworld._m5 import DIVERGENCE_COLUMNS, SHARES, TRUTH_COLUMNS
+from passerlink.sampleworld._registers import HR_COLUMNS, STUDENT_COLUMNS
+from passerlink.sampleworld._world import DEFAULT_TODAY, FILE_NAMES, World, generate_world
+
+__all__ = [
+    "World",
+    "generate_world",
+    "DEFAULT_TODAY",
+    "FILE_NAMES",
+    "HR_COLUMNS",
+    "STUDENT_COLUMNS",
+    "TRUTH_COLUMNS",
+    "DIVERGENCE_COLUMNS",
+    "SHARES",
+]

@@ -1,0 +1,255 @@
+"""The people of the sample municipality, before any register or M5 has written them down.
+
+Everyone (staff, former staff, pupils, and the contractors/visitors/substitutes that only M5
+knows) is drawn in one population so that personnummer are unique across all of them and the
+deliberate look-alikes (twins, namesakes) can be planted across roles.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass
+
+import numpy as np
+
+from passerlink.sampleworld import names as _names
+from passerlink.sampleworld._personnummer import assign_personnummer, split_dates
+
+__all__ = ["Population", "make_population", "ROLES"]
+
+ROLES = ("staff", "former", "pupil", "manual")
+
+# shares that shape the population (the README lists them)
+INTERNATIONAL_SHARE = 0.07
+DOUBLE_FAMILY_SHARE = {"adult": 0.05, "pupil": 0.08}
+FORMER_NAME_SHARE = {"F": 0.08, "M": 0.015}  # adults 26+ whose M5 record predates a name change
+COORDINATION_SHARE = {"staff": 0.01, "former": 0.02, "pupil": 0.015, "manual": 0.04}
+TWIN_PAIR_SHARE = 0.015  # pairs per pupil
+NAMESAKE_SHARE = 0.01  # register people given the full name of another register person
+MANUAL_NAMESAKE_SHARE = 0.15  # manual M5 records that carry a register person's name
+
+
+@dataclass
+class Population:
+    """Parallel arrays, one entry per person."""
+
+    role: np.ndarray  # str: one of ROLES
+    male: np.ndarray  # bool
+    birth: np.ndarray  # datetime64[D]
+    international: np.ndarray  # bool
+    given: list[tuple[str, ...]]  # all given names, in registered order
+    call: np.ndarray  # index into given of the name in use (tilltalsnamn)
+    family: list[str]  # current family name (may be "A B" or "A-B")
+    double: np.ndarray  # 0 single family name, 1 two parts with space, 2 hyphenated
+    former_family: list[str]  # family name before a change, "" if none
+    coordination: np.ndarray  # bool: samordningsnummer
+    pnr: list[str]  # 12 digits
+    twin_of: np.ndarray  # index of the other twin, -1
+    namesake_of: np.ndarray  # index of the person whose full name was copied, -1
+
+    def __len__(self) -> int:
+        return len(self.pnr)
+
+    def call_name(self, i: int) -> str:
+        return self.given[i][int(self.call[i])]
+
+    def indices(self, role: str) -> np.ndarray:
+        return np.flatnonzero(self.role == role)
+
+
+def _zipf(n: int, s: float = 0.9, q: float = 3.0) -> np.ndarray:
+    w = 1.0 / (np.arange(n) + q) ** s
+    return w / w.sum()
+
+
+def _weights(pairs: list[tuple[str, float]]) -> tuple[list[str], np.ndarray]:
+    labels = [p[0] for p in pairs]
+    w = np.array([p[1] for p in pairs], dtype=float)
+    return labels, w / w.sum()
+
+
+def _draw_births(rng: np.random.Generator, role: str, n: int, today: _dt.date) -> np.ndarray:
+    if role == "pupil":
+        years = np.arange(2007, 2021)
+        w = np.where(years == 2007, 0.03, np.where(years <= 2010, 0.8, 1.0))
+    elif role == "manual":
+        years = np.arange(1950, 2008)
+        w = np.ones(years.shape[0])
+    else:  # staff and former staff: working ages, born 1955-2005
+        years = np.arange(1955, 2006)
+        age = today.year - years
+        w = np.select([age < 25, age <= 64, age <= 67], [0.5, 1.0, 0.4], 0.08)
+    year = rng.choice(years, size=n, p=w / w.sum())
+    start = (year - 1970).astype("datetime64[Y]").astype("datetime64[D]")
+    length = ((year - 1969).astype("datetime64[Y]").astype("datetime64[D]") - start).astype(np.int64)
+    offset = np.floor(rng.random(n) * length).astype(np.int64)
+    births = start + offset.astype("timedelta64[D]")
+    latest = np.datetime64(today, "D") - np.timedelta64(1, "D")
+    return np.minimum(births, latest)
+
+
+def _draw_given(
+    rng: np.random.Generator, years: np.ndarray, male: np.ndarray, intl: np.ndarray, adult: np.ndarray
+) -> tuple[list[tuple[str, ...]], np.ndarray]:
+    n = years.shape[0]
+    first = np.empty(n, dtype=object)
+    cohorts = np.where(years < 1975, "1955", np.where(years < 2000, "1975", "2000"))
+    for cohort in ("1955", "1975", "2000"):
+        in_cohort = cohorts == cohort
+        for sex in ("F", "M"):
+            want_male = sex == "M"
+            for is_intl in (False, True):
+                sel = np.flatnonzero(in_cohort & (male == want_male) & (intl == is_intl))
+                if sel.size == 0:
+                    continue
+                pool = (_names.INTERNATIONAL_GIVEN_NAMES[sex] if is_intl
+                        else _names.GIVEN_NAMES[cohort][sex])
+                first[sel] = np.array(pool, dtype=object)[rng.choice(len(pool), sel.size, p=_zipf(len(pool)))]
+    k_adult = rng.choice([1, 2, 3], size=n, p=[0.30, 0.55, 0.15])
+    k_young = rng.choice([1, 2, 3], size=n, p=[0.25, 0.60, 0.15])
+    k_intl = rng.choice([1, 2, 3], size=n, p=[0.70, 0.25, 0.05])
+    k = np.where(intl, k_intl, np.where(adult, k_adult, k_young))
+    mids = {sex: (_names.MIDDLE_GIVEN_NAMES[sex], _zipf(len(_names.MIDDLE_GIVEN_NAMES[sex]), q=2.0))
+            for sex in ("F", "M")}
+    m_idx = {sex: rng.choice(len(mids[sex][0]), size=(n, 2), p=mids[sex][1]) for sex in ("F", "M")}
+    u_call = rng.random(n)
+    given: list[tuple[str, ...]] = []
+    call = np.zeros(n, dtype=np.int64)
+    for i in range(n):
+        sex = "M" if male[i] else "F"
+        pool = mids[sex][0]
+        names = [first[i]]
+        for j in range(int(k[i]) - 1):
+            idx = int(m_idx[sex][i, j])
+            name = pool[idx]
+            while name in names:
+                idx = (idx + 1) % len(pool)
+                name = pool[idx]
+            names.append(name)
+        given.append(tuple(names))
+        if len(names) > 1:
+            if u_call[i] < 0.13:
+                call[i] = 1
+            elif u_call[i] < 0.15:
+                call[i] = len(names) - 1
+    return given, call
+
+
+def make_population(
+    rng: np.random.Generator, counts: dict[str, int], today: _dt.date
+) -> Population:
+    """Draw everybody; plant twins and namesakes; give each a unique personnummer."""
+    roles = np.concatenate([np.full(counts[r], r, dtype=object) for r in ROLES]).astype(str)
+    n = roles.shape[0]
+    births = np.concatenate([_draw_births(rng, r, counts[r], today) for r in ROLES]) if n else np.array([], dtype="datetime64[D]")
+    male = rng.random(n) < 0.5
+    intl = rng.random(n) < INTERNATIONAL_SHARE
+    years, _, _ = split_dates(births)
+    adult = roles != "pupil"
+    given, call = _draw_given(rng, years, male, intl, adult)
+
+    swe_labels, swe_p = _weights(_names.FAMILY_NAMES)
+    int_labels, int_p = _weights(_names.INTERNATIONAL_FAMILY_NAMES)
+    fam_swe = rng.choice(len(swe_labels), size=(n, 3), p=swe_p)
+    fam_int = rng.choice(len(int_labels), size=n, p=int_p)
+    u_double = rng.random(n)
+    u_sep = rng.random(n)
+    u_former = rng.random(n)
+    family: list[str] = []
+    double = np.zeros(n, dtype=np.int64)
+    former: list[str] = [""] * n
+    age = today.year - years
+    for i in range(n):
+        if intl[i]:
+            family.append(int_labels[fam_int[i]])
+            continue
+        base = swe_labels[fam_swe[i, 0]]
+        share = DOUBLE_FAMILY_SHARE["pupil" if roles[i] == "pupil" else "adult"]
+        if u_double[i] < share:
+            other = swe_labels[fam_swe[i, 1]]
+            if other == base:
+                other = swe_labels[(fam_swe[i, 1] + 7) % len(swe_labels)]
+            double[i] = 1 if u_sep[i] < 0.5 else 2
+            base = f"{base} {other}" if double[i] == 1 else f"{base}-{other}"
+        family.append(base)
+        share = FORMER_NAME_SHARE["M" if male[i] else "F"]
+        if roles[i] in ("staff", "former") and age[i] >= 26 and u_former[i] < share:
+            old = swe_labels[fam_swe[i, 2]]
+            if old in base.replace("-", " ").split(" "):
+                old = swe_labels[(fam_swe[i, 2] + 11) % len(swe_labels)]
+            former[i] = old
+
+    coordination = np.zeros(n, dtype=bool)
+    u_coord = rng.random(n)
+    for r in ROLES:
+        sel = roles == r
+        p = np.where(intl, min(1.0, COORDINATION_SHARE[r] * 8), COORDINATION_SHARE[r] * 0.5)
+        coordination |= sel & (u_coord < p)
+
+    twin_of = np.full(n, -1, dtype=np.int64)
+    namesake_of = np.full(n, -1, dtype=np.int64)
+    pupils = np.flatnonzero(roles == "pupil")
+    n_pairs = int(round(pupils.size * TWIN_PAIR_SHARE))
+    if n_pairs and pupils.size >= 2 * n_pairs:
+        chosen = rng.choice(pupils, size=2 * n_pairs, replace=False)
+        u_twin = rng.random((n_pairs, 2))
+        for (a, b), (u_sex, u_name) in zip(chosen.reshape(-1, 2), u_twin, strict=True):
+            births[b] = births[a]
+            family[b], double[b], intl[b] = family[a], double[a], intl[a]
+            male[b] = u_sex < 0.5
+            coordination[b] = coordination[a]
+            pool = (_names.INTERNATIONAL_GIVEN_NAMES if intl[b] else _names.GIVEN_NAMES["2000"])[
+                "M" if male[b] else "F"]
+            first = pool[int(u_name * len(pool))]
+            if first == given[a][0] or first in given[b][1:]:
+                first = pool[(int(u_name * len(pool)) + 1) % len(pool)]
+            given[b] = (first, *given[b][1:])
+            twin_of[a], twin_of[b] = b, a
+
+    taken = twin_of >= 0
+    for r in ("staff", "pupil"):
+        members = np.flatnonzero((roles == r) & ~taken)
+        k = int(round(members.size * NAMESAKE_SHARE))
+        if k == 0 or members.size < 2 * k:
+            continue
+        chosen = rng.choice(members, size=2 * k, replace=False)
+        for a, b in chosen.reshape(-1, 2):
+            if births[a] == births[b]:
+                continue
+            _copy_name(a, b, given, call, family, double, intl, male, former)
+            namesake_of[b] = a
+            taken[a] = taken[b] = True
+
+    manual = np.flatnonzero(roles == "manual")
+    staff_pool = np.flatnonzero((roles == "staff") & (namesake_of < 0))
+    pupil_pool = np.flatnonzero((roles == "pupil") & (namesake_of < 0))
+    k = int(round(manual.size * MANUAL_NAMESAKE_SHARE))
+    if k and (staff_pool.size or pupil_pool.size):
+        from_staff = (rng.random(k) < 0.8) if pupil_pool.size else np.ones(k, dtype=bool)
+        if not staff_pool.size:
+            from_staff[:] = False
+        sources = np.where(
+            from_staff,
+            staff_pool[rng.integers(0, max(staff_pool.size, 1), k)] if staff_pool.size else 0,
+            pupil_pool[rng.integers(0, max(pupil_pool.size, 1), k)] if pupil_pool.size else 0,
+        )
+        for a, b in zip(sources, manual[:k], strict=True):
+            if births[a] == births[b]:
+                births[b] = births[b] - np.timedelta64(400, "D")
+            _copy_name(a, b, given, call, family, double, intl, male, former)
+            given[b] = (given[a][int(call[a])],)
+            call[b] = 0
+            namesake_of[b] = a
+
+    pnr = assign_personnummer(rng, births, male, coordination)
+    return Population(
+        role=roles, male=male, birth=births, international=intl, given=given, call=call,
+        family=family, double=double, former_family=former, coordination=coordination,
+        pnr=pnr, twin_of=twin_of, namesake_of=namesake_of,
+    )
+
+
+def _copy_name(a, b, given, call, family, double, intl, male, former) -> None:
+    given[b], call[b] = given[a], call[a]
+    family[b], double[b], intl[b], male[b] = family[a], double[a], intl[a], male[a]
+    former[b] = ""

@@ -1,0 +1,134 @@
+"""A whole sample municipality: the two registers, the M5 seed, and the truth that links them."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from passerlink.errors import InputError
+from passerlink.sampleworld._m5 import SHARES, build_m5
+from passerlink.sampleworld._population import make_population
+from passerlink.sampleworld._registers import (
+    STAFF_DOMAIN,
+    EmailBook,
+    build_staff,
+    build_students,
+    staff_frame,
+)
+
+__all__ = ["World", "generate_world", "FILE_NAMES", "DEFAULT_TODAY"]
+
+DEFAULT_TODAY = _dt.date(2026, 11, 1)
+
+#: the files :meth:`World.write` writes, by role (``divergences`` only when asked for)
+FILE_NAMES = {
+    "hr": "hr_export.csv",
+    "students": "students.csv",
+    "m5_seed": "m5_seed.json",
+    "truth": "truth_links.csv",
+    "divergences": "divergences.csv",
+}
+
+
+@dataclass(frozen=True)
+class World:
+    """One generated municipality. Frames hold ``str`` only (``""`` for empty) except ``truth``."""
+
+    seed: int
+    today: _dt.date
+    hr: pd.DataFrame
+    students: pd.DataFrame
+    m5_seed: dict
+    truth: pd.DataFrame  # source, source_id, m5_id
+    divergences: pd.DataFrame  # kind, source, source_id, m5_id, register_value, m5_value, other
+
+    def files(self, *, divergences: bool = False) -> dict[str, bytes]:
+        """The exact bytes of every file, by file name (what :meth:`write` puts on disk)."""
+        files = {
+            FILE_NAMES["hr"]: _csv(self.hr, sep=";", encoding="cp1252", newline="\r\n"),
+            FILE_NAMES["students"]: _csv(self.students, sep=",", encoding="utf-8-sig", newline="\n"),
+            FILE_NAMES["m5_seed"]: _seed_json(self.m5_seed),
+            FILE_NAMES["truth"]: _csv(self.truth, sep=",", encoding="utf-8", newline="\n"),
+        }
+        if divergences:
+            files[FILE_NAMES["divergences"]] = _csv(self.divergences, sep=",", encoding="utf-8", newline="\n")
+        return files
+
+    def write(self, folder: Path | str, *, divergences: bool = False) -> list[Path]:
+        """Write the files into ``folder`` (created if missing), each replaced atomically.
+
+        The divergence table is left out unless asked for: it is as large as the registers, and
+        ``generate_world`` rebuilds it in a second.
+        """
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name, data in self.files(divergences=divergences).items():
+            target = folder / name
+            tmp = target.with_name(target.name + ".tmp")
+            tmp.write_bytes(data)
+            os.replace(tmp, target)
+            written.append(target)
+        return written
+
+
+def _csv(frame: pd.DataFrame, *, sep: str, encoding: str, newline: str) -> bytes:
+    text = frame.to_csv(sep=sep, index=False, lineterminator=newline)
+    return text.encode(encoding)
+
+
+def _seed_json(seed: dict) -> bytes:
+    """One record per line: small enough to commit, still readable in a diff."""
+    parts = ["{"]
+    keys = list(seed)
+    for k, key in enumerate(keys):
+        parts.append(f"  {json.dumps(key)}: [")
+        records = seed[key]
+        for i, rec in enumerate(records):
+            comma = "," if i < len(records) - 1 else ""
+            parts.append("    " + json.dumps(rec, ensure_ascii=False, separators=(",", ":")) + comma)
+        parts.append("  ]" + ("," if k < len(keys) - 1 else ""))
+    parts.append("}")
+    return ("\n".join(parts) + "\n").encode("utf-8")
+
+
+def generate_world(
+    seed: int = 0,
+    staff: int = 1500,
+    pupils: int = 2000,
+    manual_share: float = 0.10,
+    former_staff: int = 60,
+    today: _dt.date = DEFAULT_TODAY,
+) -> World:
+    """Generate a municipality deterministically: the same arguments give the same bytes.
+
+    ``manual_share`` is the share of M5 users that are manual records (contractors, substitutes,
+    visitors), so their number follows from the expected count of register people in M5.
+    """
+    for name, value in (("staff", staff), ("pupils", pupils), ("former_staff", former_staff)):
+        if not isinstance(value, int | np.integer) or value < 0:
+            raise InputError(f"{name} must be a whole number of people, 0 or more, not {value!r}.")
+    if not 0 <= manual_share < 1:
+        raise InputError(f"manual_share must be at least 0 and below 1, not {manual_share!r}.")
+    rng = np.random.default_rng(seed)
+    expected = staff * SHARES["staff_in_m5"] + pupils * SHARES["pupils_in_m5"] + former_staff
+    manual = int(round(expected * manual_share / (1 - manual_share)))
+    counts = {"staff": int(staff), "former": int(former_staff), "pupil": int(pupils), "manual": manual}
+    pop = make_population(rng, counts, today)
+
+    space = max(90_000, 10 * (staff + former_staff))
+    numbers = 10_000 + rng.choice(space, size=staff + former_staff, replace=False)
+    emails = EmailBook(STAFF_DOMAIN)
+    former_info = build_staff(rng, pop, pop.indices("former"), today, numbers[staff:], emails, former=True)
+    staff_info = build_staff(rng, pop, pop.indices("staff"), today, numbers[:staff], emails, former=False)
+    hr = staff_frame(rng, pop, staff_info, today)
+    students, pupil_info = build_students(rng, pop, pop.indices("pupil"), today)
+    m5_seed, truth, divergences = build_m5(rng, pop, staff_info, pupil_info, former_info, manual_share, today)
+    return World(seed=seed, today=today, hr=hr, students=students, m5_seed=m5_seed, truth=truth,
+                 divergences=divergences)
