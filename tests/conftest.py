@@ -1,6 +1,7 @@
 """Shared fixtures: the real M5 simulator as a child process on a free loopback port.
 
     m5sim            a clean simulator for one test (one process per session, reset per test)
+    m5sim_tls        the same over HTTPS with ``tls_cert`` (``verify`` = the certificate's path)
     m5sim_factory    start(seed=..., faults=..., tls=...) -> a dedicated simulator process
     m5_env           PASSERLINK_M5_USER/PASSWORD/APIKEY set to the simulator's demo credentials
     tls_cert         a self-signed certificate for 127.0.0.1 (openssl CLI), as (cert, key)
@@ -146,6 +147,23 @@ def m5sim(_m5sim_session: RunningSimulator) -> RunningSimulator:
         pytest.fail(f"the shared simulator died: {_m5sim_session.log.read_text(errors='replace')}")
     _m5sim_session.reset()
     return _m5sim_session
+
+
+@pytest.fixture(scope="session")
+def _m5sim_tls_session(tmp_path_factory: pytest.TempPathFactory, tls_cert: tuple[Path, Path]
+                       ) -> Iterator[RunningSimulator]:
+    sim = _start(tmp_path_factory.mktemp("m5sim_tls"), tls=tls_cert)
+    yield sim
+    sim.stop()
+
+
+@pytest.fixture
+def m5sim_tls(_m5sim_tls_session: RunningSimulator) -> RunningSimulator:
+    """Like ``m5sim`` but over HTTPS with ``tls_cert``; its ``verify`` is the certificate's path."""
+    if _m5sim_tls_session.proc.poll() is not None:
+        pytest.fail(f"the shared TLS simulator died: {_m5sim_tls_session.log.read_text(errors='replace')}")
+    _m5sim_tls_session.reset()
+    return _m5sim_tls_session
 
 
 @pytest.fixture
