@@ -1,6 +1,7 @@
 """A small generated municipality, served by a real simulator, and the workbench around it.
 
-    world              generate_world(seed=3, staff=60, pupils=60) (module-wide, generated once)
+    world              generate_world(seed=3, staff=60, pupils=60) (session-wide, generated once)
+    site_writer        write(folder, world, m5_url) -> config path
     workbench_config   write the world's registers and a config (M5 = a seeded simulator); its path
     app                an AppTest of passerlink/app.py with that config in session state
     restart            forget every cached resource, as a server restart would
@@ -49,6 +50,12 @@ path = "state/links.sqlite"
         encoding="utf-8",
     )
     return cfg
+
+
+@pytest.fixture
+def site_writer() -> Callable[[Path, object, str], Path]:
+    """``write(folder, world, m5_url) -> config path``."""
+    return write_config
 
 
 @pytest.fixture
