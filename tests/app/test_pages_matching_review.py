@@ -1,0 +1,111 @@
+"""AppTest: the Matching and Review pages – answers persisted at once, undo, conflicts, table
+mode, and everything still there after a restart of the app."""
+
+from __future__ import annotations
+
+from passerlink.matching import Decision, LinkStore
+from passerlink.workbench import state as K
+
+
+def _store(cfg) -> LinkStore:
+    return LinkStore(cfg.parent / "state" / "links.sqlite")
+
+
+def _review(at):
+    at.switch_page("workbench/pages/review.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _progress_text(at) -> str:
+    return next(e.proto.text for e in at.get("progress"))
+
+
+def test_matching_page_runs_and_reports(app):
+    at = app().run()
+    at.switch_page("workbench/pages/matching.py").run()
+    assert not at.exception
+    assert at.info[0].value == "Matchningen har inte körts ännu."
+    at.button(key="pl_run_matching").click().run()
+    assert not at.exception, at.exception
+    assert at.success[0].value == "Matchningen är klar."
+    labels = [m.label for m in at.metric]
+    assert labels.count("Kandidatpar") == 2 and "Autolänk" in labels and "Fråga" in labels
+    candidates = [m.value for m in at.metric if m.label == "Kandidatpar"]
+    assert all(int(v.replace("\u202f", "")) > 0 for v in candidates)
+    thresholds = [d.value for d in at.dataframe if "Tröskel" in d.value.columns]
+    assert len(thresholds) == 2 and list(thresholds[0]["Tröskel"])[:2] == [0.5, 0.6]
+
+
+def test_review_answers_persist_and_survive_a_restart(app, workbench_config, world, restart):
+    truth = {(r.source, str(r.source_id), str(r.m5_id)) for r in world.truth.itertuples()}
+    at = _review(app().run())
+    assert at.subheader[0].value == "Är det samma person?"
+    assert "0 besvarade" in _progress_text(at)
+    store = _store(workbench_config)
+    answered = []
+    for key in ("pl_yes", "pl_no", "pl_unsure"):
+        at.button(key=key).click().run()
+        assert not at.exception, at.exception
+        answered.append(store.history().iloc[-1])
+    assert [a.decision for a in answered] == ["confirmed", "rejected", "unsure"]
+    assert all(a.who == "testare" for a in answered)
+    assert len({(a.source, a.source_id, a.m5_id) for a in answered}) == 3
+    assert "3 besvarade" in _progress_text(at)
+    assert at.success[0].value == "Sparat: osäker."
+
+    at.button(key="pl_undo").click().run()
+    assert not at.exception
+    assert at.info[0].value == "Ångrat: osäker."
+    assert store.history().iloc[-1].decision == "undone"
+    assert "2 besvarade" in _progress_text(at)
+    q = (answered[2].source, answered[2].source_id, answered[2].m5_id)
+    # the undone question is on screen again
+    shown = next(d.value for d in at.dataframe if "RCard M5" in d.value.columns)
+    assert list(shown.iloc[0]) == [q[1], q[2]]
+
+    restart()  # the server restarts: every cached resource is gone, only the link store remains
+    at2 = _review(app().run())
+    assert "2 besvarade" in _progress_text(at2)
+    shown = next(d.value for d in at2.dataframe if "RCard M5" in d.value.columns)
+    asked_before = {(a.source_id, a.m5_id) for a in answered[:2]}
+    assert (shown.iloc[0, 0], shown.iloc[0, 1]) not in asked_before
+    at2.switch_page("workbench/pages/links.py").run()
+    assert not at2.exception
+    table = next(d.value for d in at2.dataframe if "Beslut" in d.value.columns)
+    decided = table[table["Beslut"].isin(["bekräftad", "avvisad"])]
+    assert sorted(zip(decided["Register-id"], decided["M5-id"], strict=True)) == sorted(asked_before)
+    _ = truth
+
+
+def test_conflict_shown_and_resolved(app, workbench_config, world):
+    hr = world.truth[world.truth["source"] == "hr"].head(2)
+    (a, ma), (b, _mb) = [(str(r.source_id), str(r.m5_id)) for r in hr.itertuples()]
+    store = _store(workbench_config)
+    store.record([Decision("hr", a, ma, "manual", None, "anna"), Decision("hr", b, ma, "manual", None, "bo")])
+    at = _review(app().run())
+    exp = [e for e in at.expander if e.label.startswith("Konflikter")]
+    assert exp and exp[0].label != "Konflikter (0)"
+    radio = at.radio(key=f"pl_conflict_m5_{ma}")
+    assert len(radio.options) == 3  # both people and "none of them"
+    radio.set_value(0).run()
+    at.button(key=f"pl_resolve_m5_{ma}").click().run()
+    assert not at.exception
+    cur = store.current().set_index(["source_id", "m5_id"])["decision"]
+    assert cur[(b, ma)] == "rejected" and cur[(a, ma)] == "manual"
+    assert f"pl_conflict_m5_{ma}" not in [r.key for r in at.radio]
+
+
+def test_table_mode_saves_the_reviewed_auto_links(app, workbench_config):
+    at = _review(app().run())
+    at.radio(key=K.REVIEW_MODE).set_value("table").run()
+    assert not at.exception
+    editor = at.get("arrow_data_frame")
+    assert editor, "the table mode shows a data editor"
+    at.number_input(key="pl_table_limit").set_value(10).run()
+    at.button(key="pl_save_table").click().run()
+    assert not at.exception, at.exception
+    hist = _store(workbench_config).history()
+    assert len(hist) == 10 and set(hist["decision"]) == {"confirmed"}
+    assert set(hist["note"]) == {"table review"}
+    assert at.success[0].value == "10 bekräftade, 0 avvisade."
