@@ -35,7 +35,7 @@ from passerlink.errors import (
 from passerlink.sync.current import CurrentState, CurrentUser, m5_value, user_from_m5
 from passerlink.sync.desired import DesiredState
 from passerlink.sync.journal import SyncState
-from passerlink.sync.plan import (
+from passerlink.sync.planner import (
     Create,
     CreateDepartment,
     CreateUserGroup,

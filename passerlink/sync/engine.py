@@ -220,7 +220,7 @@ def _run(config: Any, policy: Any, report: dict[str, Any], result: SyncResult, s
     from passerlink.errors import ConfigError
     from passerlink.sync.apply import apply_plan
     from passerlink.sync.desired import build_desired
-    from passerlink.sync.plan import PlanContext, plan
+    from passerlink.sync.planner import PlanContext, plan
     from passerlink.sync.safety import raise_if_unsafe, source_unreadable
 
     if config.m5 is None and client is None:

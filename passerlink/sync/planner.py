@@ -304,7 +304,7 @@ class _Planner:
             self.count("gone")
             return Report(situation="gone", label=label, m5_id=cu.id,
                           message="gone from every register; left as it is (gone = report)")
-        if due and (inactive or grace == 0):
+        if due:
             self.count("delete")
             return Delete(situation="delete", label=label, m5_id=cu.id, gone_since=since)
         if inactive:
@@ -352,14 +352,13 @@ def plan(
     marker_field = current.marker_field
 
     # ownership: linked in the link store, or carrying our marker
-    by_marker: dict[PersonKey, str] = {}
+    by_marker: dict[PersonKey, list[str]] = {}
     owned: set[str] = set()
-    for uid, cu in users.items():
-        mk = policy.parse_marker(cu.get(marker_field))
+    for uid in sorted(users, key=_num):
+        mk = policy.parse_marker(users[uid].get(marker_field))
         if mk is not None:
             owned.add(uid)
-            if mk not in by_marker or int(_num(uid)) < int(_num(by_marker[mk])):
-                by_marker[mk] = uid
+            by_marker.setdefault(mk, []).append(uid)
     for mid in ctx.links.values():
         if mid in users:
             owned.add(mid)
@@ -382,12 +381,10 @@ def plan(
     for du in desired.users:
         if du.key in target:
             continue
-        for k in du.keys:
-            mid = by_marker.get(k)
-            if mid is not None and mid not in claimed:
-                claimed[mid] = du
-                target[du.key] = mid
-                break
+        mid = next((m for k in du.keys for m in by_marker.get(k, ()) if m not in claimed), None)
+        if mid is not None:
+            claimed[mid] = du
+            target[du.key] = mid
 
     present: set[str] = set()
     for du in desired.users:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 __all__ = [
     "SyncPolicy",
@@ -161,11 +161,12 @@ class SyncPolicy(_Strict):
 
     # --- protected identity -------------------------------------------------------------------
     #: Register columns that carry a protection marking (students' ``Skyddad``, SS 12000
-    #: ``securityMarking``). Any value other than the ones in ``unprotected_values`` protects.
-    protected_columns: list[str] = Field(default_factory=lambda: ["Skyddad", "securityMarking", "Sekretess"])
+    #: ``securityMarking``, the SS 12000 reader's ``protected``). Any value other than the ones in ``unprotected_values`` protects.
+    protected_columns: list[str] = Field(default_factory=lambda: ["Skyddad", "securityMarking", "Sekretess", "protected"])
     unprotected_values: list[str] = Field(default_factory=lambda: ["", "ingen", "nej", "no", "false", "0", "n"])
-    #: The only M5 fields written for a person with protected identity (besides marker,
-    #: user group, dates and access groups, which the access system needs).
+    #: The only mapped M5 fields written for a person with protected identity (besides marker,
+    #: user group, dates and access groups, which the access system needs); the other mapped
+    #: fields are emptied.
     protected_fields: list[str] = Field(default_factory=lambda: ["firstname", "lastname", "employmentnumber"])
     #: Department for protected people: "" leaves it empty (the unit would tell where they are).
     protected_department: str = ""
@@ -208,13 +209,6 @@ class SyncPolicy(_Strict):
                     f"{m5_field} = {expr!r}: not one of {', '.join(FIELD_EXPRESSIONS)} or extra:COLUMN"
                 )
         return v
-
-    @model_validator(mode="after")
-    def _protected_subset(self) -> SyncPolicy:
-        unknown = [f for f in self.protected_fields if f not in self.fields]
-        if unknown:
-            raise ValueError(f"protected_fields names {unknown[0]!r}, which is not in [sync.fields]")
-        return self
 
     # --- helpers --------------------------------------------------------------------------------
     def marker(self, source: str, source_id: str) -> str:

@@ -15,7 +15,7 @@ from passerlink.errors import SafetyStop
 from passerlink.sync.policy import SyncPolicy, Threshold
 
 if TYPE_CHECKING:
-    from passerlink.sync.plan import Plan
+    from passerlink.sync.planner import Plan
 
 __all__ = ["RuleResult", "check_safety", "source_unreadable", "stopping_rules", "raise_if_unsafe", "OVERRIDE_HINT"]
 
