@@ -8,6 +8,8 @@ import time
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 
 from passerlink.m5sim.models import UserList, UserOut
 
@@ -190,3 +192,49 @@ def test_bad_seed_file_is_refused(tmp_path):
          "--seed", str(seed)], capture_output=True, text=True, timeout=60,
     )
     assert proc.returncode == 2 and "users[0]" in proc.stderr and "lastname" in proc.stderr
+
+
+_WRITABLE_STR = ["firstname", "lastname", "email", "city", "customfield1", "apireference", "startdate", "message"]
+_WRITABLE_INT = ["employmentnumber", "status", "type", "fkdepartment"]
+_OTHER = ["id", "rastamp", "createdby", "cards", "nickname"]
+
+
+_BODIES = st.dictionaries(
+    st.sampled_from(_WRITABLE_STR + _WRITABLE_INT + _OTHER),
+    st.one_of(st.none(), st.booleans(), st.integers(-5, 2**33), st.text(max_size=300), st.sampled_from(["2024-01-31"])),
+    max_size=6,
+)
+
+
+_VALID = st.fixed_dictionaries(
+    {"firstname": st.text(st.characters(codec="utf-8", exclude_categories=["Cs", "Zs", "Cc"]), min_size=1, max_size=40),
+     "lastname": st.just("Berg")},
+    optional={"email": st.text(max_size=255), "apireference": st.text(max_size=255), "city": st.none(),
+              "employmentnumber": st.integers(0, 2**32 - 1), "status": st.integers(0, 1), "type": st.integers(0, 9)},
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.one_of(_BODIES, _VALID))
+def test_any_create_body_is_answered_200_or_a_400_error_body(m5sim_session_http, body):
+    http = m5sim_session_http
+    before = http.get("/user", params={"count": "true", "limit": 1}).json()["count"]
+    resp = http.post("/user", json=body)
+    assert resp.status_code in (200, 400), resp.text
+    after = http.get("/user", params={"count": "true", "limit": 1}).json()["count"]
+    event(f"status {resp.status_code}")
+    if resp.status_code == 400:
+        assert set(resp.json()) == ERROR_KEYS and resp.json()["friendlymessage"]
+        assert after == before
+    else:
+        got = UserOut.model_validate(http.get(f"/user/{resp.json()['id']}").json()).model_dump()
+        assert after == before + 1
+        for k, v in body.items():
+            assert got[k] == ("" if v is None and k in _WRITABLE_STR else v)
+
+
+@pytest.fixture
+def m5sim_session_http(m5sim):
+    http = _session(m5sim)
+    yield http
+    http.close()
