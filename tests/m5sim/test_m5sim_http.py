@@ -18,9 +18,9 @@ LOGIN = {"id": "1", "system": "RASYSTEM", "lang": "sv", "user": "demo", "passwor
 ERROR_KEYS = {"errorcode", "friendlymessage", "developermessage", "moreinfo", "reject"}
 
 
-def _session(sim) -> httpx.Client:
+def _session(sim, **credentials: str) -> httpx.Client:
     http = httpx.Client(base_url=sim.url, timeout=10.0)
-    resp = http.post("/login", json=LOGIN)
+    resp = http.post("/login", json={**LOGIN, **credentials})
     assert resp.status_code == 200, resp.text
     http.headers["Access-Token"] = resp.json()["accesstoken"]
     return http
@@ -162,8 +162,10 @@ def test_seeded_simulator_from_the_command_line(m5sim_factory):
     seed = {"departments": ["Ekonomi"], "users": [
         {"id": 42, "firstname": "Manual", "lastname": "Record", "department": "Ekonomi", "createdby": "kerstin",
          "createddate": "2018-01-01T10:00:00", "changedby": "kerstin", "changeddate": "2018-01-01T10:00:00"}]}
-    sim = m5sim_factory(seed=seed, faults={"latency": 0.01})
-    http = _session(sim)
+    sim = m5sim_factory(seed=seed, faults={"latency": 0.01},
+                        env={"M5SIM_USER": "svc", "M5SIM_PASSWORD": "s3cret", "M5SIM_APIKEY": "k"})
+    assert httpx.post(f"{sim.url}/login", json=LOGIN).status_code == 401  # demo credentials replaced
+    http = _session(sim, user="svc", password="s3cret", apikey="k")
     u = http.get("/user/42").json()
     assert u["createdby"] == "kerstin" and u["department"]["departmentname"] == "Ekonomi"
     assert sim.faults()["latency"] == 0.01
