@@ -157,6 +157,7 @@ def build_staff(
         end = np.where(tim & (u[:, 2] < 0.5), t + days(30, 365, 1), end)
         fast_end = (forms == "FAST") & (u[:, 2] > 0.97)
         end = np.where(fast_end, t + days(1, 180, 1), end)
+        end = np.where(np.isnat(end), end, np.maximum(end, hire + np.timedelta64(30, "D")))
 
     email: list[str] = []
     before: list[str] = []

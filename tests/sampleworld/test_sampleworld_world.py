@@ -98,7 +98,9 @@ def test_hr_register_looks_like_an_hr_export(world):
     assert set(hr["Anställningsform"]) == {"FAST", "VISSTID", "PROV", "TIM"}
     today = world.today.isoformat()
     assert (hr["Anställningsdatum"] > today).any()  # some start later
-    assert (hr["Slutdatum"] != "").any()
+    ends = hr[hr["Slutdatum"] != ""]
+    assert len(ends) and (ends["Slutdatum"] > ends["Anställningsdatum"]).all()
+    assert (ends["Slutdatum"] < today).any() and (ends["Slutdatum"] > today).any()
     assert 20 <= hr["Enhet"].nunique() <= 50
     mail = hr.loc[hr["E-post"] != "", "E-post"]
     assert mail.str.fullmatch(r"[a-z0-9.-]+@hultsfred\.se").all() and mail.is_unique
