@@ -41,7 +41,6 @@ __all__ = ["BASE_PATH", "API_VERSION", "Simulator", "create_app"]
 
 BASE_PATH = "/m5adminapi/api"
 API_VERSION = "1.5.4"
-_NOT_LOGGED = {BASE_PATH + p for p in ("/login", "/version", "/openapi.json", "/docs", "/docs/oauth2-redirect")}
 _QUIET = {BASE_PATH + p for p in ("/openapi.json", "/docs", "/docs/oauth2-redirect")}
 _READONLY_ANY = {*USER_READONLY, "user"}
 
