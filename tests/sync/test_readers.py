@@ -299,3 +299,12 @@ def test_describe_lists_first_issues_then_counts_the_rest(tmp_path: Path) -> Non
     lines = describe(table, max_issues=20)
     assert sum(1 for line in lines if "impossible date" in line) == 20
     assert lines[-1].strip() == "… and 5 more"
+
+
+def test_public_surface_is_complete() -> None:
+    import passerlink.sync.readers as readers
+
+    assert sorted(readers.__all__) == sorted([
+        "read_file", "read_source", "read_m5", "read_sql", "read_ss12000", "canonicalize",
+        "recognise_headers", "parse_birth_date", "profile", "describe"])
+    assert all(callable(getattr(readers, name)) for name in readers.__all__)

@@ -19,11 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 import pandas as pd
 
 from passerlink.errors import SourceError
-from passerlink.features import (
-    birth_date_from_personnummer,
-    mask_personnummer,
-    normalize_personnummer,
-)
+from passerlink.features import mask_personnummer, parse_personnummer
 from passerlink.people import CANONICAL_COLUMNS, PERSON_FIELDS, PeopleTable, RowIssue
 from passerlink.sync.readers._dates import parse_birth_date
 from passerlink.sync.readers._headers import MIDDLE_NAME, recognised_ranks
@@ -154,7 +150,10 @@ def canonicalize(
     origin = origin or source
     columns = [str(c) for c in df.columns]
     n = len(df)
-    texts = {c: [cell_text(v) for v in df.iloc[:, j].tolist()] for j, c in enumerate(columns)}
+    texts: dict[str, list[str]] = {}
+    for j, c in enumerate(columns):
+        values = df.iloc[:, j].tolist()
+        texts[c] = values if all(type(v) is str for v in values) else [cell_text(v) for v in values]
     rows = list(row_numbers) if row_numbers is not None else list(range(2, n + 2))
     if len(rows) != n:
         raise ValueError("row_numbers must have one entry per row")
@@ -213,7 +212,8 @@ def canonicalize(
             found.append(RowIssue(row, name_col, "no name; row kept"))
 
         raw_pnr, pnr_col = first_value("personnummer", i)
-        pnr = normalize_personnummer(raw_pnr) if raw_pnr else ""
+        parsed = parse_personnummer(raw_pnr) if raw_pnr else None
+        pnr = parsed.digits12 if parsed else ""
         if raw_pnr and not pnr:
             found.append(
                 RowIssue(
@@ -227,7 +227,7 @@ def canonicalize(
         birth, problem = parse_birth_date(raw_date)
         if problem:
             found.append(RowIssue(row, date_col, f"{problem} {shown(raw_date)}; left empty"))
-        pnr_birth = birth_date_from_personnummer(pnr) if pnr else ""
+        pnr_birth = parsed.birth_date.isoformat() if parsed else ""
         if not birth:
             birth = pnr_birth
         elif pnr_birth and birth != pnr_birth:

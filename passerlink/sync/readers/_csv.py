@@ -195,7 +195,7 @@ def read_delimited(
                                  f"the last {len(surplus)} are ignored")
                     )
                 rec = rec[:width]
-            for col, value in zip(header, rec, strict=True):
+            for col, value in zip(header, rec, strict=True) if "=" in "".join(rec) else ():
                 if looks_like_formula(value):
                     issues.append(
                         RowIssue(number, col, "text starting with '=' looks like a spreadsheet "
