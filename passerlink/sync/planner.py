@@ -248,11 +248,14 @@ class _Planner:
         fields = self.desired_fields(du, marker)
         inactive = cu.get("status") == str(self.policy.inactive_status)
         rehire = inactive and cu.id in self.ctx.gone_since
-        if rehire:
-            if self.policy.situations.rehire == "report":
-                self.count("rehire")
-                return Report(situation="rehire", label=du.label, key=du.key, m5_id=cu.id, protected=du.protected,
-                              message="back in the register, but the M5 user stays deactivated (rehire = report)")
+        by_hand = inactive and not rehire
+        if rehire and self.policy.situations.rehire == "report":
+            self.count("rehire")
+            return Report(situation="rehire", label=du.label, key=du.key, m5_id=cu.id, protected=du.protected,
+                          message="back in the register, but the M5 user stays deactivated (rehire = report)")
+        if by_hand:
+            self.count("inactive_in_m5")
+        if rehire or (by_hand and self.policy.situations.inactive_in_m5 == "activate"):
             fields["status"] = str(self.policy.active_status)
             fields.setdefault("enddate", "")
         changes = tuple(
@@ -271,6 +274,14 @@ class _Planner:
             self.count("rehire")
             return Reactivate(situation="rehire", label=du.label, key=du.key, m5_id=cu.id, protected=du.protected,
                               rastamp=cu.rastamp, changes=changes, add_groups=add, remove_groups=remove)
+        if by_hand and self.policy.situations.inactive_in_m5 == "activate":
+            return Reactivate(situation="inactive_in_m5", label=du.label, key=du.key, m5_id=cu.id,
+                              protected=du.protected, rastamp=cu.rastamp, changes=changes, add_groups=add,
+                              remove_groups=remove)
+        if by_hand and not changes and not add and not remove:
+            return Report(situation="inactive_in_m5", label=du.label, key=du.key, m5_id=cu.id, protected=du.protected,
+                          message="in the register, but deactivated in M5 by hand; left inactive "
+                                  "(inactive_in_m5 = leave)")
         if not changes and not add and not remove:
             self.count("unchanged")
             return None

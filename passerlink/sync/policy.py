@@ -86,6 +86,8 @@ class Situations(_Strict):
     rehire: Literal["reactivate", "report"] = "reactivate"
     #: linked M5 user that someone deleted in M5
     deleted_in_m5: Literal["recreate", "report"] = "report"
+    #: person in a register whose M5 user someone deactivated by hand (not the engine)
+    inactive_in_m5: Literal["leave", "activate"] = "leave"
 
 
 class DateColumns(_Strict):

@@ -43,6 +43,7 @@ SITUATION_LABELS: dict[str, str] = {
     "delete": "Raderad efter karenstiden",
     "rehire": "Tillbaka i registret – återaktiverad",
     "deleted_in_m5": "Länkad användare raderad för hand i M5",
+    "inactive_in_m5": "I registret men inaktiverad för hand i M5 – lämnad inaktiv",
     "conflict": "Ändrad i M5 under körningen – planerad om",
     "unknown_department": "Okänd avdelning",
     "unknown_usergroup": "Okänd användargrupp",

@@ -1,0 +1,125 @@
+"""A small generated municipality wired to a simulator: config, registers, links, sync runs.
+
+Shared by the sync engine's HTTP tests (full cycle, faults, kill, CLI); not a test module.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from passerlink.cli import main as cli_main
+from passerlink.config import load_config
+from passerlink.sampleworld import World, generate_world
+from passerlink.sync import run_sync
+
+CONFIG = """
+[[sources]]
+name = "hr"
+kind = "csv"
+path = "hr_export.csv"
+id_column = "Anställningsnummer"
+user_group = "Personal"
+
+[[sources]]
+name = "students"
+kind = "csv"
+path = "students.csv"
+id_column = "Elev-ID"
+user_group = "Elev"
+
+[m5]
+url = "{url}"
+timeout_seconds = {timeout}
+
+[link_store]
+path = "links.sqlite"
+
+[sync]
+report_dir = "reports"
+state_db = "state.sqlite"
+{sync}
+"""
+
+
+@dataclasses.dataclass
+class Site:
+    folder: Path
+    sim: Any
+    world: World
+    sync_toml: str = ""
+    timeout: float = 5.0
+
+    @property
+    def config_path(self) -> Path:
+        return self.folder / "site.toml"
+
+    def write_config(self, sync_toml: str | None = None) -> Path:
+        if sync_toml is not None:
+            self.sync_toml = sync_toml
+        self.config_path.write_text(
+            CONFIG.format(url=self.sim.url, timeout=self.timeout, sync=self.sync_toml), encoding="utf-8")
+        return self.config_path
+
+    def write_registers(self, world: World | None = None) -> None:
+        if world is not None:
+            self.world = world
+        files = self.world.files()
+        for name in ("hr_export.csv", "students.csv", "truth_links.csv"):
+            (self.folder / name).write_bytes(files[name])
+
+    def config(self):
+        return load_config(self.config_path)
+
+    def import_truth(self) -> int:
+        return cli_main(["links", "import", str(self.folder / "truth_links.csv"), "--config", str(self.config_path)])
+
+    def sync(self, *, client: Any = None, **kw: Any):
+        own = client is None
+        client = client or self.sim.client(backoff_base=0.01, backoff_max=0.05)
+        try:
+            return run_sync(self.config(), client=client, **kw)
+        finally:
+            if own:
+                client.close()
+
+    def users(self) -> dict[int, dict]:
+        with self.sim.client() as c:
+            return {u["id"]: u for u in c.list_users()}
+
+    def manual_ids(self) -> set[int]:
+        """M5 users nobody links: not in the truth table and without our marker."""
+        linked = {int(m) for m in self.world.truth["m5_id"]}
+        return {u["id"] for u in self.world.m5_seed["users"]} - linked
+
+
+def make_site(tmp_path: Path, sim: Any, *, seed: int = 7, staff: int = 60, pupils: int = 80,
+              sync_toml: str = "", timeout: float = 5.0) -> Site:
+    world = generate_world(seed=seed, staff=staff, pupils=pupils, former_staff=6)
+    sim.reset(world.m5_seed)
+    site = Site(tmp_path, sim, world, sync_toml, timeout)
+    site.write_config()
+    site.write_registers()
+    return site
+
+
+def with_registers(world: World, *, hr=None, students=None) -> World:
+    return dataclasses.replace(world, hr=world.hr if hr is None else hr,
+                               students=world.students if students is None else students)
+
+
+def marker_counts(users: dict[int, dict]) -> Counter:
+    return Counter(u["apireference"] for u in users.values() if str(u.get("apireference", "")).startswith(
+        "passerlink:"))
+
+
+def assert_no_duplicates(users: dict[int, dict]) -> None:
+    dup = {m: n for m, n in marker_counts(users).items() if n > 1}
+    assert not dup, f"duplicate M5 users for {dup}"
+
+
+def today() -> str:
+    return _dt.date.today().isoformat()
