@@ -308,3 +308,11 @@ def test_public_surface_is_complete() -> None:
         "read_file", "read_source", "read_m5", "read_sql", "read_ss12000", "canonicalize",
         "recognise_headers", "parse_birth_date", "profile", "describe"])
     assert all(callable(getattr(readers, name)) for name in readers.__all__)
+
+
+def test_bom_is_never_part_of_the_first_header(tmp_path: Path) -> None:
+    path = write(tmp_path / "bom.csv", "Elev-ID;Förnamn;Efternamn\nx1;Åsa;Ek\n", "utf-8-sig")
+    for forced in (None, "utf-8", "UTF8"):
+        table = read_file(path, encoding=forced)
+        assert table.people["source_id"].tolist() == ["x1"], forced
+        assert table.people["given_names"].tolist() == ["Åsa"]

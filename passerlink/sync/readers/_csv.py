@@ -60,8 +60,9 @@ def decode_bytes(
             enc = codecs.lookup(encoding).name
         except LookupError:
             raise SourceError(f"{path}: unknown encoding {encoding!r}") from None
-        if enc == "utf-8" and data.startswith(codecs.BOM_UTF8):
-            enc = "utf-8-sig"
+        if data.startswith(codecs.BOM_UTF8):
+            # the mark says UTF-8; whatever was forced, the mark itself is not a header character
+            data = data[len(codecs.BOM_UTF8):]
         try:
             return data.decode(enc), enc
         except UnicodeDecodeError as exc:
