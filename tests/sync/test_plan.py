@@ -132,8 +132,11 @@ def test_rehire_reactivates_the_same_user():
     (op,) = plan(desired(ANNA), state(inactive), SyncPolicy(), ctx(gone_since={"5": "2026-10-01"})).ops
     assert isinstance(op, Reactivate) and op.m5_id == "5"
     assert {(c.field, c.after) for c in op.changes} == {("status", "1"), ("enddate", "")}
-    # deactivated by hand (not by us): the status is not ours to change
-    assert plan(desired(ANNA), state(inactive), SyncPolicy(), ctx()).ops == []
+    # deactivated by hand (not by us): left inactive and reported, or activated if so configured
+    (op,) = plan(desired(ANNA), state(inactive), SyncPolicy(), ctx()).ops
+    assert isinstance(op, Report) and op.situation == "inactive_in_m5"
+    (op,) = plan(desired(ANNA), state(inactive), SyncPolicy(situations={"inactive_in_m5": "activate"}), ctx()).ops
+    assert isinstance(op, Reactivate) and ("status", "1") in {(c.field, c.after) for c in op.changes}
 
 
 def test_linked_user_deleted_in_m5_is_reported_or_recreated():
@@ -307,7 +310,7 @@ def test_property_applied_plan_reaches_desired_and_leaves_others_alone(world):
     # the desired state is reached: a second plan has nothing left to write
     again = plan(d, after, policy, context)
     assert again.writes == [], again.writes
-    assert again.counts.get("unchanged", 0) == len(d.users)
+    assert again.counts.get("unchanged", 0) + again.counts.get("inactive_in_m5", 0) == len(d.users)
     for du in d.users:
         holders = [u for u in after.users.values()
                    if policy.parse_marker(u.get(MARKER)) in du.keys or links.get(du.key) == u.id]
