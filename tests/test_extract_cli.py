@@ -163,7 +163,7 @@ url = "{m5sim.url}"
     m5 = read_out(out / "m5.csv")
     assert m5[["source", "source_id", "given_names", "personnummer", "birth_date"]].values.tolist() == [
         ["m5", str(user["id"]), "Åsa", P1, "1980-01-01"]]
-    assert read_out(out / "students.csv")["given_names"].tolist() == ["Nils Erik"]
+    assert read_out(out / "students.csv")["family_name"].tolist() == ["Erik Åkesson"]
     assert read_out(out / "staff.csv")["source_id"].tolist() == ["s1"]
     for name in ("hr: 2 rows", "students: 1 rows", "staff: 1 rows", "m5: 1 rows", "id: M5 user id"):
         assert name in printed

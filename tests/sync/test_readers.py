@@ -81,7 +81,9 @@ def test_students_utf8_bom_comma_with_middle_name(tmp_path: Path) -> None:
     path = write(tmp_path / "students.csv", text, "utf-8-sig")
     table = read_file(path, source="students")
     assert table.people["source_id"].tolist() == ["e-1", "e-2"]
-    assert table.people["given_names"].tolist() == ["Nils Erik", "Lo"]
+    assert table.people["given_names"].tolist() == ["Nils", "Lo"]
+    # a mellannamn is the first part of a two-part family name
+    assert table.people["family_name"].tolist() == ["Erik Åkesson", "Ström"]
     assert table.people["org_unit"].tolist() == ["Hagaskolan", "Hagaskolan"]
     assert table.people["birth_date"].tolist() == ["2010-05-17", ""]
     assert sorted(table.extra.columns) == ["Klass", "Skyddad"]
@@ -137,7 +139,7 @@ def test_febrl4_from_csv(tmp_path: Path) -> None:
     [
         ("Förnamn", "given_names"), ("FÖRNAMN", "given_names"), ("fornamn", "given_names"),
         ("first_name", "given_names"), ("Given Name", "given_names"), ("firstname", "given_names"),
-        ("Mellannamn", "given_names"), ("Tilltalsnamn", "call_name"), ("Efternamn", "family_name"),
+        ("Mellannamn", "family_name"), ("Tilltalsnamn", "call_name"), ("Efternamn", "family_name"),
         ("surname", "family_name"), ("last_name", "family_name"), ("lastname", "family_name"),
         ("Personnummer", "personnummer"), ("Personnr", "personnummer"), ("PNR", "personnummer"),
         ("Födelsedatum", "birth_date"), ("date_of_birth", "birth_date"), ("DOB", "birth_date"),

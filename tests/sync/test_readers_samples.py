@@ -37,8 +37,9 @@ def test_sample_students() -> None:
     src = raw("students.csv", "utf-8-sig", ",")
     assert len(table) == len(src)
     assert table.people["source_id"].tolist() == src["Elev-ID"].tolist()
-    expected = [" ".join(f"{a} {b}".split()) for a, b in zip(src["Förnamn"], src["Mellannamn"], strict=True)]
-    assert table.people["given_names"].tolist() == expected
+    expected = [" ".join(f"{a} {b}".split()) for a, b in zip(src["Mellannamn"], src["Efternamn"], strict=True)]
+    assert table.people["family_name"].tolist() == expected
+    assert table.people["given_names"].tolist() == src["Förnamn"].str.strip().tolist()
     assert table.extra["Skyddad"].tolist() == src["Skyddad"].tolist()  # kept for the sync's protection rule
 
 

@@ -115,7 +115,8 @@ def test_reads_all_three_pages(server: str, token: str) -> None:
     assert all(r["auth"] == f"Bearer {TOKEN}" for r in pages)
     people = table.people.set_index("source_id")
     assert list(people.index) == [p["id"] for p in PERSONS]
-    assert people.loc["p1", "given_names"] == "Nils Erik"
+    assert people.loc["p1", "given_names"] == "Nils"
+    assert people.loc["p1", "family_name"] == "Erik Åkesson"  # middleName is a mellannamn
     assert people.loc["p1", "personnummer"] == PERSONS[0]["civicNo"]["value"]
     assert people.loc["p1", "email"] == "nils.akesson@skola.se"
     assert people.loc["p1", "org_unit"] == "Hagaskolan"

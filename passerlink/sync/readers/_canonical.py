@@ -84,8 +84,10 @@ def _choose_fields(
             cands = best(fld)
             if fld == "source_id":
                 id_candidates = cands
-            elif fld == "given_names":
-                picked = cands[:1] + best(MIDDLE_NAME)[:1]
+            elif fld == "family_name":
+                # A Swedish mellannamn is the first part of a two-part family name
+                # ("Forsberg Bergström"), not a given name.
+                picked = best(MIDDLE_NAME)[:1] + cands[:1]
                 if picked:
                     field_cols[fld] = picked
             elif cands:

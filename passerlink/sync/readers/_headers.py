@@ -14,7 +14,8 @@ from passerlink.sync.readers._text import fold_header
 
 __all__ = ["SYNONYMS", "MIDDLE_NAME", "ID_SYNONYMS", "recognise_headers", "recognised_ranks"]
 
-#: Pseudo-field for a middle-name column: appended to ``given_names`` after the given names.
+#: Pseudo-field for a middle-name (mellannamn) column: put before the family name, since a
+#: Swedish mellannamn is the first part of a two-part family name.
 MIDDLE_NAME = "middle_name"
 
 #: Columns that identify a row in their source (student id, FEBRL record id, a plain id).
@@ -71,11 +72,11 @@ def recognised_ranks(columns: Iterable[str]) -> dict[str, tuple[str, int]]:
 def recognise_headers(columns: Iterable[str]) -> dict[str, str]:
     """Source column -> canonical field, for every column whose header is recognised.
 
-    A middle-name column maps to ``given_names`` (it is appended after the given names); an id
+    A middle-name (mellannamn) column maps to ``family_name`` (it goes before the family name); an id
     column (Elev-ID, rec_id, id) maps to ``source_id``. Several columns may map to one field:
     ``canonicalize`` picks by priority.
     """
     return {
-        col: ("given_names" if fld == MIDDLE_NAME else fld)
+        col: ("family_name" if fld == MIDDLE_NAME else fld)
         for col, (fld, _rank) in recognised_ranks(columns).items()
     }

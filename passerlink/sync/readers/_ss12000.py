@@ -32,7 +32,7 @@ PROTECTED_MARKING = "Skyddad folkbokföring"
 _MAPPING = {
     "id": "source_id",
     "givenName": "given_names",
-    "middleName": "given_names",
+    "middleName": "family_name",  # mellannamn: first part of a two-part family name
     "familyName": "family_name",
     "civicNo": "personnummer",
     "birthDate": "birth_date",
