@@ -130,7 +130,7 @@ def run_sync(
     today = today or _dt.date.today()
     lock = None if dry_run else RunLock(lock_path).acquire()
     report: dict[str, Any] = {
-        "run_id": run_id, "started": started.isoformat(timespec="seconds"), "dry_run": dry_run,
+        "run_id": run_id, "started": started.isoformat(timespec="milliseconds"), "dry_run": dry_run,
         "config": str(config.config_path or ""), "allow_mass_changes": allow_mass_changes,
         "sources": {}, "counts": {}, "changes": [], "errors": [], "safety": [], "m5_writes": 0,
         "manual_left_alone": 0, "user": _user(),

@@ -63,7 +63,7 @@ _OP_STATUS = {"planned": "Planerad", "done": "Utförd", "failed": "Misslyckad", 
 
 _PNR = re.compile(r"^(?:\d{2})?\d{6}[-+]?\d{4}$")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_NAME = re.compile(r"^sync-(\d{8}-\d{6})-[0-9a-f]+\.json$")
+_NAME = re.compile(r"^sync-(\d{8}-\d{6})(\d{3})?-[0-9a-f]+\.json$")
 
 
 def mask_value(value: Any) -> Any:
@@ -104,8 +104,9 @@ def sanitize(report: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _stamp(report: Mapping[str, Any]) -> str:
-    started = _dt.datetime.fromisoformat(str(report["started"]))
-    return started.astimezone().strftime("%Y%m%d-%H%M%S")
+    """Local start time to the millisecond: report names sort in the order the runs started."""
+    started = _dt.datetime.fromisoformat(str(report["started"])).astimezone()
+    return started.strftime("%Y%m%d-%H%M%S") + f"{started.microsecond // 1000:03d}"
 
 
 def write_reports(report: Mapping[str, Any], report_dir: str | Path) -> dict[str, Path]:

@@ -13,8 +13,10 @@ from typing import Any
 
 from passerlink.cli import main as cli_main
 from passerlink.config import load_config
+from passerlink.matching import LinkStore
 from passerlink.sampleworld import World, generate_world
-from passerlink.sync import run_sync
+from passerlink.sync import build_desired, current_from_m5, run_sync
+from passerlink.sync.readers import read_source
 
 CONFIG = """
 [[sources]]
@@ -123,3 +125,32 @@ def assert_no_duplicates(users: dict[int, dict]) -> None:
 
 def today() -> str:
     return _dt.date.today().isoformat()
+
+
+def assert_m5_is_desired(site, queued=frozenset(), inactive_by_hand=frozenset()) -> int:
+    """Every register person's M5 user holds exactly the desired fields; returns how many were checked."""
+    cfg = site.config()
+    tables = {s.name: read_source(s) for s in cfg.sources}
+    links = LinkStore(cfg.link_store.path).links()
+    d = build_desired(tables, links, cfg.sync, source_order=[s.name for s in cfg.sources],
+                      user_groups={s.name: s.user_group for s in cfg.sources})
+    with site.sim.client() as c:
+        cur = current_from_m5(c.list_users(), departments=c.list_departments(), usergroups=c.list_usergroups(),
+                              accessgroups=c.list_accessgroups())
+    linked = {(s, i): m for s, i, m in zip(links["source"], links["source_id"], links["m5_id"], strict=True)}
+    checked = 0
+    for du in d.users:
+        if du.key in queued:
+            continue
+        holders = [u for u in cur.users.values()
+                   if cfg.sync.parse_marker(u.get("apireference")) in du.keys
+                   or any(linked.get(k) == u.id for k in du.keys)]
+        assert len(holders) == 1, (du.label, [h.id for h in holders])
+        u = holders[0]
+        for f, v in du.fields.items():
+            got = u.get(f)
+            assert got == v or (f in ("department", "usergroup") and got.casefold() == v.casefold()), \
+                (du.label, f, got, v)
+        assert u.get("status") == ("0" if u.id in inactive_by_hand else "1")
+        checked += 1
+    return checked

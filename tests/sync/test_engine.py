@@ -1,0 +1,131 @@
+"""The engine over HTTP: each safety rule stops before the first write; conflicts are re-planned;
+the run lock keeps two runs apart; every run leaves a report."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from _syncworld import assert_m5_is_desired, assert_no_duplicates, make_site, with_registers
+
+from passerlink.sync import RunLock, sync_paths
+from passerlink.sync.report import last_report
+
+
+@pytest.fixture
+def site(tmp_path, m5sim, m5_env):
+    """A small site after go-live: links imported, first sync done."""
+    s = make_site(tmp_path, m5sim, staff=30, pupils=40)
+    assert s.import_truth() == 0
+    assert s.sync(allow_mass_changes=True).exit_code == 0
+    m5sim.clear_calls()
+    return s
+
+
+def _hr_edit(site, fn):
+    hr = fn(site.world.hr.copy())
+    site.write_registers(with_registers(site.world, hr=hr.reset_index(drop=True)))
+
+
+def _newcomers(hr, n):
+    rows = [{c: "" for c in hr.columns} | {"Anställningsnummer": str(99000 + i), "Förnamn": f"Ny{i}",
+                                            "Efternamn": "Person", "Enhet": hr["Enhet"].iloc[0]} for i in range(n)]
+    return pd.concat([hr, pd.DataFrame(rows)])
+
+
+CASES = {
+    "creates_count": ("[sync.thresholds.creates]\nmax_count = 2\n", lambda hr: _newcomers(hr, 3)),
+    "updates_count": ("[sync.thresholds.updates]\nmax_count = 2\n",
+                      lambda hr: hr.assign(Efternamn=hr["Efternamn"] + "-X")),
+    "updates_share": ("[sync.thresholds.updates]\nmax_share = 0.1\n",
+                      lambda hr: hr.assign(Efternamn=hr["Efternamn"] + "-X")),
+    "deactivations_count": ("[sync.thresholds.deactivations]\nmax_count = 2\nmax_share = 1.0\n"
+                            "[sync.thresholds]\nsource_min_share_of_last = 0.5\n", lambda hr: hr.iloc[4:]),
+    "deletes_count": ("grace_days = 0\n[sync.thresholds.deletes]\nmax_count = 1\n"
+                      "[sync.thresholds.deactivations]\nmax_share = 1.0\n"
+                      "[sync.thresholds]\nsource_min_share_of_last = 0.5\n", lambda hr: hr.iloc[4:]),
+    "source_not_shrunk:hr": ("[sync.thresholds.deactivations]\nmax_count = 100\nmax_share = 1.0\n",
+                             lambda hr: hr.iloc[: len(hr) // 2]),
+}
+
+
+@pytest.mark.parametrize("rule", list(CASES))
+def test_each_safety_rule_stops_before_the_first_write(site, m5sim, rule):
+    toml, edit = CASES[rule]
+    site.write_config(toml)
+    _hr_edit(site, edit)
+    before = site.users()
+    result = site.sync()
+    assert result.exit_code == 3 and result.status == "stopped"
+    assert m5sim.writes() == [] and site.users() == before
+    stops = [r["rule"] for r in result.report["safety"] if not r["ok"] and not r["overridden"]]
+    assert rule in stops
+    assert "--allow-mass-changes" in result.report["stop_reason"] and rule in result.report["stop_reason"]
+    saved = json.loads(result.paths["json"].read_text(encoding="utf-8"))
+    assert saved["status"] == "stopped" and saved["m5_writes"] == 0
+    # the operator reviewed it: the override goes through
+    forced = site.sync(allow_mass_changes=True)
+    assert forced.exit_code == 0, forced.report.get("stop_reason")
+    assert m5sim.writes()
+
+
+def test_unreadable_or_empty_source_stops_and_cannot_be_overridden(site, m5sim, tmp_path):
+    missing = tmp_path / "nowhere.csv"
+    result = site.sync(source_paths={"hr": missing}, allow_mass_changes=True)
+    assert result.exit_code == 3 and m5sim.calls() == []  # M5 not even read
+    assert "source_readable:hr" in result.report["stop_reason"] and str(missing) in result.report["stop_reason"]
+    empty = tmp_path / "empty.csv"
+    empty.write_text("Anställningsnummer;Förnamn;Efternamn\n", encoding="utf-8")
+    result = site.sync(source_paths={"hr": empty}, allow_mass_changes=True)
+    assert result.exit_code == 3 and m5sim.writes() == []
+
+
+def test_a_manual_edit_during_the_run_is_replanned_not_lost(site, m5sim):
+    _hr_edit(site, lambda hr: hr.assign(Efternamn=hr["Efternamn"] + "-Ny"))
+    touched: dict[int, dict] = {}
+
+    def meddle(the_plan):
+        targets = [op for op in the_plan.of_kind("update")][:3]
+        with m5sim.client() as c:
+            for op in targets:
+                u = c.get_user(int(op.m5_id))
+                c.update_user(u["id"], {"phone1": "070-1234567", "lastname": "Handskriven"}, u["rastamp"])
+                touched[u["id"]] = u
+
+    result = site.sync(allow_mass_changes=True, before_apply=meddle)
+    assert result.exit_code == 0, result.report.get("stop_reason")
+    assert len(touched) == 3
+    users = site.users()
+    for uid in touched:
+        assert users[uid]["phone1"] == "070-1234567"  # the manual edit of a field we do not manage stays
+        assert users[uid]["lastname"].endswith("-Ny")  # the register wins on what it manages ...
+    replanned = [c for c in result.report["changes"] if c.get("notes")]
+    assert {int(c["m5_id"]) for c in replanned} == set(touched)
+    for c in replanned:  # ... and the report shows the manual value it replaced
+        assert {"field": "lastname", "before": "Handskriven", "after": users[int(c["m5_id"])]["lastname"]} \
+            in c["changes"]
+    assert_m5_is_desired(site, inactive_by_hand={str(i) for i, u in users.items() if u["status"] == 0})
+    assert_no_duplicates(users)
+
+
+def test_a_second_run_is_refused_while_one_holds_the_lock(site, m5sim):
+    lock_file = sync_paths(site.config())[2]
+    with RunLock(lock_file):
+        with pytest.raises(Exception, match="another passerlink sync is running"):
+            site.sync()
+        dry = site.sync(dry_run=True)  # a dry run writes nothing and needs no lock
+        assert dry.exit_code == 0
+    assert m5sim.writes() == []
+    assert site.sync().exit_code == 0
+
+
+def test_every_run_leaves_a_report_and_reports_are_pruned(site):
+    folder = sync_paths(site.config())[0]
+    reports = sorted(folder.glob("sync-*.json"))
+    assert len(reports) == 1  # the fixture's first sync
+    site.sync(dry_run=True)
+    assert len(sorted(folder.glob("sync-*.json"))) == 2
+    data = json.loads(last_report(folder).read_text(encoding="utf-8"))
+    assert data["dry_run"] and data["status"] == "dry_run" and data["counts"]["manual_left_alone"] > 0
+    assert "duration_seconds" in data and data["safety"]
