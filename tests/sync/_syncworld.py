@@ -92,6 +92,11 @@ class Site:
         with self.sim.client() as c:
             return {u["id"]: u for u in c.list_users()}
 
+    def inactive_by_hand(self) -> set[str]:
+        """Linked M5 users the seed has deactivated (by hand, not by us): the engine leaves them so."""
+        linked = {int(m) for m in self.world.truth["m5_id"]}
+        return {str(u["id"]) for u in self.world.m5_seed["users"] if u.get("status") == 0 and u["id"] in linked}
+
     def manual_ids(self) -> set[int]:
         """M5 users nobody links: not in the truth table and without our marker."""
         linked = {int(m) for m in self.world.truth["m5_id"]}

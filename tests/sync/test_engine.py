@@ -105,7 +105,7 @@ def test_a_manual_edit_during_the_run_is_replanned_not_lost(site, m5sim):
     for c in replanned:  # ... and the report shows the manual value it replaced
         assert {"field": "lastname", "before": "Handskriven", "after": users[int(c["m5_id"])]["lastname"]} \
             in c["changes"]
-    assert_m5_is_desired(site, inactive_by_hand={str(i) for i, u in users.items() if u["status"] == 0})
+    assert_m5_is_desired(site, inactive_by_hand=site.inactive_by_hand())
     assert_no_duplicates(users)
 
 
