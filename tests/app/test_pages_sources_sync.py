@@ -61,3 +61,22 @@ def test_sync_page_lists_links_handed_to_the_store(app, workbench_config, world)
     assert "2 länkar i länkregistret (1 bekräftade, 1 manuella, 0 automatiska)" in texts(at)
     shown = at.dataframe[0].value
     assert len(shown) == 2
+
+
+def test_sync_page_dry_run_and_earlier_reports(app, workbench_config, world, m5sim):
+    truth = world.truth.head(5)
+    LinkStore(workbench_config.parent / "state" / "links.sqlite").record(
+        [Decision(r.source, str(r.source_id), str(r.m5_id), "confirmed", 0.9, "anna") for r in truth.itertuples()])
+    at = app().run()
+    at.switch_page("workbench/pages/sync.py").run()
+    assert "Inga rapporter ännu." in [c.value for c in at.caption]
+    m5sim.clear_calls()
+    at.button(key="pl_sync_preview").click().run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    summary = at.code[0].value
+    assert "(dry run)" in summary
+    assert not m5sim.writes()  # a preview writes nothing to M5
+    at.run()
+    assert at.selectbox(key="pl_sync_report").options  # the dry run's report is listed
+    assert "(dry run)" in at.code[0].value

@@ -1,10 +1,12 @@
-"""Synk / Sync: what has been handed to the link store – the links the nightly sync will act on.
+"""Synk / Sync: the links handed to the link store, a dry run of the nightly sync, earlier runs.
 
-Kept on its own so the sync engine's plan preview, runs and reports can be added here.
+Kept on its own so the sync engine's views can grow here; it only calls ``passerlink.sync``.
 """
 
+import pandas as pd
 import streamlit as st
 
+from passerlink.errors import PasserlinkError
 from passerlink.matching.linkstore import LINK_DECISIONS
 from passerlink.workbench import ui
 from passerlink.workbench.linktable import merge_links, with_people
@@ -15,16 +17,65 @@ ws = ui.workspace_or_stop()
 st.title(t("sync_title"))
 st.caption(t("sync_intro"))
 
-current = ws.store.current()
-links = merge_links(None, current)
+
+def show_report(report: dict) -> None:
+    from passerlink.sync.report import SITUATION_LABELS, summary_text
+
+    st.code(summary_text(report), language=None)
+    counts = report.get("counts") or {}
+    if counts:
+        frame = pd.DataFrame(
+            [(SITUATION_LABELS.get(k, k), v) for k, v in sorted(counts.items())],
+            columns=[t("sync_situation"), t("sync_count")],
+        )
+        st.dataframe(frame, hide_index=True)
+
+
+# ---- the links the sync acts on -------------------------------------------------------------------
+links = merge_links(None, ws.store.current())
 links = links[links["decision"].isin(LINK_DECISIONS)]
 if not len(links):
     st.info(t("sync_empty"))
-    st.stop()
-counts = links["decision"].value_counts()
-st.markdown(t("sync_counts", links=len(links), confirmed=int(counts.get("confirmed", 0)),
-              manual=int(counts.get("manual", 0)), auto=int(counts.get("auto", 0))))
-registers, m5 = ws.people()
-ui.show_people(with_people(links, registers, m5),
-               ["register", "source_id", "given_names", "family_name", "m5_id", "m5_given_names",
-                "m5_family_name", "decision", "who", "at"], key="pl_sync_links", height=420)
+else:
+    counts = links["decision"].value_counts()
+    st.markdown(t("sync_counts", links=len(links), confirmed=int(counts.get("confirmed", 0)),
+                  manual=int(counts.get("manual", 0)), auto=int(counts.get("auto", 0))))
+    registers, m5 = ws.people()
+    ui.show_people(with_people(links, registers, m5),
+                   ["register", "source_id", "given_names", "family_name", "m5_id", "m5_given_names",
+                    "m5_family_name", "decision", "who", "at"], key="pl_sync_links", height=360)
+
+# ---- dry run --------------------------------------------------------------------------------------
+st.subheader(t("sync_preview_header"))
+if st.button(t("sync_preview_button"), key="pl_sync_preview", help=t("sync_preview_help"), disabled=ws.config.m5 is None):
+    from passerlink.sync import load_report, run_sync
+
+    with st.spinner(t("sync_preview_button")):
+        try:
+            result = run_sync(ws.config, dry_run=True)
+        except PasserlinkError as exc:
+            st.error(str(exc))
+        else:
+            json_path = result.paths.get("json")
+            # the report as written to disk: personnummer masked, protected identities hidden
+            show_report(load_report(json_path) if json_path else result.report)
+
+# ---- earlier runs ---------------------------------------------------------------------------------
+st.subheader(t("sync_reports_header"))
+try:
+    from passerlink.sync import load_report, sync_paths
+    from passerlink.sync.report import list_reports
+
+    reports = list_reports(sync_paths(ws.config)[0])
+except PasserlinkError as exc:
+    st.error(str(exc))
+    reports = []
+if not reports:
+    st.caption(t("sync_no_reports"))
+else:
+    recent = list(reversed(reports))[:20]
+    pick = st.selectbox(t("sync_report_pick"), recent, format_func=lambda p: p.stem, key="pl_sync_report")
+    try:
+        show_report(load_report(pick))
+    except PasserlinkError as exc:
+        st.error(str(exc))
