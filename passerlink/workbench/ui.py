@@ -148,12 +148,14 @@ def _login_gate() -> None:
     secret = os.environ.get(PASSWORD_ENV, "")
     if not secret or st.session_state.get("pl_authenticated"):
         return
-    with st.form("pl_login"):
-        given = st.text_input("Lösenord / Password", type="password")
-        ok = st.form_submit_button("Logga in / Log in")
-    if ok and hmac.compare_digest(given.encode(), secret.encode()):
+    given = st.text_input("Lösenord / Password", type="password", key="pl_password")
+    st.button("Logga in / Log in", key="pl_login")
+    if given and hmac.compare_digest(given.encode(), secret.encode()):
         st.session_state["pl_authenticated"] = True
+        del st.session_state["pl_password"]  # not kept in the session once used
         st.rerun()
+    if given:
+        st.error("Fel lösenord / Wrong password")
     st.stop()
 
 

@@ -80,3 +80,19 @@ def test_sync_page_dry_run_and_earlier_reports(app, workbench_config, world, m5s
     at.run()
     assert at.selectbox(key="pl_sync_report").options  # the dry run's report is listed
     assert "(dry run)" in at.code[0].value
+
+
+def test_optional_password_gate(app, monkeypatch):
+    from passerlink.workbench.ui import PASSWORD_ENV
+
+    monkeypatch.setenv(PASSWORD_ENV, "hemligt")
+    at = app().run()
+    assert not at.exception
+    assert not at.title  # nothing shown before login
+    at.text_input[0].set_value("fel").run()
+    at.button[0].click().run()
+    assert not at.title
+    at.text_input[0].set_value("hemligt").run()
+    at.button[0].click().run()
+    assert not at.exception
+    assert at.title[0].value == "Källor"
