@@ -1,5 +1,20 @@
 """Candidate generation, classifier, active learning, one-to-one assignment and the link store."""
 
+from passerlink.matching.assignment import assign_one_to_one
+from passerlink.matching.candidates import CandidatePairs, blocking_recall, generate_candidates
+from passerlink.matching.evaluation import evaluate
 from passerlink.matching.linkstore import DECISIONS, LINK_DECISIONS, Decision, LinkStore
+from passerlink.matching.session import MatchSession
 
-__all__ = ["DECISIONS", "LINK_DECISIONS", "Decision", "LinkStore"]
+__all__ = [
+    "DECISIONS",
+    "LINK_DECISIONS",
+    "Decision",
+    "LinkStore",
+    "MatchSession",
+    "CandidatePairs",
+    "assign_one_to_one",
+    "blocking_recall",
+    "evaluate",
+    "generate_candidates",
+]

@@ -1,0 +1,125 @@
+"""Active learning: which pairs to ask about next, and when asking stops paying off.
+
+A question is worth asking when its answer can change the link table and the model cannot tell:
+the pair's probability is between the ask and auto thresholds (or it clears the auto threshold but
+lost its people to a rival in the assignment), it is undecided, and neither of its people is
+already settled by a confirmed answer. Among those, the most uncertain come first (probability
+closest to one half), with two diversity rules per batch: one question per person (answering one
+resolves the one-to-one conflict of the other) and at most a quarter of the batch from one
+pattern of comparison levels (so a batch teaches the classifier several things, not one thing
+ten times).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    from passerlink.matching.session import MatchSession
+
+__all__ = ["open_questions", "pick_questions", "questions_left", "expected_errors", "stop_paying_off"]
+
+_OPEN = 0
+_YES = 1
+
+
+def _settled_people(s: MatchSession) -> tuple[np.ndarray, np.ndarray]:
+    yes = s.decision == _YES
+    left = np.zeros(len(s.left_ids), bool)
+    right = np.zeros(len(s.right_ids), bool)
+    left[s.il[yes]] = True
+    right[s.ir[yes]] = True
+    return left, right
+
+
+def open_questions(s: MatchSession) -> np.ndarray:
+    """Mask of the pairs that are worth a question at all."""
+    p = s.probability
+    if len(p) == 0:
+        return np.zeros(0, bool)
+    settled_l, settled_r = _settled_people(s)
+    undecided = s.decision == _OPEN
+    in_band = (p >= s.ask_threshold) & (p < s.auto_threshold)
+    lost = (p >= s.auto_threshold) & ~s.linked  # cleared the bar but a rival got its person
+    return undecided & (in_band | lost) & ~settled_l[s.il] & ~settled_r[s.ir]
+
+
+def pick_questions(s: MatchSession, n: int) -> np.ndarray:
+    """Indices of up to ``n`` candidate pairs to ask about, most informative first."""
+    cand = np.nonzero(open_questions(s))[0]
+    if n <= 0 or len(cand) == 0:
+        return np.zeros(0, np.int64)
+    p = s.probability[cand]
+    uncertainty = np.abs(p - 0.5)
+    order = cand[np.lexsort((cand, uncertainty))]
+    levels = s.features[s.level_columns].to_numpy(dtype=np.int16)
+    per_pattern = max(1, -(-n // 4))
+    used_l, used_r, patterns, picked = set(), set(), {}, []
+    for k in order:
+        i, j = int(s.il[k]), int(s.ir[k])
+        if i in used_l or j in used_r:
+            continue
+        key = levels[k].tobytes()
+        if patterns.get(key, 0) >= per_pattern:
+            continue
+        picked.append(int(k))
+        used_l.add(i)
+        used_r.add(j)
+        patterns[key] = patterns.get(key, 0) + 1
+        if len(picked) >= n:
+            break
+    if len(picked) < n:  # relax the pattern rule rather than ask fewer than requested
+        for k in order:
+            k = int(k)
+            i, j = int(s.il[k]), int(s.ir[k])
+            if k in picked or i in used_l or j in used_r:
+                continue
+            picked.append(k)
+            used_l.add(i)
+            used_r.add(j)
+            if len(picked) >= n:
+                break
+    return np.asarray(picked, dtype=np.int64)
+
+
+def questions_left(s: MatchSession) -> int:
+    """How many questions the open pairs still hold (one per person they involve, at most)."""
+    cand = np.nonzero(open_questions(s))[0]
+    if len(cand) == 0:
+        return 0
+    return int(min(len(np.unique(s.il[cand])), len(np.unique(s.ir[cand]))))
+
+
+def expected_errors(s: MatchSession) -> float:
+    """Expected wrong entries of the link table if we stopped now, among the open pairs.
+
+    An open pair that is not linked is a missed link with probability p; a linked one a wrong
+    link with probability 1 - p.
+    """
+    cand = open_questions(s) | (s.linked & (s.decision == _OPEN) & (s.probability < 0.999))
+    p = s.probability[cand]
+    linked = s.linked[cand]
+    return float(np.where(linked, 1 - p, p).sum())
+
+
+def stop_paying_off(s: MatchSession, *, window: int = 30) -> bool:
+    """True when the next questions are unlikely to change the link table.
+
+    Either nothing is left to ask, the expected number of wrong entries among open pairs is below
+    one, or the last ``window`` answers all agreed with what the model already believed and the
+    open pairs are, on average, within 5 % of certain.
+    """
+    if questions_left(s) == 0:
+        return True
+    if expected_errors(s) < 1.0:
+        return True
+    recent = s.history[-window:]
+    if len(recent) >= window:
+        surprises = sum((p >= 0.5) != answer for _, answer, p in recent if not np.isnan(p))
+        cand = open_questions(s)
+        p = s.probability[cand]
+        if surprises == 0 and float(np.minimum(p, 1 - p).mean()) < 0.05:
+            return True
+    return False
