@@ -182,6 +182,16 @@ def build_desired(
     uf = _UnionFind()
     for k in rows:
         uf.find(k)
+    sources_of: dict[PersonKey, set[str]] = {k: {k[0]} for k in rows}
+
+    def join(a: PersonKey, b: PersonKey) -> bool:
+        """One person per register: rows of the same register are never merged."""
+        ra, rb = uf.find(a), uf.find(b)
+        if ra == rb or sources_of[ra] & sources_of[rb]:
+            return False
+        uf.union(ra, rb)
+        sources_of[uf.find(ra)] = sources_of[ra] | sources_of[rb]
+        return True
     m5_of: dict[PersonKey, str] = {}
     if links is not None and len(links):
         for s, sid, mid in zip(links["source"], links["source_id"], links["m5_id"], strict=True):
@@ -192,7 +202,7 @@ def build_desired(
         if mid is None:
             continue
         if mid in first_by_m5:
-            uf.union(first_by_m5[mid], k)
+            join(first_by_m5[mid], k)
         else:
             first_by_m5[mid] = k
     group_m5: dict[PersonKey, set[str]] = {}
@@ -213,9 +223,9 @@ def build_desired(
             continue
         ma, mb = group_m5.get(ra, set()), group_m5.get(rb, set())
         if ma and mb and ma != mb:
-            continue  # linked to two different M5 users: keep apart, the plan reports neither merged
-        uf.union(ra, rb)
-        group_m5[uf.find(ra)] = ma | mb
+            continue  # linked to two different M5 users: keep apart
+        if join(ra, rb):
+            group_m5[uf.find(ra)] = ma | mb
 
     members: dict[PersonKey, list[PersonKey]] = {}
     for k in rows:
