@@ -2,8 +2,9 @@
 
     passerlink report --last [--config F] [--dir FOLDER]
 
-The report folder is [sync] report_dir of the config (default ``reports`` beside it); the full
-report is the HTML (Swedish) and XLSX file next to the JSON named at the end.
+The report folder is [sync] report_dir of the config (default ``reports`` beside it; without
+--config or --dir, ``reports`` in the current folder); the full report is the HTML (Swedish) and
+XLSX file next to the JSON named at the end.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
 
         folder = sync_paths(load_config(args.config))[0]
     else:
-        raise InputError("say where the reports are: --config FILE or --dir FOLDER")
+        folder = Path("reports")  # [sync] report_dir's default, beside a config in this folder
     path = last_report(folder)
     if path is None:
         raise InputError(f"{folder}: no sync report yet (run passerlink sync first)")

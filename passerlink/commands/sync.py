@@ -1,4 +1,4 @@
-"""Bring RCard M5 in line with the registers: plan, check, apply, report.
+r"""Bring RCard M5 in line with the registers: plan, check, apply, report.
 
     passerlink sync --config F [--dry-run] [--allow-mass-changes] [--m5-url URL]
                     [--source NAME=PATH ...] [--every 24h [--at 02:00]]
@@ -8,6 +8,19 @@ night). Every run writes a report (HTML, XLSX, JSON) into [sync] report_dir, dry
 
 Exit codes: 0 done, 1 failed (M5 errors, circuit breaker, another run holds the lock),
 2 bad input or config, 3 stopped by a safety rule before the first write.
+
+Every night (the M5 secrets come from the environment variables named in [m5]):
+
+  cron (Linux):      0 2 * * *  cd /srv/passerlink && .venv/bin/passerlink sync --config site.toml
+  systemd timer:     passerlink-sync.service  [Service] Type=oneshot
+                       EnvironmentFile=/etc/passerlink/m5.env
+                       ExecStart=/srv/passerlink/.venv/bin/passerlink sync --config /srv/passerlink/site.toml
+                     passerlink-sync.timer    [Timer] OnCalendar=*-*-* 02:00  Persistent=true
+  Task Scheduler:    schtasks /Create /TN passerlink-sync /SC DAILY /ST 02:00 /RU SYSTEM
+                       /TR "C:\passerlink\.venv\Scripts\passerlink.exe sync --config C:\passerlink\site.toml"
+  or let it wait:    passerlink sync --config site.toml --every 24h --at 02:00
+
+Two runs never overlap (the run lock); a run the OS kills is safe to start again.
 """
 
 from __future__ import annotations
