@@ -1,11 +1,15 @@
-"""The review engine: one matching session per register against M5, the question queue, the
-link store and a background retrain worker – everything the Review page does, without Streamlit.
+"""The review engine: the go-live matching session, the question queue, the link store and a
+background retrain worker – everything the Review page does, without Streamlit.
 
-The operator must never wait for the model. So an answer is: one link-store INSERT (committed at
-once: nothing is ever lost), a label handed to the session (or queued if the worker is training),
-and the next question taken from a queue that the worker refills after each retrain. Training
-runs in one daemon thread that holds the sessions' lock; the answer path only ever *tries* that
-lock. The benchmark, the simulated operator and the pages all drive the same methods.
+Both registers are matched against M5 in one joint session (``matching.match_registers``: ids
+``register:source_id``), so one M5 user is never linked to an employee *and* a pupil.
+
+The operator must never wait for the model. An answer is one link-store INSERT (committed at
+once: nothing is ever lost), the label handed to the session (``mark_pairs``: a cheap refresh of
+probabilities and links) and the next most useful question. Retraining runs in one daemon thread
+that holds the session's lock; the answer path only ever *tries* that lock, and while the worker
+trains it queues the label and takes the next question from a queue filled after the last
+training. The benchmark, the simulated operator and the pages all drive the same methods.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import logging
 import threading
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -32,6 +36,7 @@ DECISION_OF_LABEL: dict[bool | None, str] = {True: "confirmed", False: "rejected
 
 Progress = Callable[[float, str], None]
 Key = tuple[str, str, str]  # (register, source_id, m5_id)
+_SEP = ":"
 
 
 @dataclass(frozen=True)
@@ -50,7 +55,7 @@ class Question:
 
 @dataclass
 class QuestionView:
-    """Everything the Review page draws for a question (no personal data leaves through logs)."""
+    """Everything the Review page draws for a question."""
 
     question: Question
     left: dict[str, str]
@@ -64,17 +69,22 @@ class _Counters:
     answered: int = 0
     since_retrain: int = 0
     retrains: int = 0
-    estimated_left: dict[str, int] = field(default_factory=dict)
+    estimated_left: int = 0
+    open_pairs: int = 0  # questions the open pairs still hold, even when asking no longer pays off
+    stop: bool = False
 
 
-def _default_session_factory(left: pd.DataFrame, right: pd.DataFrame, *, seed: int) -> Any:
-    from passerlink.matching import MatchSession
+def _left_key(register: str, source_id: str) -> str:
+    return f"{register}{_SEP}{source_id}"
 
-    return MatchSession(left, right, seed=seed)
+
+def _split(left_key: str) -> tuple[str, str]:
+    register, _, source_id = str(left_key).partition(_SEP)
+    return register, source_id
 
 
 class ReviewEngine:
-    """Owns the matching sessions (one per register vs M5), the question queue and the worker."""
+    """Owns the joint matching session, the question queue and the retrain worker."""
 
     def __init__(
         self,
@@ -84,30 +94,35 @@ class ReviewEngine:
         *,
         seed: int = 0,
         retrain_every: int = 5,
-        queue_size: int = 12,
-        session_factory: Callable[..., Any] = _default_session_factory,
+        queue_size: int = 10,
+        **session_kw: Any,
     ) -> None:
+        for name in registers:
+            if _SEP in name:
+                raise InputError(f"a register name may not contain {_SEP!r}: {name!r}")
         self.registers = {name: people.reset_index(drop=True) for name, people in registers.items()}
         self.m5 = m5.reset_index(drop=True)
         self.store = store
         self.seed = seed
         self.retrain_every = max(1, int(retrain_every))
         self.queue_size = max(2, int(queue_size))
-        self._factory = session_factory
-        self.sessions: dict[str, Any] = {}
-        self._lock = threading.RLock()  # the sessions: held by the worker while it trains
+        self._session_kw = session_kw
+        self.match: Any = None  # matching.RegisterMatch once prepared
+        #: ask the open pairs even after the session says more questions will not pay off
+        self.keep_asking = False
+        self._lock = threading.RLock()  # the session: held by the worker while it trains
         self._state = threading.RLock()  # queue, pending labels, counters: held for microseconds
         self._queue: deque[Question] = deque()
         self._current: Question | None = None
-        self._pending: list[tuple[str, str, str, bool | None]] = []
-        self._dirty: set[str] = set()
+        self._pending: list[tuple[str, str, str, bool | None, bool]] = []  # ..., label, forget
         self._answered: set[Key] = set()
         self._linked_left: set[tuple[str, str]] = set()
         self._linked_right: set[str] = set()
-        self._prob: dict[str, dict[tuple[str, str], float]] = {}
         self._model_links = pd.DataFrame(columns=["register", "source_id", "m5_id", "probability"])
+        self._claims = pd.DataFrame(columns=["m5_id", "register", "source_id", "probability", "linked"])
         self._explained: dict[Key, pd.DataFrame] = {}
-        self._table: tuple[tuple[int, int], pd.DataFrame] | None = None
+        self._table: tuple[tuple[int, int, int], pd.DataFrame] | None = None
+        self._version = 0  # bumps whenever the model's links may have changed
         self.counters = _Counters()
         self._wake = threading.Event()
         self._idle = threading.Event()
@@ -121,46 +136,44 @@ class ReviewEngine:
         }
         self._right_rec = self.m5.drop_duplicates("source_id").set_index("source_id")[SHOWN_FIELDS].to_dict("index")
 
-    # ---- building ------------------------------------------------------------------------------
+    @property
+    def session(self) -> Any:
+        return self.match.session
+
     @property
     def model_version(self) -> str:
-        return f"seed{self.seed}-r{self.counters.retrains}"
+        n = self.match.session.n_retrains if self.match is not None else 0
+        return f"seed{self.seed}-r{n}"
 
+    # ---- building ------------------------------------------------------------------------------
     def prepare(self, progress: Progress | None = None) -> ReviewEngine:
-        """Build every session (candidates, features, first model) and replay the link store."""
-        names = list(self.registers)
-        current = self.store.current()
-        with self._lock:
-            for i, name in enumerate(names):
-                def sub(fraction: float, message: str, i: int = i, name: str = name) -> None:
-                    if progress:
-                        progress((i + max(0.0, min(1.0, fraction))) / len(names), f"{name}: {message}")
+        """Build the session (candidates, features, first model) and replay the link store."""
+        from passerlink.matching import match_registers
 
-                session = self._factory(self.registers[name], self.m5, seed=self.seed)
-                session.prepare(progress=sub)
-                self.sessions[name] = session
-                self._replay(name, session, current[current["source"] == name])
-            self._after_training()
-        if progress:
-            progress(1.0, "")
+        with self._lock:
+            self.match = match_registers(self.registers, self.m5, progress=progress, seed=self.seed,
+                                         **self._session_kw)
+            self._replay(self.store.current())
+            self._refresh_views()
+            self._refill()
         return self
 
-    def _replay(self, name: str, session: Any, decisions: pd.DataFrame) -> None:
-        """Give a fresh session every operator answer the link store holds for its register."""
+    def _replay(self, decisions: pd.DataFrame) -> None:
+        """Give the fresh session every operator answer the link store holds."""
         pairs, labels = [], []
         for r in decisions.itertuples(index=False):
             if r.decision not in LABEL_OF_DECISION:
                 continue  # auto: the model's own proposal, not an answer
-            if r.source_id not in self._left_rec[name] or r.m5_id not in self._right_rec:
+            if r.source_id not in self._left_rec.get(r.source, {}) or r.m5_id not in self._right_rec:
                 continue  # a person or user that is gone from the sources
             label = LABEL_OF_DECISION[r.decision]
-            pairs.append((r.source_id, r.m5_id))
+            pairs.append((_left_key(r.source, r.source_id), r.m5_id))
             labels.append(label)
-            self._note_answer((name, r.source_id, r.m5_id), label)
+            self._note_answer((r.source, r.source_id, r.m5_id), label)
         if pairs:
-            session.mark_pairs(pairs, labels)
-            session.retrain()
-        self.counters.answered += len(pairs)
+            self.session.mark_pairs(pairs, labels)
+            self.session.retrain()
+        self.counters.answered = len(pairs)
 
     def _note_answer(self, key: Key, label: bool | None) -> None:
         self._answered.add(key)
@@ -168,48 +181,37 @@ class ReviewEngine:
             self._linked_left.add((key[0], key[1]))
             self._linked_right.add(key[2])
 
-    def _after_training(self) -> None:
-        """Refresh what the answer path reads without the sessions' lock (caller holds it)."""
-        links, prob, left = [], {}, {}
-        for name, session in self.sessions.items():
-            s = session.scores()
-            prob[name] = dict(zip(zip(s["left_id"], s["right_id"], strict=True), s["probability"].astype(float), strict=True))
-            ln = session.links()
-            links.append(pd.DataFrame({"register": name, "source_id": ln["left_id"].astype(str),
-                                       "m5_id": ln["right_id"].astype(str), "probability": ln["probability"].astype(float)}))
-            left[name] = 0 if session.should_stop() else int(session.estimated_questions_left())
+    def _refresh_views(self) -> None:
+        """Links, cross-register claims and the stop estimate, for readers without the lock
+        (caller holds the session lock)."""
+        ln = self.match.links()
+        links = pd.DataFrame({"register": ln["source"].astype(str), "source_id": ln["source_id"].astype(str),
+                              "m5_id": ln["m5_id"].astype(str), "probability": ln["probability"].astype(float)})
+        claims = self.match.conflicts().rename(columns={"source": "register"})
+        stop = self.session.should_stop()
+        open_pairs = int(self.session.estimated_questions_left())
         with self._state:
-            self._prob = prob
-        fresh = self._collect_questions()
-        with self._state:
-            self._model_links = pd.concat(links, ignore_index=True) if links else self._model_links
-            self.counters.estimated_left = left
-            self._explained = {k: v for k, v in self._explained.items() if k not in self._answered}
-            keep = [q for q in self._queue if q.key not in self._answered]
-            seen = {q.key for q in keep}
-            if self._current is not None:
-                seen.add(self._current.key)
-            self._queue = deque(keep[:1] + [q for q in fresh if q.key not in seen])
-            if self._current is None or self._current.key in self._answered:
-                self._current = self._pop()
+            self._model_links = links
+            self._claims = claims
+            self.counters.open_pairs = open_pairs
+            self.counters.estimated_left = open_pairs if (self.keep_asking or not stop) else 0
+            self.counters.stop = stop
+            self._version += 1
 
-    def _collect_questions(self) -> list[Question]:
-        """The most uncertain open pairs of every register still worth asking (caller holds the lock)."""
-        out: list[Question] = []
-        for name, session in self.sessions.items():
-            if session.should_stop():
-                continue
-            prob = self._prob.get(name, {})
-            for left_id, right_id in session.uncertain_pairs(n=self.queue_size):
-                key = (name, str(left_id), str(right_id))
-                if not self._open(key):
-                    continue
-                p = prob.get((left_id, right_id))
-                if p is None:
-                    p = _probability_of(session, left_id, right_id)
-                out.append(Question(name, key[1], key[2], float(p)))
-        out.sort(key=lambda q: abs(q.probability - 0.5))
-        return out
+    def _refill(self) -> None:
+        """The next questions from the session (caller holds the session lock)."""
+        fresh: list[Question] = []
+        if self.keep_asking or not self.session.should_stop():
+            s = self.session
+            for left_key, m5_id in s.uncertain_pairs(n=self.queue_size):
+                register, source_id = _split(left_key)
+                k = s.pair_index(left_key, m5_id)
+                p = float(s.probability[k]) if k >= 0 else float("nan")
+                fresh.append(Question(register, source_id, str(m5_id), p))
+        with self._state:
+            keep = self._current if self._current is not None and self._open(self._current.key) else None
+            self._queue = deque(q for q in fresh if self._open(q.key) and (keep is None or q.key != keep.key))
+            self._current = keep if keep is not None else self._pop()
 
     def _open(self, key: Key) -> bool:
         """Still worth asking: not answered, and neither side already linked by an answer."""
@@ -224,64 +226,70 @@ class ReviewEngine:
 
     # ---- the answer path -------------------------------------------------------------------------
     def current(self) -> Question | None:
-        """The question on screen (the same one until it is answered)."""
+        """The question on screen (the same one until it is answered or undone)."""
         with self._state:
-            if self._current is not None and not self._open(self._current.key):
+            if self._current is None or not self._open(self._current.key):
                 self._current = self._pop()
-            if self._current is None and self._lock.acquire(blocking=False):
-                try:
-                    if any(not s.should_stop() for s in self.sessions.values()):
-                        self._queue.extend(self._collect_questions())
-                        self._current = self._pop()
-                finally:
-                    self._lock.release()
+            if self._current is not None or (self.counters.stop and not self.keep_asking):
+                return self._current
+        if self._lock.acquire(blocking=False):
+            try:
+                self._apply_pending()
+                self._refill()
+            finally:
+                self._lock.release()
+        with self._state:
             return self._current
 
     def answer(self, question: Question, label: bool | None, who: str) -> Question | None:
-        """Record the answer, teach the model, move on; returns the next question.
+        """Record the answer, teach the session, move on; returns the next question.
 
         An answer to a pair already answered (a double click, a second tab) is ignored.
         """
         key = question.key
         with self._state:
             if key in self._answered:
-                return self.current()
+                return self._current
             self._note_answer(key, label)
         self.store.record(Decision(question.register, question.source_id, question.m5_id,
                                    DECISION_OF_LABEL[label], question.probability, who,
                                    model_version=self.model_version))
-        self._teach([(question.register, question.source_id, question.m5_id, label)])
         with self._state:
             self.counters.answered += 1
             if self._current is not None and self._current.key == key:
-                self._current = self._pop()
+                self._current = None
+        self._teach([(*key, label, False)])
         return self.current()
 
-    def _teach(self, labelled: Sequence[tuple[str, str, str, bool | None]]) -> None:
-        """Hand labels to the sessions now if the worker is not training, else queue them."""
+    def _teach(self, labelled: Sequence[tuple[str, str, str, bool | None, bool]]) -> None:
+        """Hand labels to the session now if the worker is not training, else queue them."""
         with self._state:
             self._pending.extend(labelled)
-            self._dirty.update(r for r, *_ in labelled)
-            self.counters.since_retrain += len(labelled)
+            self.counters.since_retrain += sum(1 for *_, forget in labelled if not forget)
             due = self.counters.since_retrain >= self.retrain_every
         if self._lock.acquire(blocking=False):
             try:
                 self._apply_pending()
+                self._refill()
             finally:
                 self._lock.release()
         if due:
             self.request_retrain()
 
     def _apply_pending(self) -> None:
+        """Labels waiting for the session (caller holds the session lock)."""
         with self._state:
             pending, self._pending = self._pending, []
-        by_register: dict[str, tuple[list, list]] = {}
-        for register, sid, mid, label in pending:
-            pairs, labels = by_register.setdefault(register, ([], []))
-            pairs.append((sid, mid))
-            labels.append(label)
-        for register, (pairs, labels) in by_register.items():
-            self.sessions[register].mark_pairs(pairs, labels)
+        if not pending:
+            return
+        s = self.session
+        marks = [((_left_key(r, sid), mid), label) for r, sid, mid, label, forget in pending if not forget]
+        forgets = [(_left_key(r, sid), mid) for r, sid, mid, _label, forget in pending if forget]
+        if forgets:
+            s.forget(forgets)
+        if marks:
+            s.mark_pairs([p for p, _ in marks], [lab for _, lab in marks])
+        self._refresh_views()
 
     def undo(self, who: str) -> Decision | None:
         """Take back ``who``'s latest answer; its question comes back on screen."""
@@ -295,14 +303,12 @@ class ReviewEngine:
                 self._linked_left.discard((key[0], key[1]))
                 self._linked_right.discard(key[2])
             self.counters.answered = max(0, self.counters.answered - 1)
-            if self._current is not None:
+        self._teach([(*key, None, True)])  # the session forgets the answer
+        with self._state:
+            if self._current is not None and self._current.key != key:
                 self._queue.appendleft(self._current)
             p = undone.probability
-            if p is None:
-                p = self._prob.get(key[0], {}).get((key[1], key[2]), float("nan"))
-            self._current = Question(*key, float(p))
-        # the session forgets the label: "unsure" teaches nothing and the pair is asked again here
-        self._teach([(*key, None)])
+            self._current = Question(*key, float("nan") if p is None else float(p))
         return undone
 
     def apply_decisions(self, decisions: Sequence[Decision]) -> int:
@@ -311,6 +317,10 @@ class ReviewEngine:
         for d in decisions:
             if d.source not in self.registers:
                 raise InputError(f"there is no register named {d.source!r}")
+            if d.source_id not in self._left_rec[d.source]:
+                raise InputError(f"{d.source} has no person with id {d.source_id!r}")
+            if d.m5_id not in self._right_rec:
+                raise InputError(f"M5 has no user with id {d.m5_id!r}")
         if not decisions:
             return 0
         self.store.record(decisions)
@@ -319,7 +329,7 @@ class ReviewEngine:
             for d in decisions:
                 label = LABEL_OF_DECISION[d.decision]
                 self._note_answer((d.source, d.source_id, d.m5_id), label)
-                labelled.append((d.source, d.source_id, d.m5_id, label))
+                labelled.append((d.source, d.source_id, d.m5_id, label, False))
                 self.counters.answered += 1
         self._teach(labelled)
         return len(decisions)
@@ -329,24 +339,24 @@ class ReviewEngine:
         source_id, m5_id = str(source_id).strip(), str(m5_id).strip()
         if register not in self._left_rec:
             raise InputError(f"there is no register named {register!r}")
-        if source_id not in self._left_rec[register]:
-            raise InputError(f"{register} has no person with id {source_id!r}")
-        if m5_id not in self._right_rec:
-            raise InputError(f"M5 has no user with id {m5_id!r}")
-        p = self._prob.get(register, {}).get((source_id, m5_id))
-        self.apply_decisions([Decision(register, source_id, m5_id, "manual", p, who, "linked by hand", self.model_version)])
+        self.apply_decisions([Decision(register, source_id, m5_id, "manual", None, who, "linked by hand",
+                                       self.model_version)])
 
-    # ---- what the page draws ---------------------------------------------------------------------
+    # ---- what the pages draw ---------------------------------------------------------------------
     def view(self, question: Question, *, explain: bool = True, wait: float = 0.25) -> QuestionView:
         """Both records, which fields differ, and the model's reasons (if the model is free)."""
-        left = self._left_rec[question.register].get(question.source_id, {})
+        left = self._left_rec.get(question.register, {}).get(question.source_id, {})
         right = self._right_rec.get(question.m5_id, {})
-        differs = {f: bool(left.get(f, "") and right.get(f, "") and _fold(left[f]) != _fold(right[f])) for f in SHOWN_FIELDS}
+        differs = {f: bool(left.get(f, "") and right.get(f, "") and _fold(left[f]) != _fold(right[f]))
+                   for f in SHOWN_FIELDS}
         explanation = self._explained.get(question.key)
         if explain and explanation is None and self._lock.acquire(timeout=wait):
             try:
-                explanation = self.sessions[question.register].explain(question.source_id, question.m5_id)
-                self._explained[question.key] = explanation
+                explanation = self.session.explain(_left_key(question.register, question.source_id), question.m5_id)
+                with self._state:
+                    if len(self._explained) > 200:
+                        self._explained.clear()
+                    self._explained[question.key] = explanation
             finally:
                 self._lock.release()
         return QuestionView(question, dict(left), dict(right), differs, explanation)
@@ -357,20 +367,48 @@ class ReviewEngine:
     def m5_record(self, m5_id: str) -> dict[str, str]:
         return dict(self._right_rec.get(m5_id, {}))
 
+    def ask_anyway(self) -> Question | None:
+        """Go on asking about the open pairs although the session would stop here."""
+        self.keep_asking = True
+        with self._lock:
+            self._refresh_views()
+            self._refill()
+        return self.current()
+
+    @property
+    def open_pairs(self) -> int:
+        """Questions the open pairs still hold (what ``ask_anyway`` would go on with)."""
+        with self._state:
+            return self.counters.open_pairs
+
     def progress(self) -> tuple[int, int]:
         """(answers so far, estimated questions left)."""
         with self._state:
-            return self.counters.answered, sum(self.counters.estimated_left.values())
+            return self.counters.answered, self.counters.estimated_left
 
     def model_links(self) -> pd.DataFrame:
         with self._state:
             return self._model_links.copy()
 
+    def claims(self) -> pd.DataFrame:
+        """M5 users that people of more than one register could be, not yet settled by an answer."""
+        with self._state:
+            c = self._claims.copy()
+            settled = set(self._linked_right)
+            answered = set(self._answered)
+        if not len(c):
+            return c
+        keep = [m not in settled and (r, s, m) not in answered
+                for r, s, m in zip(c["register"], c["source_id"], c["m5_id"], strict=True)]
+        c = c[keep]
+        n = c.groupby("m5_id")["register"].transform("nunique")
+        return c[n > 1].reset_index(drop=True)
+
     def link_table(self) -> pd.DataFrame:
         """The store's decisions over the model's current links (see ``linktable.merge_links``);
         recomputed only when the store or the model changed."""
-        key = (self.store.count(), self.counters.retrains)
         with self._state:
+            key = (self.store.count(), self._version, len(self._pending))
             if self._table is not None and self._table[0] == key:
                 return self._table[1].copy()
         table = merge_links(self.model_links(), self.store.current())
@@ -378,10 +416,15 @@ class ReviewEngine:
             self._table = (key, table)
         return table.copy()
 
-    def scores(self) -> dict[str, pd.DataFrame]:
-        """Every register's candidate scores (waits for a running retrain)."""
+    def scores(self) -> pd.DataFrame:
+        """Every candidate pair: ``register, source_id, m5_id, probability, band, decision``
+        (waits for a running retrain)."""
         with self._lock:
-            return {name: s.scores() for name, s in self.sessions.items()}
+            s = self.session.scores()
+        parts = s["left_id"].str.partition(_SEP)
+        return pd.DataFrame({"register": parts[0], "source_id": parts[2], "m5_id": s["right_id"],
+                             "probability": s["probability"].astype(float), "band": s["band"],
+                             "decision": s["decision"]})
 
     @property
     def training(self) -> bool:
@@ -406,36 +449,29 @@ class ReviewEngine:
             try:
                 with self._lock:
                     self._apply_pending()
-                    with self._state:
-                        dirty, self._dirty = self._dirty, set()
-                    for name in sorted(dirty):
-                        self.sessions[name].retrain()
+                    self.session.retrain()
                     self.counters.retrains += 1
-                    self._after_training()
+                    self._refresh_views()
+                    self._refill()
             except Exception as exc:  # never kill the worker; the page shows that training failed
                 self.worker_error = type(exc).__name__
-                log.exception("background retrain failed")
+                log.error("background retrain failed: %s", type(exc).__name__)
             finally:
                 with self._state:
                     if not self._wake.is_set():
                         self._idle.set()
 
-    def wait_idle(self, timeout: float = 30.0) -> bool:
+    def wait_idle(self, timeout: float = 60.0) -> bool:
         """Block until the worker has nothing to do (tests, benchmark, the end of a session)."""
         return self._idle.wait(timeout)
 
     def close(self) -> None:
         self._closed = True
         self._wake.set()
-        if self._worker is not None:
-            self._worker.join(timeout=5)
+        if self._worker is not None and self._worker is not threading.current_thread():
+            self._worker.join(timeout=10)
 
 
 def _fold(value: str) -> str:
     return " ".join(str(value).lower().split())
 
-
-def _probability_of(session: Any, left_id: str, right_id: str) -> float:
-    s = session.scores()
-    hit = s[(s["left_id"] == left_id) & (s["right_id"] == right_id)]
-    return float(hit["probability"].iloc[0]) if len(hit) else float("nan")

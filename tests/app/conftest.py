@@ -1,6 +1,6 @@
 """A small generated municipality, served by a real simulator, and the workbench around it.
 
-    world              generate_world(seed=3, staff=60, pupils=60) (session-wide, generated once)
+    world              generate_world(seed=3, staff=120, pupils=120) (session-wide, generated once)
     site_writer        write(folder, world, m5_url) -> config path
     workbench_config   write the world's registers and a config (M5 = a seeded simulator); its path
     app                an AppTest of passerlink/app.py with that config in session state
@@ -21,7 +21,7 @@ APP = str(Path(__file__).resolve().parents[2] / "passerlink" / "app.py")
 def world():
     from passerlink.sampleworld import generate_world
 
-    return generate_world(seed=3, staff=60, pupils=60, former_staff=4)
+    return generate_world(seed=3, staff=120, pupils=120, former_staff=6)
 
 
 def write_config(folder: Path, world, m5_url: str) -> Path:

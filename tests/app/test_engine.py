@@ -8,14 +8,9 @@ import time
 
 import pytest
 
-import passerlink.matching as _matching
 from passerlink.errors import InputError
 from passerlink.matching import LinkStore
 from passerlink.sync.readers import read_file
-
-# TEMPORARY until the matching helper's MatchSession lands (then this guard goes).
-pytestmark = pytest.mark.skipif(not hasattr(_matching, "MatchSession"), reason="passerlink.matching.MatchSession not built yet")
-
 
 
 @pytest.fixture(scope="module")

@@ -3,15 +3,8 @@ mode, and everything still there after a restart of the app."""
 
 from __future__ import annotations
 
-import pytest
-
-import passerlink.matching as _matching
 from passerlink.matching import Decision, LinkStore
 from passerlink.workbench import state as K
-
-# TEMPORARY until the matching helper's MatchSession lands (then this guard goes).
-pytestmark = pytest.mark.skipif(not hasattr(_matching, "MatchSession"), reason="passerlink.matching.MatchSession not built yet")
-
 
 
 def _store(cfg) -> LinkStore:
@@ -95,7 +88,8 @@ def test_conflict_shown_and_resolved(app, workbench_config, world):
     assert exp and exp[0].label != "Konflikter (0)"
     radio = at.radio(key=f"pl_conflict_m5_{ma}")
     assert len(radio.options) == 3  # both people and "none of them"
-    radio.set_value(0).run()
+    keep = next(i for i, label in enumerate(radio.options) if f"hr {a} " in label)
+    radio.set_value(keep).run()
     at.button(key=f"pl_resolve_m5_{ma}").click().run()
     assert not at.exception
     cur = store.current().set_index(["source_id", "m5_id"])["decision"]
@@ -103,16 +97,21 @@ def test_conflict_shown_and_resolved(app, workbench_config, world):
     assert f"pl_conflict_m5_{ma}" not in [r.key for r in at.radio]
 
 
-def test_table_mode_saves_the_reviewed_auto_links(app, workbench_config):
+def test_table_mode_confirms_kept_and_rejects_unticked_auto_links(app, workbench_config):
     at = _review(app().run())
     at.radio(key=K.REVIEW_MODE).set_value("table").run()
     assert not at.exception
-    editor = at.get("arrow_data_frame")
-    assert editor, "the table mode shows a data editor"
     at.number_input(key="pl_table_limit").set_value(10).run()
+    (editor,) = at.data_editor
+    shown = editor.value
+    assert len(shown) == 10 and shown["keep"].all()
+    assert list(shown["probability"]) == sorted(shown["probability"])  # least sure first
+    at.session_state["pl_table_editor"] = {"edited_rows": {1: {"keep": False}}, "added_rows": [], "deleted_rows": []}
     at.button(key="pl_save_table").click().run()
     assert not at.exception, at.exception
     hist = _store(workbench_config).history()
-    assert len(hist) == 10 and set(hist["decision"]) == {"confirmed"}
-    assert set(hist["note"]) == {"table review"}
-    assert at.success[0].value == "10 bekräftade, 0 avvisade."
+    assert len(hist) == 10 and set(hist["note"]) == {"table review"}
+    rejected = hist[hist["decision"] == "rejected"]
+    assert list(zip(rejected["source_id"], rejected["m5_id"], strict=True)) == [(shown.iloc[1]["source_id"], shown.iloc[1]["m5_id"])]
+    assert (hist["decision"] == "confirmed").sum() == 9
+    assert at.success[0].value == "9 bekräftade, 1 avvisade."

@@ -36,7 +36,7 @@ if st.button(label, key="pl_run_matching", type="primary" if ws.engine is None e
 engine = ui.engine_or_stop(ws)
 BANDS = {"auto": t("band_auto"), "ask": t("band_ask"), "none": t("band_none")}
 
-for name, scores in engine.scores().items():
+for name, scores in engine.scores().groupby("register", sort=False):
     with st.container(border=True):
         st.subheader(f"{name} ↔ M5")
         bands = scores["band"].value_counts() if "band" in scores else pd.Series(dtype=int)

@@ -48,7 +48,8 @@ def person_line(row) -> str:
     name = " ".join(x for x in (left.get("given_names", ""), left.get("family_name", "")) if x)
     m5name = " ".join(x for x in (right.get("given_names", ""), right.get("family_name", "")) if x)
     p = "" if pd.isna(row.probability) else f", {row.probability:.0%}"
-    return f"{row.register} {row.source_id} {name} ↔ M5 {row.m5_id} {m5name} ({decision_label(row.decision, lang)}{p})"
+    decided = decision_label(row.decision, lang) if row.decision else ""
+    return f"{row.register} {row.source_id} {name} ↔ M5 {row.m5_id} {m5name} ({decided}{p})".replace("(, ", "(")
 
 
 def on_resolve(rows: pd.DataFrame, choice_key: str) -> None:
@@ -65,8 +66,18 @@ def on_resolve(rows: pd.DataFrame, choice_key: str) -> None:
     say("success", t("resolved"))
 
 
-def show_conflicts() -> None:
+def all_conflicts() -> list[dict]:
+    """Links that break one-to-one, and M5 users that people of several registers could be."""
     found = conflicts(engine.link_table())
+    claims = engine.claims()
+    for m5_id, rows in claims.groupby("m5_id", sort=True):
+        rows = rows.assign(decision=["auto" if x else "" for x in rows["linked"]])
+        found.append({"kind": "claim", "key": str(m5_id), "rows": rows.reset_index(drop=True)})
+    return found
+
+
+def show_conflicts() -> None:
+    found = all_conflicts()
     with st.expander(t("conflicts_header", n=len(found)), expanded=bool(found)):
         if not found:
             st.caption(t("no_conflicts"))
@@ -74,8 +85,8 @@ def show_conflicts() -> None:
         st.caption(t("conflicts_intro"))
         for c in found[:25]:
             rows = c["rows"]
-            key = c["key"] if c["kind"] == "m5" else "-".join(c["key"])
-            if c["kind"] == "m5":
+            key = "-".join(c["key"]) if c["kind"] == "person" else c["key"]
+            if c["kind"] in ("m5", "claim"):
                 st.markdown(t("conflict_m5", m5_id=c["key"]))
             else:
                 st.markdown(t("conflict_person", register=c["key"][0], source_id=c["key"][1]))
@@ -142,7 +153,10 @@ def question_panel() -> None:
     q = engine.current()
     if q is None:
         st.success(t("no_questions"))
-        st.button(t("undo"), key="pl_undo", on_click=on_undo)
+        c1, c2 = st.columns(2)
+        if engine.open_pairs:
+            c1.button(t("ask_anyway", n=engine.open_pairs), key="pl_ask_anyway", on_click=engine.ask_anyway)
+        c2.button(t("undo"), key="pl_undo", on_click=on_undo)
         return
     view = engine.view(q)
     st.subheader(t("question_header"))
