@@ -353,4 +353,5 @@ def _candidates(desired: Any, current: Any, policy: Any, links: Mapping[tuple[st
         frames.append(df[keep])
     new_people = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     return likely_matches(new_people, m5_people, rejected=rejected, bands=policy.queue_bands,
-                          min_probability=policy.queue_min_probability)
+                          min_probability=policy.queue_min_probability,
+                          use_model=policy.new_person_matcher == "model")

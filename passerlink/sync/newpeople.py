@@ -11,6 +11,7 @@ personnummer; or same birth date, family name and first name, folded).
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from collections.abc import Callable, Collection
@@ -18,9 +19,12 @@ from typing import Any
 
 import pandas as pd
 
+from passerlink.errors import PasserlinkError
 from passerlink.sync.desired import PersonKey
 
 __all__ = ["likely_matches", "rule_matches"]
+
+log = logging.getLogger(__name__)
 
 _NON_LETTER = re.compile(r"[^a-z ]+")
 _FOLD = str.maketrans({"å": "a", "ä": "a", "ö": "o", "é": "e", "ü": "u", "ø": "o", "æ": "a"})
@@ -83,22 +87,28 @@ def likely_matches(
     unlinked_m5: pd.DataFrame,
     *,
     rejected: Collection[tuple[str, str, str]] = (),
-    bands: Collection[str] = ("likely",),
-    min_probability: float = 0.5,
+    bands: Collection[str] = ("auto", "ask", "likely"),
+    min_probability: float = 0.0,
     model: Any = None,
+    use_model: bool = True,
 ) -> dict[PersonKey, tuple[str, float]]:
     """New person -> (M5 user id, probability) of its likely match, if any.
 
     ``new_people`` and ``unlinked_m5`` are canonical tables (``source``/``source_id``; for M5
     the source id is the M5 user id); ``rejected`` holds (source, source_id, m5_id) pairs the
-    operator said no to.
+    operator said no to; ``use_model=False`` uses the strict rule only.
     """
     if new_people.empty or unlinked_m5.empty:
         return {}
-    matcher = _matcher()
+    matcher = _matcher() if use_model else None
+    found = None
     if matcher is not None:
-        found = matcher(new_people, unlinked_m5, model)
-    else:
+        try:
+            found = matcher(new_people, unlinked_m5, model)
+        except (PasserlinkError, ValueError) as exc:
+            # too few people to fit a model on, say: the strict rule still keeps duplicates out
+            log.warning("the matcher could not score the new people (%s); using the strict rule", exc)
+    if found is None:
         found = rule_matches(new_people, unlinked_m5)
     keys = {f"{s}:{sid}": (str(s), str(sid)) for s, sid in zip(new_people["source"], new_people["source_id"],
                                                                    strict=True)}
@@ -113,7 +123,7 @@ def likely_matches(
         m5 = str(right) if str(right) in m5_ids else m5_by_index.get(str(right))
         if key is None or m5 is None:
             continue
-        if str(band) not in bands and float(prob) < min_probability:
+        if str(band) not in bands or float(prob) < min_probability:
             continue
         if (key[0], key[1], m5) in rejected:
             continue

@@ -177,9 +177,13 @@ class SyncPolicy(_Strict):
     situations: Situations = Situations()
     #: Days between deactivation and deletion of a user gone from every register, or "never".
     grace_days: int | Literal["never"] = 30
-    #: Matcher bands that count as a likely match (goes to the operator's queue).
-    queue_bands: list[str] = Field(default_factory=lambda: ["auto", "review", "likely", "certain"])
-    #: Lowest matcher probability that counts as a likely match.
+    #: Who looks for a new person among the unlinked M5 users: the trained matcher ("model") or
+    #: only the strict rule (same valid personnummer, or same birth date and names) ("rule").
+    new_person_matcher: Literal["model", "rule"] = "model"
+    #: Matcher bands that count as a likely match (goes to the operator's queue): the matcher's
+    #: "auto" and "ask" bands, and "likely" of the strict fallback rule.
+    queue_bands: list[str] = Field(default_factory=lambda: ["auto", "ask", "likely"])
+    #: Lowest matcher probability that counts as a likely match (besides the band).
     queue_min_probability: float = Field(default=0.5, ge=0, le=1)
     #: M5 ``status`` values (unsigned integers) for active and deactivated users.
     active_status: int = Field(default=1, ge=0)

@@ -129,3 +129,45 @@ def test_every_run_leaves_a_report_and_reports_are_pruned(site):
     data = json.loads(last_report(folder).read_text(encoding="utf-8"))
     assert data["dry_run"] and data["status"] == "dry_run" and data["counts"]["manual_left_alone"] > 0
     assert "duration_seconds" in data and data["safety"]
+
+
+def _pnr(stem: str) -> str:
+    from passerlink.features import luhn_ok
+
+    return next(f"19{stem}{d}" for d in range(10) if luhn_ok(f"{stem}{d}"))
+
+
+def test_new_person_found_in_m5_goes_to_the_queue_then_follows_the_operator(site, m5sim):
+    from passerlink.matching import Decision, LinkStore
+    from passerlink.sync import SyncState
+
+    site.write_config('new_person_matcher = "rule"\n')
+    pnr_a, pnr_b = _pnr("500101123"), _pnr("600202234")
+    with m5sim.client() as c:  # two manual records a contractor admin once typed in
+        a = c.create_user({"firstname": "Greta", "lastname": "Gustafsson", "customfield1": pnr_a})
+        b = c.create_user({"firstname": "Nils", "lastname": "Holgersson", "customfield1": pnr_b})
+    _hr_edit(site, lambda hr: pd.concat([hr, pd.DataFrame([
+        {c: "" for c in hr.columns} | {"Anställningsnummer": "77001", "Förnamn": "Greta", "Efternamn": "Gustafsson",
+                                       "Personnummer": pnr_a},
+        {c: "" for c in hr.columns} | {"Anställningsnummer": "77002", "Förnamn": "Nils", "Efternamn": "Holgersson",
+                                       "Personnummer": pnr_b}])]))
+    m5sim.clear_calls()
+    first = site.sync()
+    assert first.exit_code == 0 and first.report["counts"]["queued"] == 2
+    assert m5sim.writes() == []  # no duplicate created, the manual records untouched
+    with SyncState(sync_paths(site.config())[1]) as state:
+        queue = state.review_queue()
+    assert set(zip(queue["source_id"], queue["m5_id"], strict=True)) == {("77001", str(a["id"])), ("77002", str(b["id"]))}
+    # the operator: A is someone else, B is the same person
+    LinkStore(site.config().link_store.path).record([
+        Decision("hr", "77001", str(a["id"]), "rejected", who="kerstin"),
+        Decision("hr", "77002", str(b["id"]), "confirmed", who="kerstin")])
+    second = site.sync()
+    assert second.exit_code == 0, second.report.get("stop_reason")
+    users = site.users()
+    assert users[a["id"]]["apireference"] == "" and users[a["id"]]["rastamp"] == a["rastamp"]
+    created = [u for u in users.values() if u["apireference"] == "passerlink:hr:77001"]
+    assert len(created) == 1 and created[0]["id"] != a["id"]
+    assert users[b["id"]]["apireference"] == "passerlink:hr:77002"  # adopted
+    with SyncState(sync_paths(site.config())[1]) as state:
+        assert state.review_queue().empty
