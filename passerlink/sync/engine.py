@@ -167,6 +167,8 @@ def run_sync(
                 state.finish_run(run_id, result.status, source_counts=report.get("sources"),
                                  stats={"counts": report.get("counts"), "m5_writes": report.get("m5_writes")},
                                  report=str(result.paths.get("json", "")))
+                cutoff = _dt.datetime.now(_dt.UTC) - _dt.timedelta(days=policy.report_keep_days)
+                state.prune_journal(cutoff.isoformat(timespec="microseconds"))
             finally:
                 state.close()
         if lock is not None:

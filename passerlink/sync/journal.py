@@ -141,6 +141,11 @@ class SyncState:
             last[marker] = phase
         return {m for m, ph in last.items() if ph in ("start", "created")}
 
+    def prune_journal(self, before: str) -> int:
+        """Forget journal rows written before ``before`` (ISO time); returns how many went."""
+        with self._lock:
+            return self._con.execute("DELETE FROM journal WHERE at < ?", (before,)).rowcount
+
     def journal_rows(self, run_id: str | None = None) -> pd.DataFrame:
         sql = "SELECT seq, run_id, op_id, kind, m5_id, marker, phase, detail, at FROM journal"
         rows = self._exec(sql + (" WHERE run_id=? ORDER BY seq" if run_id else " ORDER BY seq"),

@@ -30,6 +30,8 @@ def test_unfinished_creates_survive_a_reopen(tmp_path):
         assert s.unfinished_markers() == {"passerlink:hr:1", "passerlink:hr:3"}
         s.journal("r2", "create|hr:1|", "create", "failed", marker="passerlink:hr:1")
         assert s.unfinished_markers() == {"passerlink:hr:3"}
+        assert s.prune_journal("2000-01-01") == 0 and len(s.journal_rows()) == 6
+        assert s.prune_journal("9999-01-01") == 6 and s.unfinished_markers() == set()
 
 
 def test_gone_deleted_and_queue(tmp_path):
