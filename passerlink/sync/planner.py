@@ -12,10 +12,14 @@ from __future__ import annotations
 import datetime as _dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from passerlink.sync.current import CurrentState, CurrentUser
 from passerlink.sync.desired import DesiredState, DesiredUser, PersonKey, RegisterIssue
 from passerlink.sync.policy import SyncPolicy
+
+if TYPE_CHECKING:
+    from passerlink.sync.safety import RuleResult
 
 __all__ = [
     "Change",
@@ -173,7 +177,7 @@ class Plan:
         previous_run_stats: Mapping[str, object] | None = None,
         *,
         allow_mass_changes: bool = False,
-    ) -> list:
+    ) -> list[RuleResult]:
         """Every safety rule's result (see ``passerlink.sync.safety``)."""
         from passerlink.sync.safety import check_safety
 
