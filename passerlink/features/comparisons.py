@@ -22,6 +22,8 @@ from passerlink.features.text import phonetic_key
 __all__ = [
     "Comparison",
     "MISSING",
+    "MISSING_LEFT",
+    "MISSING_RIGHT",
     "pair_similarity",
     "default_comparisons",
     "compare_pairs",
@@ -37,7 +39,11 @@ __all__ = [
     "extra_comparison",
 ]
 
-MISSING = -1
+MISSING = -1  # missing on both sides (or the comparison cannot tell which)
+MISSING_LEFT = -2  # only the left value is missing
+MISSING_RIGHT = -3  # only the right value is missing
+MISSING_LABELS = {MISSING: "missing on both sides", MISSING_LEFT: "missing on the left",
+                  MISSING_RIGHT: "missing on the right"}
 
 _JW = distance.JaroWinkler.normalized_similarity
 _LEV = distance.Levenshtein.distance
@@ -98,7 +104,16 @@ class Comparison:
 
     def __call__(self, left: PreparedPeople, right: PreparedPeople, il: np.ndarray, ir: np.ndarray):
         level, score = self.compute(left, right, il, ir)
-        return level.astype(np.int8), score.astype(np.float32)
+        level = level.astype(np.int8)
+        present = _FIELD_PRESENCE.get(self.name)
+        if present is None and self.name in left.extra and self.name in right.extra:
+            present = _extra_presence(self.name)
+        if present is not None:  # say which side is missing: an M5 user with an employee number
+            lp, rp = present(left)[il], present(right)[ir]  # against a pupil without one is a hint
+            miss = level < 0
+            level[miss & lp & ~rp] = MISSING_RIGHT
+            level[miss & ~lp & rp] = MISSING_LEFT
+        return level, score.astype(np.float32)
 
 
 # ---- names --------------------------------------------------------------------------------------
@@ -232,9 +247,10 @@ def _birth_date(L: PreparedPeople, R: PreparedPeople, il: np.ndarray, ir: np.nda
     same_mmdd = ~diff[:, 4:].any(axis=1)
     year_off = same_mmdd & np.isin(np.abs(ya - yb), (1, 10))
     partial = same_mmdd | (same_year & ~diff[:, 4:6].any(axis=1))
+    close = np.abs(ya - yb) <= 5
     level = np.select(
-        [missing, ham == 0, ham == 1, swapped | transposed, year_off, partial],
-        [MISSING, 5, 4, 3, 2, 1],
+        [missing, ham == 0, ham == 1, swapped | transposed, year_off, partial, close],
+        [MISSING, 6, 5, 4, 3, 2, 1],
         0,
     )
     return level, np.where(missing, np.nan, 1.0 - ham / 8.0)
@@ -242,9 +258,9 @@ def _birth_date(L: PreparedPeople, R: PreparedPeople, il: np.ndarray, ir: np.nda
 
 BIRTH_DATE = Comparison(
     "birth_date",
-    {MISSING: "missing", 0: "different", 1: "same year and month, or same day and month",
-     2: "year off by one or ten", 3: "day and month swapped, or two digits swapped",
-     4: "one digit off", 5: "equal"},
+    {MISSING: "missing", 0: "years apart", 1: "different, within five years",
+     2: "same year and month, or same day and month", 3: "year off by one or ten",
+     4: "day and month swapped, or two digits swapped", 5: "one digit off", 6: "equal"},
     _birth_date,
     ("birth_date",),
 )
@@ -284,15 +300,17 @@ PERSONNUMMER = Comparison(
 def _email(L: PreparedPeople, R: PreparedPeople, il: np.ndarray, ir: np.ndarray):
     la, rb = L.email_local[il], R.email_local[ir]
     missing = (la == "") | (rb == "")
+    same_domain = L.email_domain[il] == R.email_domain[ir]
     jw = pair_similarity(L.email_local, R.email_local, il, ir)
-    level = np.select([missing, la == rb, jw >= 0.92, jw >= 0.8], [MISSING, 3, 2, 1], 0)
+    level = np.select([missing, (la == rb) & same_domain, la == rb, jw >= 0.92, jw >= 0.8],
+                      [MISSING, 4, 3, 2, 1], 0)
     return level, np.where(missing, np.nan, jw)
 
 
 EMAIL = Comparison(
     "email",
     {MISSING: "missing", 0: "different", 1: "similar local part", 2: "nearly equal local part",
-     3: "equal local part"},
+     3: "equal local part, other domain", 4: "equal address"},
     _email,
     ("email",),
 )
@@ -362,6 +380,10 @@ _FIELD_PRESENCE: dict[str, Callable[[PreparedPeople], np.ndarray]] = {
     "employee_number": lambda p: p.employee != "",
     "org_unit": lambda p: p.org_unit != "",
 }
+
+
+def _extra_presence(field: str) -> Callable[[PreparedPeople], np.ndarray]:
+    return lambda p: p.extra[field] != ""
 
 
 def default_comparisons(left: PreparedPeople, right: PreparedPeople) -> list[Comparison]:

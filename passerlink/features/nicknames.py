@@ -132,7 +132,6 @@ NAME_GROUPS: dict[str, list[str]] = {
     "Isabella": ["Isabella", "Isabelle", "Isabel", "Bella", "Isa"],
     "Wilhelmina": ["Wilhelmina", "Vilhelmina", "Wilma", "Vilma", "Mina", "Helmi"],
     "Eleonora": ["Eleonora", "Eleonor", "Ellinor", "Elinor", "Nora", "Leonora"],
-    "Ebba": ["Ebba", "Ebbe"],
     "Astrid": ["Astrid", "Asta", "Assi"],
     "Louise": ["Louise", "Lovisa", "Luise", "Louisa", "Lisa", "Lollo"],
     "Caroline": ["Caroline", "Karolina", "Carolina", "Karoline", "Carro", "Lina", "Karro"],

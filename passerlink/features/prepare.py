@@ -67,6 +67,7 @@ class PreparedPeople:
     pnr_coord: np.ndarray  # bool: samordningsnummer
     pnr_birth: np.ndarray  # "YYYYMMDD" of a valid number, coordination day corrected, or ""
     email_local: np.ndarray
+    email_domain: np.ndarray
     employee: np.ndarray
     org_unit: np.ndarray
     family_freq: np.ndarray = field(default_factory=lambda: np.zeros(0))  # share of people with this family name
@@ -211,12 +212,17 @@ def prepare_people(df: pd.DataFrame, *, extra_fields: list[str] | tuple[str, ...
         pnr_coord=pnr_coord,
         pnr_birth=pnr_birth,
         email_local=fold_many(_column(df, "email"), fold_email_local),
+        email_domain=fold_many(_column(df, "email"), _email_domain),
         employee=fold_many(_column(df, "employee_number"), _employee),
         org_unit=fold_many(_column(df, "org_unit"), fold_org_unit),
         extra=extra,
         dob_digits=digits_matrix(dob, 8),
         pnr_digits=digits_matrix(pnr, 10),
     )
+
+
+def _email_domain(text: str) -> str:
+    return text.rsplit("@", 1)[1].strip().casefold() if "@" in text else ""
 
 
 def _fold_extra(text: str) -> str:

@@ -4,6 +4,7 @@ from passerlink.matching.assignment import assign_one_to_one
 from passerlink.matching.candidates import CandidatePairs, blocking_recall, generate_candidates
 from passerlink.matching.evaluation import evaluate
 from passerlink.matching.linkstore import DECISIONS, LINK_DECISIONS, Decision, LinkStore
+from passerlink.matching.registers import RegisterMatch, link_new_people, match_registers
 from passerlink.matching.session import MatchSession
 
 __all__ = [
@@ -12,6 +13,9 @@ __all__ = [
     "Decision",
     "LinkStore",
     "MatchSession",
+    "RegisterMatch",
+    "match_registers",
+    "link_new_people",
     "CandidatePairs",
     "assign_one_to_one",
     "blocking_recall",

@@ -2,8 +2,9 @@
 
 A question is worth asking when its answer can change the link table and the model cannot tell:
 the pair's probability is between the ask and auto thresholds (or it clears the auto threshold but
-lost its people to a rival in the assignment), it is undecided, and neither of its people is
-already settled by a confirmed answer. Among those, the most uncertain come first (probability
+lost its people to a rival in the assignment, or it is an auto link below ``verify_below``: a
+wrong link costs a door, so shaky auto links are checked too), it is undecided, and neither of
+its people is already settled by a confirmed answer. Among those, the most uncertain come first (probability
 closest to one half), with two diversity rules per batch: one question per person (answering one
 resolves the one-to-one conflict of the other) and at most a quarter of the batch from one
 pattern of comparison levels (so a batch teaches the classifier several things, not one thing
@@ -43,7 +44,8 @@ def open_questions(s: MatchSession) -> np.ndarray:
     undecided = s.decision == _OPEN
     in_band = (p >= s.ask_threshold) & (p < s.auto_threshold)
     lost = (p >= s.auto_threshold) & ~s.linked  # cleared the bar but a rival got its person
-    return undecided & (in_band | lost) & ~settled_l[s.il] & ~settled_r[s.ir]
+    shaky = s.linked & (p < s.verify_below)  # an auto link not sure enough to go unchecked
+    return undecided & (in_band | lost | shaky) & ~settled_l[s.il] & ~settled_r[s.ir]
 
 
 def pick_questions(s: MatchSession, n: int) -> np.ndarray:

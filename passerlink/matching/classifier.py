@@ -21,14 +21,36 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 
-__all__ = ["LinkClassifier", "CONTEXT_COLUMNS", "logit"]
+__all__ = ["LinkClassifier", "CONTEXT_COLUMNS", "derived_levels", "logit"]
 
 CONTEXT_COLUMNS = ("prior_logit", "row_logit", "col_logit")
+_MISSING_SLOTS = 3  # levels -3 (right missing), -2 (left missing), -1 (both missing)
 
 
 def logit(p: np.ndarray) -> np.ndarray:
     p = np.clip(np.asarray(p, dtype=np.float64), 1e-12, 1 - 1e-12)
     return np.log(p) - np.log1p(-p)
+
+
+def derived_levels(features: pd.DataFrame) -> dict[str, tuple[np.ndarray, int]]:
+    """Interactions a linear model cannot form by itself, as extra categorical columns.
+
+    ``evidence`` counts the identifiers that agree (personnummer, birth date, e-mail, employee
+    number): a pair that agrees on names only is a different animal from one that agrees on names
+    and a personnummer. ``org_unit_names_only`` is the org unit level for pairs without any such
+    evidence (0 otherwise): for a names-only pair a different unit is the hint that the M5 user is
+    a namesake, while for a pair with a matching personnummer it is just a stale department.
+    """
+    n = len(features)
+    ev = np.zeros(n, dtype=np.int64)
+    for col, bar in (("personnummer", 4), ("birth_date", 5), ("email", 3), ("employee_number", 1)):
+        if col in features.columns:
+            ev += features[col].to_numpy(dtype=np.int64) >= bar
+    out = {"evidence": (np.minimum(ev, 3), 4)}
+    if "org_unit" in features.columns:
+        org = features["org_unit"].to_numpy(dtype=np.int64)  # -3..3
+        out["org_unit_names_only"] = (np.where(ev == 0, org + 4, 0), 8)
+    return out
 
 
 class LinkClassifier(ClassifierMixin, BaseEstimator):
@@ -47,12 +69,20 @@ class LinkClassifier(ClassifierMixin, BaseEstimator):
         offsets, names, pos = {}, [], 0
         for c in self.level_columns_:
             offsets[c] = pos
-            width = self.n_levels_[c] + 1  # slot 0 = missing, slot k+1 = level k
-            names += [f"{c}={'missing' if k == 0 else k - 1}" for k in range(width)]
+            width = self.n_levels_[c] + _MISSING_SLOTS  # slots 0-2: missing (right, left, both)
+            names += [f"{c}={k - _MISSING_SLOTS}" for k in range(width)]
+            pos += width
+        self.derived_ = {}
+        for c, (_, width) in derived_levels(features).items():
+            self.derived_[c] = (pos, width)
+            names += [f"{c}={k}" for k in range(width)]
             pos += width
         self.offsets_ = offsets
         self.feature_names_ = names + list(self.tf_columns_) + list(CONTEXT_COLUMNS)
         self.n_onehot_ = pos
+
+    def _slot(self, column: str, levels: np.ndarray) -> np.ndarray:
+        return self.offsets_[column] + np.clip(levels + _MISSING_SLOTS, 0, self.n_levels_[column] + _MISSING_SLOTS - 1)
 
     def design(self, features: pd.DataFrame, context: np.ndarray) -> sparse.csr_matrix:
         """The sparse design matrix for ``features`` (rows) and their ``(n, 3)`` context."""
@@ -60,7 +90,10 @@ class LinkClassifier(ClassifierMixin, BaseEstimator):
         cols = []
         for c in self.level_columns_:
             lv = features[c].to_numpy(dtype=np.int64)
-            cols.append(self.offsets_[c] + np.clip(lv + 1, 0, self.n_levels_[c]))
+            cols.append(self._slot(c, lv))
+        derived = derived_levels(features)
+        for c, (start, width) in self.derived_.items():
+            cols.append(start + np.clip(derived[c][0], 0, width - 1))
         k = len(cols)
         indices = np.stack(cols, axis=1).ravel() if k else np.zeros(0, np.int64)
         onehot = sparse.csr_matrix((np.ones(n * k), indices, np.arange(n + 1) * k), shape=(n, self.n_onehot_))
@@ -102,13 +135,21 @@ class LinkClassifier(ClassifierMixin, BaseEstimator):
         total_base = float(self.model_.intercept_[0])
         for c in self.level_columns_:
             lv = features[c].to_numpy(dtype=np.int64)
-            w = coef[self.offsets_[c] + np.clip(lv + 1, 0, self.n_levels_[c])]
+            w = coef[self._slot(c, lv)]
             centre = self.level_means_.get(c, 0.0) if hasattr(self, "level_means_") else 0.0
+            out[c] = w - centre
+            total_base += centre
+        derived = derived_levels(features)
+        for c, (start, width) in self.derived_.items():
+            w = coef[start + np.clip(derived[c][0], 0, width - 1)]
+            centre = getattr(self, "level_means_", {}).get(c, 0.0)
             out[c] = w - centre
             total_base += centre
         base = self.n_onehot_
         for k, c in enumerate(self.tf_columns_):
-            out[c] = coef[base + k] * np.nan_to_num(features[c].to_numpy(dtype=np.float64))
+            centre = getattr(self, "level_means_", {}).get(c, 0.0)
+            out[c] = coef[base + k] * np.nan_to_num(features[c].to_numpy(dtype=np.float64)) - centre
+            total_base += centre
         base += len(self.tf_columns_)
         ctx = np.clip(np.asarray(context, dtype=np.float64), -30, 30) / 10.0
         for k, c in enumerate(CONTEXT_COLUMNS):
@@ -124,4 +165,11 @@ class LinkClassifier(ClassifierMixin, BaseEstimator):
         self.level_means_ = {}
         for c in self.level_columns_:
             lv = features[c].to_numpy(dtype=np.int64)
-            self.level_means_[c] = float(coef[self.offsets_[c] + np.clip(lv + 1, 0, self.n_levels_[c])].mean())
+            self.level_means_[c] = float(coef[self._slot(c, lv)].mean())
+        derived = derived_levels(features)
+        for c, (start, width) in self.derived_.items():
+            self.level_means_[c] = float(coef[start + np.clip(derived[c][0], 0, width - 1)].mean())
+        base = self.n_onehot_
+        for k, c in enumerate(self.tf_columns_):
+            v = np.nan_to_num(features[c].to_numpy(dtype=np.float64))
+            self.level_means_[c] = float(coef[base + k] * v.mean())

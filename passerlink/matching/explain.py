@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from passerlink.features.comparisons import compare_pairs
+from passerlink.features.comparisons import MISSING_LABELS, compare_pairs
 from passerlink.features.personnummer import mask_personnummer
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -78,7 +78,7 @@ def explain_pair(s: MatchSession, left_id: str, right_id: str) -> pd.DataFrame:
     for comp in s.comparisons:
         level = int(feats.at[0, comp.name])
         rows.append((_READABLE.get(comp.name, comp.name), _value(s.left, i, comp.fields),
-                     _value(s.right, j, comp.fields), comp.labels.get(level, str(level)),
+                     _value(s.right, j, comp.fields), comp.labels.get(level) if level >= 0 else MISSING_LABELS.get(level, "missing"),
                      float(contrib.get(comp.name, 0.0))))
     for col in ("family_tf", "given_tf"):
         if col in contrib.index and float(contrib[col]) != 0.0:

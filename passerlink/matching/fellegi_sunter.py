@@ -2,7 +2,8 @@
 
 Every candidate pair is a vector of comparison levels. EM estimates, per comparison and level,
 how likely that level is among links (m) and among non-links (u), and the share of links among
-the candidates. A missing value (level -1) is neutral: it says nothing either way. Exact name
+the candidates. A value missing on both sides (level -1) is neutral; missing on one side only is
+a level of its own, learnt like any other. Exact name
 agreement is adjusted by term frequency afterwards, so a shared "Wahlqvist" weighs more than a
 shared "Andersson". Fitting runs on the distinct level patterns with their counts (a few thousand
 rows however many pairs), so it takes milliseconds.
@@ -36,8 +37,8 @@ class FellegiSunter:
             labels: np.ndarray | None = None) -> FellegiSunter:
         """``levels``: one int column per comparison, -1 = missing, 0..n_levels[c]-1 otherwise."""
         self.columns_ = list(levels.columns)
-        self.n_levels_ = {c: int(n_levels[c]) for c in self.columns_}
-        x = levels.to_numpy(dtype=np.int16)
+        self.n_levels_ = {c: int(n_levels[c]) + 2 for c in self.columns_}  # + one-sided missing
+        x = self._encode(levels)
         patterns, inverse, counts = _patterns(x)
         counts = counts.astype(np.float64)
         clamp = np.full(len(patterns), np.nan)
@@ -57,7 +58,8 @@ class FellegiSunter:
             col = patterns[:, k]
             freq = np.bincount(col[col >= 0], weights=counts[col >= 0], minlength=n) + 1.0
             u[c] = freq / freq.sum()
-            ramp = np.exp(np.linspace(-6.0, 0.0, n))  # links mostly agree: mass on the top levels
+            ramp = np.exp(np.linspace(-6.0, 0.0, n - 2))  # links mostly agree: mass on the top levels
+            ramp = np.concatenate([ramp, [ramp.mean(), ramp.mean()]])  # one-sided missing: no idea
             m[c] = ramp / ramp.sum()
         lam = self.prior if self.prior is not None else 0.05
         prev = -np.inf
@@ -92,11 +94,24 @@ class FellegiSunter:
         self.m_, self.u_, self.lambda_ = m, u, lam
         return self
 
+    def _encode(self, levels: pd.DataFrame) -> np.ndarray:
+        """Levels as EM slots: 0..n-1 as they are, one-sided missing (-3, -2) as two extra slots
+        (a value on one side only says something: an M5 user with an employee number is staff),
+        missing on both sides as -1 (neutral)."""
+        x = levels[self.columns_].to_numpy(dtype=np.int16).copy()
+        for k, c in enumerate(self.columns_):
+            n = self.n_levels_[c] - 2
+            col = x[:, k]
+            col[col == -3] = n
+            col[col == -2] = n + 1
+        return x
+
     def log_bayes_factors(self, levels: pd.DataFrame) -> pd.DataFrame:
-        """Per pair and comparison: ln(m/u) of its level (0 for missing)."""
+        """Per pair and comparison: ln(m/u) of its level (0 when missing on both sides)."""
         out = {}
-        for c in self.columns_:
-            col = levels[c].to_numpy(dtype=np.int16)
+        x = self._encode(levels)
+        for k, c in enumerate(self.columns_):
+            col = x[:, k]
             table = np.log(self.m_[c]) - np.log(self.u_[c])
             out[c] = np.where(col >= 0, table[np.clip(col, 0, None)], 0.0)
         return pd.DataFrame(out, index=levels.index)

@@ -65,11 +65,13 @@ class MatchSession:
         right: pd.DataFrame,
         *,
         seed: int = 0,
-        auto_threshold: float = 0.9,
+        auto_threshold: float = 0.95,
         ask_threshold: float = 0.05,
+        verify_below: float = 0.99,
         extra_fields: Sequence[str] = (),
         retrain_every: int | None = None,
         random_negatives: int = 20_000,
+        use_context: bool = True,
         max_training_rows: int = 400_000,
     ) -> None:
         if not 0.0 < ask_threshold < auto_threshold < 1.0:
@@ -79,9 +81,11 @@ class MatchSession:
         self.seed = seed
         self.auto_threshold = float(auto_threshold)
         self.ask_threshold = float(ask_threshold)
+        self.verify_below = float(verify_below)
         self.extra_fields = tuple(extra_fields)
         self.retrain_every = retrain_every
         self.random_negatives = random_negatives
+        self.use_context = use_context
         self.max_training_rows = max_training_rows
         self.left_ids = _ids(self.left, "left")
         self.right_ids = _ids(self.right, "right")
@@ -221,6 +225,8 @@ class MatchSession:
             return
         context = self._context()
         self.context = context
+        if not self.use_context:
+            context = np.zeros_like(context)
         start_post = np.minimum(1 / (1 + np.exp(-context[:, 1])), 1 / (1 + np.exp(-context[:, 2])))
         y = weak_labels(self.features, start_post).astype(np.int8)
         w = np.ones(self.n_candidates)

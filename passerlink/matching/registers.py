@@ -1,0 +1,157 @@
+"""Both registers against M5 at once, and the few new people of a nightly run.
+
+Matching the HR register and the student register against M5 separately would let one M5 user be
+proposed for an HR person *and* a pupil: two links where there can be at most one. So the
+registers are stacked into one left table (ids ``source:source_id``) and matched in one session:
+the one-to-one assignment and the rival context then see every register's claim on an M5 user,
+and an M5 user that several registers want is reported as a conflict to resolve, not linked twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from passerlink.errors import InputError
+from passerlink.features.comparisons import compare_pairs
+from passerlink.features.prepare import add_frequencies, prepare_people
+from passerlink.matching.candidates import generate_candidates
+from passerlink.matching.classifier import logit
+from passerlink.matching.context import group_posterior
+from passerlink.matching.session import MatchSession
+
+__all__ = ["RegisterMatch", "match_registers", "link_new_people", "stack_registers", "split_key"]
+
+_SEP = ":"
+
+
+def stack_registers(registers: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """One left table from several registers, ``source_id`` made unique as ``source:source_id``."""
+    frames = []
+    for name, df in registers.items():
+        if _SEP in name:
+            raise InputError(f"a register name may not contain {_SEP!r}: {name!r}")
+        f = df.copy()
+        f["source"] = name
+        f["source_id"] = name + _SEP + f["source_id"].fillna("").astype(str)
+        frames.append(f)
+    if not frames:
+        raise InputError("match_registers needs at least one register")
+    return pd.concat(frames, ignore_index=True)
+
+
+def split_key(key: str) -> tuple[str, str]:
+    """``"hr:123"`` -> ``("hr", "123")``."""
+    source, _, source_id = str(key).partition(_SEP)
+    return source, source_id
+
+
+@dataclass
+class RegisterMatch:
+    """The joint session of every register against M5, with per-register views of its results."""
+
+    session: MatchSession
+
+    def links(self) -> pd.DataFrame:
+        """``source, source_id, m5_id, probability, status``: one-to-one across all registers."""
+        ln = self.session.links()
+        parts = [split_key(k) for k in ln["left_id"]]
+        return pd.DataFrame({
+            "source": [p[0] for p in parts],
+            "source_id": [p[1] for p in parts],
+            "m5_id": ln["right_id"].to_numpy(),
+            "probability": ln["probability"].to_numpy(),
+            "status": ln["status"].to_numpy(),
+        })
+
+    def conflicts(self) -> pd.DataFrame:
+        """M5 users that people of more than one register could be (probability >= ask threshold).
+
+        One row per (M5 user, register person) claim; ``linked`` says which claim the one-to-one
+        assignment kept. These are exactly the pairs an operator should look at together.
+        """
+        sc = self.session.scores()
+        sc = sc[sc["probability"] >= self.session.ask_threshold]
+        sc = sc.assign(source=[split_key(k)[0] for k in sc["left_id"]])
+        n_sources = sc.groupby("right_id")["source"].transform("nunique")
+        hit = sc[n_sources > 1]
+        linked = set(zip(*[self.session.links()[c] for c in ("left_id", "right_id")], strict=True))
+        return pd.DataFrame({
+            "m5_id": hit["right_id"].to_numpy(),
+            "source": hit["source"].to_numpy(),
+            "source_id": [split_key(k)[1] for k in hit["left_id"]],
+            "probability": hit["probability"].to_numpy(),
+            "linked": [(a, b) in linked for a, b in zip(hit["left_id"], hit["right_id"], strict=True)],
+        }).sort_values(["m5_id", "probability"], ascending=[True, False], ignore_index=True)
+
+    def links_of(self, source: str) -> pd.DataFrame:
+        """One register's links as ``left_id, right_id, probability, status``."""
+        ln = self.links()
+        ln = ln[ln["source"] == source]
+        return pd.DataFrame({"left_id": ln["source_id"].to_numpy(), "right_id": ln["m5_id"].to_numpy(),
+                             "probability": ln["probability"].to_numpy(), "status": ln["status"].to_numpy()})
+
+
+def match_registers(registers: Mapping[str, pd.DataFrame], m5: pd.DataFrame, *,
+                    progress: Any = None, **session_kw: Any) -> RegisterMatch:
+    """Prepare one joint session of every register against M5 (ask and answer through ``.session``)."""
+    session = MatchSession(stack_registers(registers), m5, **session_kw)
+    session.prepare(progress)
+    return RegisterMatch(session)
+
+
+def _left_ids(people: pd.DataFrame) -> pd.Series:
+    sid = people["source_id"].fillna("").astype(str)
+    if "source" in people.columns and (people["source"].fillna("") != "").any():
+        return people["source"].fillna("").astype(str) + _SEP + sid
+    return sid
+
+
+def link_new_people(new_people: pd.DataFrame, unlinked_m5: pd.DataFrame,
+                    session_or_model: MatchSession | None = None) -> pd.DataFrame:
+    """Score a handful of new register people against the M5 users nobody is linked to.
+
+    Returns ``left_id, right_id, probability, band`` for every candidate pair with a probability of
+    at least 1 %, best first; ``left_id`` is ``source:source_id`` when the people carry a source.
+    With a prepared go-live session, its trained model is reused (a few new people are too few
+    to learn from); without one, a fresh session is fitted on these two tables.
+    """
+    columns = ["left_id", "right_id", "probability", "band"]
+    if new_people.empty or unlinked_m5.empty:
+        return pd.DataFrame(columns=columns)
+    left = new_people.reset_index(drop=True).copy()
+    left["source_id"] = _left_ids(left).to_numpy()
+    s = session_or_model
+    if s is None:
+        fresh = MatchSession(left, unlinked_m5).prepare()
+        sc = fresh.scores()
+        sc = sc[sc["probability"] >= 0.01]
+        return sc[columns].sort_values("probability", ascending=False, ignore_index=True)
+    if not isinstance(s, MatchSession) or not getattr(s, "_prepared", False):
+        raise InputError("link_new_people needs a prepared MatchSession (or None)")
+    right = unlinked_m5.reset_index(drop=True)
+    L = prepare_people(left, extra_fields=s.extra_fields)
+    R = prepare_people(right, extra_fields=s.extra_fields)
+    add_frequencies(L, R)
+    cand = generate_candidates(L, R)
+    if len(cand) == 0:
+        return pd.DataFrame(columns=columns)
+    feats = compare_pairs(L, R, cand.il, cand.ir, s.comparisons)
+    z0 = s.fs.logit(feats[s.level_columns], s._tf_adjust(feats)) if s.fs is not None else np.zeros(len(feats))
+    row = group_posterior(z0, cand.il, s.coverage0[0])
+    col = group_posterior(z0, cand.ir, s.coverage0[1])
+    ctx = np.stack([z0, logit(row), logit(col)], axis=1)
+    z1 = s.clf.decision_function(feats, ctx) if s.clf is not None else z0
+    p = np.minimum(group_posterior(z1, cand.il, s.coverage[0]), group_posterior(z1, cand.ir, s.coverage[1]))
+    out = pd.DataFrame({
+        "left_id": L.ids[cand.il].astype(str),
+        "right_id": R.ids[cand.ir].astype(str),
+        "probability": p,
+        "band": s.band_of(p),
+    })
+    out = out[out["probability"] >= 0.01]
+    return out.sort_values("probability", ascending=False, ignore_index=True)
