@@ -271,6 +271,7 @@ class ReviewEngine:
             try:
                 self._apply_pending()
                 self._refill()
+                self._explain_ahead(1)  # the next question's reasons, before a retrain takes the lock
             finally:
                 self._lock.release()
         if due:
@@ -354,12 +355,23 @@ class ReviewEngine:
             try:
                 explanation = self.session.explain(_left_key(question.register, question.source_id), question.m5_id)
                 with self._state:
-                    if len(self._explained) > 200:
-                        self._explained.clear()
                     self._explained[question.key] = explanation
             finally:
                 self._lock.release()
         return QuestionView(question, dict(left), dict(right), differs, explanation)
+
+    def _explain_ahead(self, n: int) -> None:
+        """Explanations of the next questions, so the page never waits for them (lock held)."""
+        with self._state:
+            upcoming = ([self._current] if self._current else []) + list(self._queue)[: max(0, n - 1)]
+        with self._state:
+            if len(self._explained) > 500:
+                self._explained = {q.key: self._explained[q.key] for q in upcoming if q.key in self._explained}
+        for q in upcoming:
+            if q.key not in self._explained:
+                e = self.session.explain(_left_key(q.register, q.source_id), q.m5_id)
+                with self._state:
+                    self._explained[q.key] = e
 
     def record(self, register: str, source_id: str) -> dict[str, str]:
         return dict(self._left_rec.get(register, {}).get(source_id, {}))
@@ -453,6 +465,7 @@ class ReviewEngine:
                     self.counters.retrains += 1
                     self._refresh_views()
                     self._refill()
+                    self._explain_ahead(self.queue_size)
             except Exception as exc:  # never kill the worker; the page shows that training failed
                 self.worker_error = type(exc).__name__
                 log.error("background retrain failed: %s", type(exc).__name__)

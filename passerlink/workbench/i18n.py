@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-__all__ = ["LANGUAGES", "TEXTS", "DECISION_LABELS", "FIELD_LABELS", "text", "translator", "decision_label", "field_label", "decision_from_label"]
+__all__ = ["EXPLAIN_SV", "explain_term", "LANGUAGES", "TEXTS", "DECISION_LABELS", "FIELD_LABELS", "text", "translator", "decision_label", "field_label", "decision_from_label"]
 
 LANGUAGES = {"sv": "Svenska", "en": "English"}
 
@@ -392,6 +392,64 @@ FIELD_LABELS: dict[str, dict[str, str]] = {
         "employee_number": "Employee number",
     },
 }
+
+
+#: Swedish for the words of ``matching.explain`` (features and comparison levels); English is as given.
+EXPLAIN_SV: dict[str, str] = {
+    "given name": "Förnamn",
+    "family name": "Efternamn",
+    "name order": "Namnordning",
+    "birth date": "Födelsedatum",
+    "personnummer": "Personnummer",
+    "e-mail": "E-post",
+    "employee number": "Anställningsnummer",
+    "org unit": "Enhet",
+    "rarity of the family name": "Hur ovanligt efternamnet är",
+    "rarity of the given name": "Hur ovanligt förnamnet är",
+    "overall agreement (starting model)": "Samlad överensstämmelse (startmodellen)",
+    "rivals of the left person": "Konkurrensen om registerpersonen",
+    "rivals of the right person": "Konkurrensen om M5-användaren",
+    "missing on both sides": "saknas på båda sidor",
+    "missing on the left": "saknas i registret",
+    "missing on the right": "saknas i M5",
+    "missing": "saknas",
+    "equal": "lika",
+    "different": "olika",
+    "different, within five years": "olika, inom fem år",
+    "years apart": "flera år isär",
+    "year off by one or ten": "året skiljer ett eller tio",
+    "day and month swapped, or two digits swapped": "dag och månad omkastade, eller två siffror omkastade",
+    "same year and month, or same day and month": "samma år och månad, eller samma dag och månad",
+    "one digit off": "en siffra fel",
+    "one edit apart": "en ändring ifrån",
+    "one typo apart": "ett stavfel ifrån",
+    "same birth date, different serial (twins?)": "samma födelsedatum, olika nummer (tvillingar?)",
+    "samordningsnummer and personnummer of the same birth date": "samordningsnummer och personnummer med samma födelsedatum",
+    "equal address": "samma adress",
+    "equal local part, other domain": "samma namn före @, annan domän",
+    "nearly equal local part": "nästan samma namn före @",
+    "similar local part": "liknande namn före @",
+    "equal to another given name": "lika med ett annat förnamn",
+    "nickname or spelling variant": "smeknamn eller stavningsvariant",
+    "nickname/variant of another given name": "smeknamn/variant av ett annat förnamn",
+    "one part of a double name in common": "en del av ett dubbelnamn gemensam",
+    "given and family name swapped": "för- och efternamn omkastade",
+    "in their fields": "i rätt fält",
+    "initial or weak similarity": "initial eller svag likhet",
+    "same sound": "låter lika",
+    "nearly equal": "nästan lika",
+    "nearly equal (JW>=0.9)": "nästan lika",
+    "nearly equal (JW>=0.92)": "nästan lika",
+    "similar": "liknande",
+    "similar (JW>=0.8)": "liknande",
+    "similar (JW>=0.85)": "liknande",
+    "some words in common": "några ord gemensamma",
+}
+
+
+def explain_term(term: str, lang: str = "sv") -> str:
+    """A feature or level word of an explanation in the operator's language."""
+    return EXPLAIN_SV.get(term, term) if _lang(lang) == "sv" else term
 
 
 def _lang(lang: str) -> str:

@@ -66,7 +66,7 @@ def test_review_five_questions_by_click_and_keyboard_then_export(served, chromiu
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1100}, accept_downloads=True)
+            page = browser.new_page(viewport={"width": 1400, "height": 1900}, accept_downloads=True)
             page.set_default_timeout(60_000)
             page.goto(f"{url}/review")
             expect(page.get_by_text("Är det samma person?")).to_be_visible()
@@ -89,6 +89,8 @@ def test_review_five_questions_by_click_and_keyboard_then_export(served, chromiu
             answer(lambda: page.keyboard.press("n"))
             assert _answers(cfg) == 5
             expect(page.get_by_text("Är det samma person?")).to_be_visible()
+            expect(page.get_by_text("Därför tror modellen så")).to_be_visible()
+            expect(page.locator("[data-testid=stVegaLiteChart]").first).to_be_visible()
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "review.png"), full_page=True)
 

@@ -55,8 +55,8 @@ for name, scores in engine.scores().groupby("register", sort=False):
                 x2="end:Q",
                 y=alt.Y("pairs:Q", title=t("pairs"), scale=alt.Scale(type="symlog")),
                 tooltip=[alt.Tooltip("bin:Q", title=t("probability")), alt.Tooltip("pairs:Q", title=t("pairs"))],
-            ).transform_calculate(end="datum.bin + 0.05").properties(height=240)
-            st.altair_chart(chart)
+            ).transform_calculate(end="datum.bin + 0.05")
+            st.altair_chart(chart, height=240)
         with right:
             st.caption(t("thresholds"))
             table = threshold_table(prob).rename(columns={

@@ -8,7 +8,7 @@ from passerlink.features import mask_personnummer
 from passerlink.matching.linkstore import Decision
 from passerlink.workbench import state as K
 from passerlink.workbench import ui
-from passerlink.workbench.i18n import decision_label, field_label
+from passerlink.workbench.i18n import decision_label, explain_term, field_label
 from passerlink.workbench.linktable import SHOWN_FIELDS, conflicts
 
 t = ui.t
@@ -123,15 +123,17 @@ def show_reasons(explanation: pd.DataFrame | None) -> None:
         return
     st.caption(t("reasons"))
     e = explanation[["feature", "level", "contribution"]].copy()
+    e["feature"] = e["feature"].map(lambda f: explain_term(str(f), lang))
+    e["level"] = e["level"].map(lambda v: explain_term(str(v), lang))
     e["contribution"] = e["contribution"].astype(float)
     e["sign"] = e["contribution"].map(lambda v: "+" if v > 0 else "−")
     chart = alt.Chart(e).mark_bar().encode(
         x=alt.X("contribution:Q", title=t("contribution")),
-        y=alt.Y("feature:N", sort="-x", title=None),
+        y=alt.Y("feature:N", sort="-x", title=None, axis=alt.Axis(labelLimit=320)),
         color=alt.Color("sign:N", scale=alt.Scale(domain=["+", "−"], range=["#2e7d32", "#c62828"]), legend=None),
         tooltip=["feature", "level", alt.Tooltip("contribution:Q", format="+.2f")],
-    ).properties(height=max(120, 24 * len(e)))
-    st.altair_chart(chart)
+    )
+    st.altair_chart(chart, height=max(140, 28 * len(e)))
     words = []
     for r in e.reindex(e["contribution"].abs().sort_values(ascending=False).index).head(4).itertuples():
         key = "reason_for" if r.contribution > 0.1 else "reason_against" if r.contribution < -0.1 else "reason_neutral"
