@@ -132,7 +132,9 @@ def _rows(table: PeopleTable) -> Iterable[tuple[dict[str, str], dict[str, str]]]
     else:
         ext = [{} for _ in ppl]
     for p, e in zip(ppl, ext, strict=True):
-        yield ({k: _cell(v) for k, v in p.items()}, {str(k): _cell(v) for k, v in e.items()})
+        # canonical tables hold str already (people.py); convert only what is not
+        yield ({k: v.strip() if isinstance(v, str) else _cell(v) for k, v in p.items()},
+               {str(k): v.strip() if isinstance(v, str) else _cell(v) for k, v in e.items()})
 
 
 def build_desired(
