@@ -95,8 +95,8 @@ def latency(size: int, timed: int, seed: int) -> None:
         t0 = time.perf_counter()
         engine = ReviewEngine(registers, m5, store, seed=seed, retrain_every=5).prepare()
         print(f"prepare (candidates, features, first model): {time.perf_counter() - t0:.1f} s; "
-              f"candidates: {sum(s.n_candidates for s in engine.sessions.values()):,}", flush=True)
-        times, during_training = [], 0
+              f"candidates: {engine.session.n_candidates:,}", flush=True)
+        times, during_training, unexplained, retrain_s = [], 0, 0, []
         q = engine.current()
         engine.view(q)
         for _ in range(timed):
@@ -107,9 +107,11 @@ def latency(size: int, timed: int, seed: int) -> None:
             _answer_truthfully(engine, q, truth)
             q = engine.current()
             if q is not None:
-                engine.view(q)
+                unexplained += engine.view(q).explanation is None
             times.append((time.perf_counter() - t) * 1000)
             during_training += training
+            if engine.last_retrain_seconds and (not retrain_s or retrain_s[-1] != engine.last_retrain_seconds):
+                retrain_s.append(engine.last_retrain_seconds)
             time.sleep(0.05)  # an operator is not a loop: let the worker run as it would
         engine.wait_idle(120)
         t = time.perf_counter()
@@ -122,7 +124,8 @@ def latency(size: int, timed: int, seed: int) -> None:
     times.sort()
     p95 = times[max(0, int(round(0.95 * len(times))) - 1)]
     print(f"answers timed: {len(times)} ({during_training} while the model was retraining in the background; "
-          f"retrains: {engine.counters.retrains})")
+          f"retrains: {engine.counters.retrains}, each {statistics.median(retrain_s) if retrain_s else 0:.2f} s "
+          f"in the background; {unexplained} next questions shown before their reasons were ready)")
     print(f"answer -> next question ready (store write + mark_pairs + next pair + render data): "
           f"median {statistics.median(times):.1f} ms, p95 {p95:.1f} ms, max {times[-1]:.1f} ms "
           f"[target <= {ANSWER_BUDGET_MS:.0f} ms: {'OK' if p95 <= ANSWER_BUDGET_MS else 'MISSED'}]")

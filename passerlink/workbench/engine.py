@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -130,6 +131,7 @@ class ReviewEngine:
         self._closed = False
         self._worker: threading.Thread | None = None
         self.worker_error: str = ""
+        self.last_retrain_seconds = 0.0
         self._left_rec = {
             name: people.drop_duplicates("source_id").set_index("source_id")[SHOWN_FIELDS].to_dict("index")
             for name, people in self.registers.items()
@@ -188,15 +190,20 @@ class ReviewEngine:
         links = pd.DataFrame({"register": ln["source"].astype(str), "source_id": ln["source_id"].astype(str),
                               "m5_id": ln["m5_id"].astype(str), "probability": ln["probability"].astype(float)})
         claims = self.match.conflicts().rename(columns={"source": "register"})
-        stop = self.session.should_stop()
-        open_pairs = int(self.session.estimated_questions_left())
         with self._state:
             self._model_links = links
             self._claims = claims
+            self._version += 1
+        self._refresh_counts()
+
+    def _refresh_counts(self) -> None:
+        """Whether asking still pays off and how many questions are left (cheap; lock held)."""
+        stop = self.session.should_stop()
+        open_pairs = int(self.session.estimated_questions_left())
+        with self._state:
             self.counters.open_pairs = open_pairs
             self.counters.estimated_left = open_pairs if (self.keep_asking or not stop) else 0
             self.counters.stop = stop
-            self._version += 1
 
     def _refill(self) -> None:
         """The next questions from the session (caller holds the session lock)."""
@@ -271,7 +278,7 @@ class ReviewEngine:
             try:
                 self._apply_pending()
                 self._refill()
-                self._explain_ahead(1)  # the next question's reasons, before a retrain takes the lock
+                self._explain_ahead(3)  # the next questions' reasons, before a retrain takes the lock
             finally:
                 self._lock.release()
         if due:
@@ -290,7 +297,9 @@ class ReviewEngine:
             s.forget(forgets)
         if marks:
             s.mark_pairs([p for p, _ in marks], [lab for _, lab in marks])
-        self._refresh_views()
+        # links and claims are refreshed after the next retrain; until then the link store's
+        # decisions override the model's links (linktable.merge_links)
+        self._refresh_counts()
 
     def undo(self, who: str) -> Decision | None:
         """Take back ``who``'s latest answer; its question comes back on screen."""
@@ -344,7 +353,7 @@ class ReviewEngine:
                                        self.model_version)])
 
     # ---- what the pages draw ---------------------------------------------------------------------
-    def view(self, question: Question, *, explain: bool = True, wait: float = 0.25) -> QuestionView:
+    def view(self, question: Question, *, explain: bool = True, wait: float = 0.15) -> QuestionView:
         """Both records, which fields differ, and the model's reasons (if the model is free)."""
         left = self._left_rec.get(question.register, {}).get(question.source_id, {})
         right = self._right_rec.get(question.m5_id, {})
@@ -383,7 +392,7 @@ class ReviewEngine:
         """Go on asking about the open pairs although the session would stop here."""
         self.keep_asking = True
         with self._lock:
-            self._refresh_views()
+            self._refresh_counts()
             self._refill()
         return self.current()
 
@@ -460,9 +469,11 @@ class ReviewEngine:
             self._wake.clear()
             try:
                 with self._lock:
+                    t0 = time.perf_counter()
                     self._apply_pending()
                     self.session.retrain()
                     self.counters.retrains += 1
+                    self.last_retrain_seconds = time.perf_counter() - t0
                     self._refresh_views()
                     self._refill()
                     self._explain_ahead(self.queue_size)

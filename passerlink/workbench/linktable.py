@@ -51,7 +51,9 @@ def merge_links(model_links: pd.DataFrame | None, store_current: pd.DataFrame) -
     """Every pair the store has a decision for, plus the model's links it has none for (as ``auto``).
 
     ``model_links``: ``register, source_id, m5_id, probability`` (the model's current links);
-    ``store_current``: ``LinkStore.current()``. A store decision always wins over the model.
+    ``store_current``: ``LinkStore.current()``. A store decision always wins over the model, and
+    a model link that would share a person or an M5 user with an operator's link is dropped
+    (links are one-to-one; the model may not have retrained since the operator's answer).
     """
     parts = []
     if store_current is not None and len(store_current):
@@ -62,6 +64,10 @@ def merge_links(model_links: pd.DataFrame | None, store_current: pd.DataFrame) -
         if parts:
             decided = pd.MultiIndex.from_frame(parts[0][["register", "source_id", "m5_id"]])
             mask = ~pd.MultiIndex.from_frame(m[["register", "source_id", "m5_id"]]).isin(decided)
+            operator = parts[0][parts[0]["decision"].isin(["confirmed", "manual"])]
+            taken_people = pd.MultiIndex.from_frame(operator[["register", "source_id"]])
+            mask &= ~pd.MultiIndex.from_frame(m[["register", "source_id"]]).isin(taken_people)
+            mask &= ~m["m5_id"].isin(set(operator["m5_id"]))
             m = m[mask]
         m = m.assign(decision="auto", who="", at="", model_version="")
         parts.append(m[LINK_COLUMNS].astype({"probability": float}))

@@ -119,7 +119,11 @@ def highlight(frame: pd.DataFrame, differs: dict) -> "pd.io.formats.style.Styler
 
 
 def show_reasons(explanation: pd.DataFrame | None) -> None:
-    if explanation is None or not len(explanation):
+    if explanation is None:  # the model is retraining this very moment: a click shows them
+        st.caption(t("reasons_pending"))
+        st.button(t("show_reasons"), key="pl_show_reasons")
+        return
+    if not len(explanation):
         return
     st.caption(t("reasons"))
     e = explanation[["feature", "level", "contribution"]].copy()
