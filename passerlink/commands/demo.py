@@ -29,6 +29,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--port", type=int, default=8501, help="workbench port (default 8501)")
     p.add_argument("--fresh", action="store_true", help="forget the demo's earlier state first")
     p.add_argument("--no-workbench", action="store_true", help="stop after extraction")
+    p.add_argument("--check", action="store_true", help="start everything, check that it answers, then stop")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -69,6 +70,8 @@ def run(args: argparse.Namespace) -> int:
         procs.append(wb)
         wait_http(f"http://127.0.0.1:{args.port}/_stcore/health", proc=wb, what="the workbench")
         print(f"[demo] ready: open http://127.0.0.1:{args.port}", flush=True)
+        if args.check:
+            return 0
         wb.wait()
         return 0
     except KeyboardInterrupt:
