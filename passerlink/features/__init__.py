@@ -1,5 +1,24 @@
 """Normalising and comparing person fields (names, dates, personnummer, e-mail, org units)."""
 
+from passerlink.features.comparisons import (
+    BIRTH_DATE,
+    EMAIL,
+    EMPLOYEE,
+    FAMILY,
+    GIVEN,
+    MISSING,
+    MISSING_LEFT,
+    MISSING_RIGHT,
+    ORG_UNIT,
+    PERSONNUMMER,
+    SWAP,
+    Comparison,
+    compare_pairs,
+    default_comparisons,
+    pair_similarity,
+)
+from passerlink.features.nicknames import NAME_GROUPS, name_groups
+from passerlink.features.orgunit import fold_org_unit
 from passerlink.features.personnummer import (
     ParsedPersonnummer,
     birth_date_from_personnummer,
@@ -8,6 +27,8 @@ from passerlink.features.personnummer import (
     normalize_personnummer,
     parse_personnummer,
 )
+from passerlink.features.prepare import PreparedPeople, add_frequencies, prepare_people
+from passerlink.features.text import fold_email_local, fold_name, name_tokens, phonetic_key
 
 __all__ = [
     "ParsedPersonnummer",
@@ -16,4 +37,31 @@ __all__ = [
     "mask_personnummer",
     "normalize_personnummer",
     "parse_personnummer",
+    # folding and keys
+    "fold_name",
+    "name_tokens",
+    "phonetic_key",
+    "fold_email_local",
+    "fold_org_unit",
+    "NAME_GROUPS",
+    "name_groups",
+    # per-person preparation and pair comparisons
+    "PreparedPeople",
+    "prepare_people",
+    "add_frequencies",
+    "Comparison",
+    "compare_pairs",
+    "default_comparisons",
+    "pair_similarity",
+    "MISSING",
+    "MISSING_LEFT",
+    "MISSING_RIGHT",
+    "GIVEN",
+    "FAMILY",
+    "SWAP",
+    "BIRTH_DATE",
+    "PERSONNUMMER",
+    "EMAIL",
+    "EMPLOYEE",
+    "ORG_UNIT",
 ]

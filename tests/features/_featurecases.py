@@ -1,0 +1,42 @@
+"""Helpers for feature and matching tests: canonical tables from a few keyword rows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from passerlink.features import add_frequencies, compare_pairs, prepare_people
+from passerlink.people import CANONICAL_COLUMNS
+
+
+def people(*rows: dict) -> pd.DataFrame:
+    """A canonical table; unspecified fields are "" and ids are r0, r1, ... unless given."""
+    out = []
+    for i, r in enumerate(rows):
+        row = dict.fromkeys(CANONICAL_COLUMNS, "")
+        row.update(source="t", source_id=f"r{i}")
+        row.update(r)
+        out.append(row)
+    return pd.DataFrame(out, columns=CANONICAL_COLUMNS)
+
+
+def luhn_digit(nine: str) -> str:
+    total = 0
+    for i, ch in enumerate(nine):
+        d = int(ch) * (2 if i % 2 == 0 else 1)
+        total += d - 9 if d > 9 else d
+    return str((10 - total % 10) % 10)
+
+
+def pnr(date8: str, serial3: str) -> str:
+    """A valid 12-digit personnummer for ``YYYYMMDD`` and a three-digit serial."""
+    return date8 + serial3 + luhn_digit(date8[2:] + serial3)
+
+
+def compare_one(left: dict, right: dict, *others: dict, comparisons=None) -> pd.Series:
+    """Comparison row of the pair (left, right); ``others`` pad the right table (frequencies)."""
+    L = prepare_people(people(left))
+    R = prepare_people(people(right, *others))
+    add_frequencies(L, R)
+    return compare_pairs(L, R, np.array([0]), np.array([0]), comparisons).iloc[0]
+
