@@ -56,10 +56,12 @@ def derived_levels(features: pd.DataFrame) -> dict[str, tuple[np.ndarray, int]]:
 class LinkClassifier(ClassifierMixin, BaseEstimator):
     """Logistic regression on one-hot levels + term frequencies + one-to-one context."""
 
-    def __init__(self, *, C: float = 1.0, max_iter: int = 300, answer_weight: float = 20.0) -> None:
+    def __init__(self, *, C: float = 1.0, max_iter: int = 300, answer_weight: float = 20.0,
+                 tol: float = 1e-4) -> None:
         self.C = C
         self.max_iter = max_iter
         self.answer_weight = answer_weight
+        self.tol = tol
 
     # ---- design ----------------------------------------------------------------------------
     def _layout(self, features: pd.DataFrame, level_columns: Sequence[str], n_levels: dict[str, int]) -> None:
@@ -103,13 +105,21 @@ class LinkClassifier(ClassifierMixin, BaseEstimator):
 
     # ---- estimator -------------------------------------------------------------------------
     def fit(self, features: pd.DataFrame, context: np.ndarray, y: np.ndarray, *, level_columns: Sequence[str],
-            n_levels: dict[str, int], sample_weight: np.ndarray | None = None) -> LinkClassifier:
+            n_levels: dict[str, int], sample_weight: np.ndarray | None = None,
+            warm_start_from: LinkClassifier | None = None) -> LinkClassifier:
+        """Fit on ``features`` + ``context``; ``warm_start_from`` (a fitted classifier with the same
+        layout) starts the solver at its weights, which makes a retrain after a few answers cheap."""
         self._layout(features, level_columns, n_levels)
         y = np.asarray(y, dtype=np.int64)
         if len(np.unique(y)) < 2:
             raise ValueError("training a link classifier needs both links and non-links")
         X = self.design(features, context)
-        self.model_ = LogisticRegression(C=self.C, max_iter=self.max_iter, tol=1e-5)
+        self.model_ = LogisticRegression(C=self.C, max_iter=self.max_iter, tol=self.tol)
+        prev = getattr(warm_start_from, "model_", None)
+        if prev is not None and prev.coef_.shape[1] == X.shape[1]:
+            self.model_.set_params(warm_start=True)
+            self.model_.coef_, self.model_.intercept_ = prev.coef_.copy(), prev.intercept_.copy()
+            self.model_.classes_ = prev.classes_
         self.model_.fit(X, y, sample_weight=sample_weight)
         return self
 

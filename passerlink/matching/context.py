@@ -9,33 +9,59 @@ Bayes gives the row posterior::
 
 for pair log-odds ``z``; the same per right person gives the column posterior. ``pi``, the share
 of people that do have a counterpart, is estimated by iterating that formula to a fixed point.
-Everything is vectorised over the pair arrays with group sums (pandas ``groupby``).
+Everything is vectorised over the pair arrays with group sums and maxima (numpy).
 """
 
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
-__all__ = ["group_posterior", "rival_posterior", "estimate_coverage", "one_to_one_posterior", "competitor_scores"]
+__all__ = ["Groups", "group_posterior", "rival_posterior", "estimate_coverage", "one_to_one_posterior", "competitor_scores"]
 
 _NEG = -700.0
 
 
-def group_posterior(z: np.ndarray, groups: np.ndarray, coverage: float) -> np.ndarray:
+class Groups:
+    """A group-id array with its sort order computed once (the operator loop reuses it)."""
+
+    def __init__(self, groups: np.ndarray) -> None:
+        self.ids = np.asarray(groups, dtype=np.int64)
+        self.order = np.argsort(self.ids, kind="stable")
+        g = self.ids[self.order]
+        self.starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]]) if len(g) else np.zeros(0, np.int64)
+        self.heads = g[self.starts]
+        self.size = int(self.ids.max()) + 1 if len(self.ids) else 0
+
+    def max(self, values: np.ndarray) -> np.ndarray:
+        out = np.full(self.size, -np.inf)
+        if len(self.ids):
+            out[self.heads] = np.maximum.reduceat(values[self.order], self.starts)
+        return out[self.ids]
+
+    def sum(self, values: np.ndarray) -> np.ndarray:
+        return np.bincount(self.ids, weights=values, minlength=self.size)[self.ids]
+
+
+def _groups(groups: np.ndarray | Groups) -> Groups:
+    return groups if isinstance(groups, Groups) else Groups(groups)
+
+
+def group_posterior(z: np.ndarray, groups: np.ndarray | Groups, coverage: float) -> np.ndarray:
     """Row (or column) posterior of each pair among the candidates of its group."""
     if len(z) == 0:
         return np.zeros(0)
+    g = _groups(groups)
     z = np.clip(np.asarray(z, dtype=np.float64), _NEG, 700.0)
     none = np.log(max(1.0 - coverage, 1e-12))
-    top = pd.Series(z).groupby(groups).transform("max").to_numpy()
+    top = g.max(z)
     base = np.maximum(top, none)
     e = np.exp(z - base)
-    total = pd.Series(e).groupby(groups).transform("sum").to_numpy()
+    total = g.sum(e)
     return e / (np.exp(none - base) + total)
 
 
-def rival_posterior(z_own: np.ndarray, z_rivals: np.ndarray, groups: np.ndarray, coverage: float) -> np.ndarray:
+def rival_posterior(z_own: np.ndarray, z_rivals: np.ndarray, groups: np.ndarray | Groups,
+                    coverage: float) -> np.ndarray:
     """Row posterior of each pair from its own score ``z_own`` against the *other* pairs of its
     group scored ``z_rivals`` (the operator's answers applied to the rivals only: a pair's own
     answer must not leak into its own context, or the classifier learns nothing from answers).
@@ -45,19 +71,21 @@ def rival_posterior(z_own: np.ndarray, z_rivals: np.ndarray, groups: np.ndarray,
     z_own = np.clip(np.asarray(z_own, dtype=np.float64), _NEG, 700.0)
     z_rivals = np.clip(np.asarray(z_rivals, dtype=np.float64), _NEG, 700.0)
     none = np.log(max(1.0 - coverage, 1e-12))
-    top = pd.Series(np.maximum(z_rivals, z_own)).groupby(groups).transform("max").to_numpy()
+    g = _groups(groups)
+    top = g.max(np.maximum(z_rivals, z_own))
     base = np.maximum(top, none)
     e_riv = np.exp(z_rivals - base)
-    total = pd.Series(e_riv).groupby(groups).transform("sum").to_numpy() - e_riv
+    total = g.sum(e_riv) - e_riv
     e_own = np.exp(z_own - base)
     return e_own / (np.exp(none - base) + np.maximum(total, 0.0) + e_own)
 
 
-def estimate_coverage(z: np.ndarray, groups: np.ndarray, n_people: int, *, start: float = 0.5,
+def estimate_coverage(z: np.ndarray, groups: np.ndarray | Groups, n_people: int, *, start: float = 0.5,
                       iterations: int = 40, cap: float = 0.995) -> float:
     """Fixed point of "expected share of people with a counterpart" under the row posterior."""
     if n_people == 0 or len(z) == 0:
         return 0.0
+    groups = _groups(groups)
     pi = float(np.clip(start, 0.01, cap))
     for _ in range(iterations):
         new = float(np.clip(group_posterior(z, groups, pi).sum() / n_people, 0.01, cap))

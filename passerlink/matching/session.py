@@ -30,7 +30,7 @@ from passerlink.matching.active import pick_questions, questions_left, stop_payi
 from passerlink.matching.assignment import assign_one_to_one
 from passerlink.matching.candidates import CandidatePairs, generate_candidates
 from passerlink.matching.classifier import LinkClassifier, logit
-from passerlink.matching.context import estimate_coverage, group_posterior, rival_posterior
+from passerlink.matching.context import Groups, estimate_coverage, group_posterior, rival_posterior
 from passerlink.matching.fellegi_sunter import FellegiSunter, tf_adjustment
 from passerlink.matching.weaklabels import UNLABELLED, weak_labels
 
@@ -196,6 +196,13 @@ class MatchSession:
         return out
 
     # ---- model ---------------------------------------------------------------------------------
+    def _groups(self) -> tuple[Groups, Groups]:
+        """Left and right group indices of the candidate pairs (rebuilt when pairs are added)."""
+        cached = getattr(self, "_group_cache", None)
+        if cached is None or len(cached[0].ids) != len(self.il):
+            cached = self._group_cache = (Groups(self.il), Groups(self.ir))
+        return cached
+
     def _start_scores(self) -> np.ndarray:
         """The starting model's log-odds with the operator's decisions applied."""
         z = self.z0.copy()
@@ -210,8 +217,9 @@ class MatchSession:
         The operator's answers change the rivals of a pair, never the pair's own context.
         """
         z = self._start_scores()
-        row = rival_posterior(self.z0, z, self.il, self.coverage0[0])
-        col = rival_posterior(self.z0, z, self.ir, self.coverage0[1])
+        gl, gr = self._groups()
+        row = rival_posterior(self.z0, z, gl, self.coverage0[0])
+        col = rival_posterior(self.z0, z, gr, self.coverage0[1])
         return np.stack([self.z0, logit(row), logit(col)], axis=1)
 
     def retrain(self) -> None:
@@ -232,6 +240,7 @@ class MatchSession:
         w = np.ones(self.n_candidates)
         yes, no = self.decision == _DECISION_YES, self.decision == _DECISION_NO
         y[yes], y[no] = 1, 0
+        previous = getattr(self, "clf", None)
         self.clf = LinkClassifier()
         train = np.nonzero(y != UNLABELLED)[0]
         rng = np.random.default_rng(self.seed + self.n_retrains)
@@ -252,12 +261,14 @@ class MatchSession:
             self.clf = None
             self.z1 = self.z0.copy()
         else:
-            self.clf.fit(feats, ctx, yy, level_columns=self.level_columns, n_levels=self.n_levels, sample_weight=ww)
+            self.clf.fit(feats, ctx, yy, level_columns=self.level_columns, n_levels=self.n_levels, sample_weight=ww,
+                         warm_start_from=previous)
             self.clf.remember_level_means(self.features)
             self.z1 = self.clf.decision_function(self.features, context)
+        gl, gr = self._groups()
         self.coverage = (
-            estimate_coverage(self.z1, self.il, len(self.L), start=self.coverage0[0]),
-            estimate_coverage(self.z1, self.ir, len(self.R), start=self.coverage0[1]),
+            estimate_coverage(self.z1, gl, len(self.L), start=self.coverage0[0]),
+            estimate_coverage(self.z1, gr, len(self.R), start=self.coverage0[1]),
         )
         self._refresh()
 
@@ -270,8 +281,9 @@ class MatchSession:
         z = self.z1.copy()
         yes, no = self.decision == _DECISION_YES, self.decision == _DECISION_NO
         z[yes], z[no] = 50.0, -700.0
-        row = group_posterior(z, self.il, self.coverage[0])
-        col = group_posterior(z, self.ir, self.coverage[1])
+        gl, gr = self._groups()
+        row = group_posterior(z, gl, self.coverage[0])
+        col = group_posterior(z, gr, self.coverage[1])
         p = np.minimum(row, col)
         p[yes], p[no] = 1.0, 0.0
         self.probability = p
