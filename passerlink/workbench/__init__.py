@@ -4,6 +4,7 @@ The pages are thin; everything they show comes from pure modules here (``linktab
 ``excel``) or from the ``ReviewEngine`` that owns the matching sessions and the link store.
 """
 
+from passerlink.workbench.engine import Question, QuestionView, ReviewEngine
 from passerlink.workbench.excel import (
     changes_to_decisions,
     diff_decisions,
@@ -15,9 +16,15 @@ from passerlink.workbench.excel import (
 from passerlink.workbench.i18n import LANGUAGES, translator
 from passerlink.workbench.linktable import auto_handover, conflicts, merge_links, with_people
 from passerlink.workbench.state import init_state
+from passerlink.workbench.workspace import SourceState, Workspace
 
 __all__ = [
     "LANGUAGES",
+    "Question",
+    "QuestionView",
+    "ReviewEngine",
+    "SourceState",
+    "Workspace",
     "auto_handover",
     "changes_to_decisions",
     "conflicts",

@@ -50,3 +50,11 @@ def test_init_state_fills_missing_and_keeps_existing(monkeypatch):
     assert again[state.LINK_FILTER] == []
     state.init_state(s)
     assert s[state.LINK_FILTER] == ["auto"]
+
+
+def test_public_names_are_exported():
+    import passerlink.workbench as wb
+
+    for name in wb.__all__:
+        assert getattr(wb, name) is not None
+    assert {"ReviewEngine", "Workspace", "export_workbook", "read_workbook", "diff_decisions"} <= set(wb.__all__)

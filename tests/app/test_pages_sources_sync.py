@@ -96,3 +96,29 @@ def test_optional_password_gate(app, monkeypatch):
     at.button[0].click().run()
     assert not at.exception
     assert at.title[0].value == "Källor"
+
+
+def test_upload_replaces_a_source_with_the_mapping_prefilled(app, world):
+    at = app().run()
+    at.switch_page("workbench/pages/sources.py").run()
+    staff = world.hr.head(5).rename(columns={"Anställningsnummer": "Anst.nr", "Förnamn": "Förnamn", "Efternamn": "Efternamn"})
+    staff = staff.assign(Udda=["x"] * 5)
+    data = staff.to_csv(sep=";", index=False).encode("utf-8")
+    at.file_uploader(key="pl_upload").set_value(("personal.csv", data, "text/csv")).run()
+    assert not at.exception
+    at.selectbox(key="pl_upload_target").set_value("hr").run()
+    headers = list(staff.columns)
+    mapped = {headers[i]: at.selectbox(key=f"pl_map_hr_{i}").value for i in range(len(headers))}
+    assert mapped["Förnamn"] == "given_names" and mapped["Efternamn"] == "family_name"
+    assert mapped["Personnummer"] == "personnummer" and mapped["Udda"] == ""
+    at.selectbox(key="pl_map_hr_0").set_value("employee_number").run()
+    at.selectbox(key="pl_id_hr").set_value("Anst.nr").run()
+    at.button(key="pl_read_upload").click().run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert "Uppladdad fil används: personal.csv" in [i.value for i in at.info]
+    rows = [m.value for m in at.metric if m.label == "Rader"]
+    assert rows[0] == "5"
+    at.button(key="pl_drop_hr").click().run()
+    rows = [m.value for m in at.metric if m.label == "Rader"]
+    assert rows[0] == str(len(world.hr))
