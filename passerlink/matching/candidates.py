@@ -194,7 +194,7 @@ def _neighbours(lk: np.ndarray, rk: np.ndarray, window: int) -> tuple[np.ndarray
     order = np.argsort(keys.astype(str), kind="stable")
     side, idx = side[order], idx[order]
     ls, rs = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
-    for off in range(1, window + 1):
+    for off in range(1, min(window, len(side) - 1) + 1):
         a, b = slice(0, len(side) - off), slice(off, len(side))
         s1, s2, i1, i2 = side[a], side[b], idx[a], idx[b]
         lr = (s1 == 0) & (s2 == 1)
@@ -213,6 +213,8 @@ def generate_candidates(
     max_block_pairs: int = 2500,
 ) -> CandidatePairs:
     """The union of all blocking keys plus a sorted neighbourhood on folded full names."""
+    if len(left) == 0 or len(right) == 0:
+        return CandidatePairs(np.zeros(0, np.int64), np.zeros(0, np.int64))
     keys = default_keys(left, right) if keys is None else keys
     parts_l, parts_r, per_key, skipped = [], [], {}, {}
     for key in keys:
