@@ -405,15 +405,28 @@ def compare_pairs(
     il: np.ndarray,
     ir: np.ndarray,
     comparisons: Sequence[Comparison] | None = None,
+    *,
+    chunk_size: int = 400_000,
 ) -> pd.DataFrame:
     """One row per pair: a level column per comparison, ``<name>_score`` columns and term frequencies.
 
     Term-frequency columns (``family_tf``, ``given_tf``) hold -log10 of the share of people
-    carrying the agreed value, NaN unless the names agree exactly.
+    carrying the agreed value, NaN unless the names agree exactly. Pairs are compared in chunks
+    of ``chunk_size`` so that the temporary per-pair arrays stay small (100,000 x 100,000 people
+    give millions of candidate pairs).
     """
     il = np.asarray(il, dtype=np.int64)
     ir = np.asarray(ir, dtype=np.int64)
     comps = list(comparisons) if comparisons is not None else default_comparisons(left, right)
+    if len(il) > chunk_size:
+        parts = [_compare_chunk(left, right, il[k:k + chunk_size], ir[k:k + chunk_size], comps)
+                 for k in range(0, len(il), chunk_size)]
+        return pd.concat(parts, ignore_index=True)
+    return _compare_chunk(left, right, il, ir, comps)
+
+
+def _compare_chunk(left: PreparedPeople, right: PreparedPeople, il: np.ndarray, ir: np.ndarray,
+                   comps: list[Comparison]) -> pd.DataFrame:
     cols: dict[str, np.ndarray] = {}
     names = {c.name for c in comps}
     swapped = np.zeros(len(il), dtype=bool)

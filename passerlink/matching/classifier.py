@@ -123,9 +123,17 @@ class LinkClassifier(ClassifierMixin, BaseEstimator):
         self.model_.fit(X, y, sample_weight=sample_weight)
         return self
 
-    def decision_function(self, features: pd.DataFrame, context: np.ndarray) -> np.ndarray:
+    def decision_function(self, features: pd.DataFrame, context: np.ndarray, *, chunk_size: int = 500_000) -> np.ndarray:
+        """Log-odds per row, computed in chunks (the design matrix of millions of pairs is big)."""
         check_is_fitted(self, "model_")
-        return self.model_.decision_function(self.design(features, context))
+        n = len(features)
+        if n <= chunk_size:
+            return self.model_.decision_function(self.design(features, context))
+        out = np.empty(n)
+        for k in range(0, n, chunk_size):
+            sl = slice(k, min(k + chunk_size, n))
+            out[sl] = self.model_.decision_function(self.design(features.iloc[sl], context[sl]))
+        return out
 
     def predict_proba(self, features: pd.DataFrame, context: np.ndarray) -> np.ndarray:
         z = self.decision_function(features, context)

@@ -118,7 +118,12 @@ class FellegiSunter:
 
     def logit(self, levels: pd.DataFrame, tf_adjust: np.ndarray | None = None) -> np.ndarray:
         """ln posterior odds of a link (with an optional term-frequency adjustment in nats)."""
-        logbf = self.log_bayes_factors(levels).to_numpy().sum(axis=1)
+        x = self._encode(levels)
+        logbf = np.zeros(len(x))
+        for k, c in enumerate(self.columns_):
+            col = x[:, k]
+            table = np.log(self.m_[c]) - np.log(self.u_[c])
+            logbf += np.where(col >= 0, table[np.clip(col, 0, None)], 0.0)
         if tf_adjust is not None:
             logbf = logbf + np.nan_to_num(tf_adjust)
         return np.log(self.lambda_) - np.log1p(-self.lambda_) + logbf
