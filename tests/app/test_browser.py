@@ -79,7 +79,14 @@ def test_review_five_questions_by_click_and_keyboard_then_export(served, chromiu
             yes = page.locator(".st-key-pl_yes button")
             no = page.locator(".st-key-pl_no button")
 
+            def settled() -> None:
+                """The run is over: buttons there, shortcuts registered, nothing stale on the page."""
+                page.wait_for_function(
+                    """() => document.querySelector('.st-key-pl_yes button') && window.__passerlinkKeys
+                             && !document.querySelector('[data-stale="true"]')""", timeout=30_000)
+
             def answer(action) -> None:
+                settled()
                 before = _answers(cfg)
                 caption = page.get_by_text("besvarade").first.inner_text()
                 action()
@@ -95,6 +102,7 @@ def test_review_five_questions_by_click_and_keyboard_then_export(served, chromiu
             answer(lambda: page.keyboard.press("n"))
             assert _answers(cfg) == 5
             expect(page.get_by_text("5 besvarade")).to_be_visible()
+            settled()
             page.keyboard.press("u")  # undo by keyboard: the last answer is taken back
             expect(page.get_by_text("4 besvarade")).to_be_visible()
             assert _undone(cfg) == 1

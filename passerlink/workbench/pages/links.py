@@ -31,7 +31,7 @@ wide = with_people(table, registers, m5)
 # ---- the table ------------------------------------------------------------------------------------
 f1, f2 = st.columns([2, 1])
 f1.multiselect(t("filter_decisions"), list(DECISION_LABELS["sv"]), key=K.LINK_FILTER,
-               format_func=lambda d: decision_label(d, lang))
+               format_func=lambda d: decision_label(d, lang), placeholder=t("all_decisions"))
 f2.text_input(t("search"), key=K.LINK_SEARCH)
 shown = filter_table(wide, st.session_state[K.LINK_FILTER], st.session_state[K.LINK_SEARCH],
                      columns=["source_id", "m5_id", "given_names", "call_name", "family_name", "email",
@@ -39,7 +39,7 @@ shown = filter_table(wide, st.session_state[K.LINK_FILTER], st.session_state[K.L
 st.caption(t("n_links", n=len(shown)))
 ui.show_people(shown, ["register", "source_id", "given_names", "family_name", "birth_date", "personnummer",
                        "m5_id", "m5_given_names", "m5_family_name", "m5_birth_date", "m5_personnummer",
-                       "probability", "decision", "who", "at"], key="pl_links_table", height=420)
+                       "probability", "decision", "who", "at"], key="pl_links_table", height=560)
 
 # ---- manual link and hand-over (need the engine) --------------------------------------------------
 if engine is not None:
