@@ -60,15 +60,10 @@ def merge_links(model_links: pd.DataFrame | None, store_current: pd.DataFrame) -
         s = store_current.rename(columns={"source": "register"})
         parts.append(s[LINK_COLUMNS].astype({"probability": float}))
     if model_links is not None and len(model_links):
-        m = model_links[["register", "source_id", "m5_id", "probability"]].copy()
+        m = _free_model_links(model_links, store_current)
         if parts:
             decided = pd.MultiIndex.from_frame(parts[0][["register", "source_id", "m5_id"]])
-            mask = ~pd.MultiIndex.from_frame(m[["register", "source_id", "m5_id"]]).isin(decided)
-            operator = parts[0][parts[0]["decision"].isin(["confirmed", "manual"])]
-            taken_people = pd.MultiIndex.from_frame(operator[["register", "source_id"]])
-            mask &= ~pd.MultiIndex.from_frame(m[["register", "source_id"]]).isin(taken_people)
-            mask &= ~m["m5_id"].isin(set(operator["m5_id"]))
-            m = m[mask]
+            m = m[~pd.MultiIndex.from_frame(m[["register", "source_id", "m5_id"]]).isin(decided)]
         m = m.assign(decision="auto", who="", at="", model_version="")
         parts.append(m[LINK_COLUMNS].astype({"probability": float}))
     if not parts:
@@ -77,6 +72,18 @@ def merge_links(model_links: pd.DataFrame | None, store_current: pd.DataFrame) -
     for c in ("register", "source_id", "m5_id", "decision", "who", "at", "model_version"):
         out[c] = out[c].fillna("").astype(str)
     return out.sort_values(["register", "source_id", "m5_id"], kind="stable").reset_index(drop=True)
+
+
+def _free_model_links(model_links: pd.DataFrame, store_current: pd.DataFrame | None) -> pd.DataFrame:
+    """The model's links that share neither person nor M5 user with an operator's link."""
+    m = model_links[["register", "source_id", "m5_id", "probability"]].copy()
+    if store_current is None or not len(store_current):
+        return m
+    operator = store_current[store_current["decision"].isin(["confirmed", "manual"])]
+    taken = pd.MultiIndex.from_frame(operator[["source", "source_id"]].rename(columns={"source": "register"}))
+    free = ~pd.MultiIndex.from_frame(m[["register", "source_id"]]).isin(taken)
+    free &= ~m["m5_id"].isin(set(operator["m5_id"]))
+    return m[free]
 
 
 def with_people(
@@ -149,7 +156,8 @@ def auto_handover(
     model_version: str,
 ) -> list[Decision]:
     """What to write so the store's ``auto`` links equal the model's: new ``auto`` rows for links
-    nobody decided yet, ``unlinked`` rows for earlier auto links the model no longer proposes."""
+    nobody decided yet, ``unlinked`` rows for earlier auto links the model no longer proposes (or
+    that now collide with an operator's link: links stay one-to-one in the store too)."""
     decided = set()
     store_auto = set()
     for r in store_current.itertuples(index=False):
@@ -157,9 +165,8 @@ def auto_handover(
         decided.add(key)
         if r.decision == "auto":
             store_auto.add(key)
-    model = {
-        (r.register, r.source_id, r.m5_id): r.probability for r in model_links.itertuples(index=False)
-    }
+    free = _free_model_links(model_links, store_current)
+    model = {(r.register, r.source_id, r.m5_id): r.probability for r in free.itertuples(index=False)}
     out: list[Decision] = []
     for key, p in model.items():
         if key not in decided:

@@ -114,3 +114,10 @@ def test_upload_headers_csv_and_xlsx():
     assert header_names(buf.getvalue(), "x.xlsx") == ["Id", "Namn"]
     with pytest.raises(SourceError, match="x.csv: no header row found"):
         header_names(b"\n\n", "x.csv")
+
+
+def test_handover_never_writes_a_link_that_collides_with_an_operator_link():
+    s = store(("hr", "1", "10", "auto", 0.95), ("hr", "5", "10", "manual", None), ("hr", "6", "60", "confirmed", 0.8))
+    m = model(("hr", "1", "10", 0.96), ("hr", "2", "60", 0.97), ("hr", "6", "61", 0.9), ("hr", "3", "30", 0.99))
+    out = auto_handover(m, s, who="anna", model_version="r3")
+    assert [(d.source_id, d.m5_id, d.decision) for d in out] == [("3", "30", "auto"), ("1", "10", "unlinked")]

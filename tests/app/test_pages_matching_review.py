@@ -115,3 +115,34 @@ def test_table_mode_confirms_kept_and_rejects_unticked_auto_links(app, workbench
     assert list(zip(rejected["source_id"], rejected["m5_id"], strict=True)) == [(shown.iloc[1]["source_id"], shown.iloc[1]["m5_id"])]
     assert (hist["decision"] == "confirmed").sum() == 9
     assert at.success[0].value == "9 bekräftade, 1 avvisade."
+
+
+def test_links_page_manual_link_and_auto_handover(app, workbench_config, world):
+    at = _review(app().run())  # builds the engine
+    at.switch_page("workbench/pages/links.py").run()
+    assert not at.exception
+    store = _store(workbench_config)
+    hr_ids = set(world.hr["Anställningsnummer"].astype(str))
+    linked = {str(r.source_id) for r in world.truth[world.truth["source"] == "hr"].itertuples()}
+    person = sorted(hr_ids - linked)[0]  # an employee the truth links to nobody
+    user = str(world.m5_seed["users"][-1]["id"])
+    at.text_input(key="pl_manual_source_id").set_value(person)
+    at.text_input(key="pl_manual_m5_id").set_value("nope")
+    next(b for b in at.button if b.label == "Länka").click().run()  # the form's submit button
+    assert at.error and "M5 has no user with id 'nope'" in at.error[0].value
+    assert store.count() == 0
+    at.text_input(key="pl_manual_m5_id").set_value(user)
+    next(b for b in at.button if b.label == "Länka").click().run()
+    assert not at.exception
+    last = store.history().iloc[-1]
+    assert (last.source, last.source_id, last.m5_id, last.decision) == ("hr", person, user, "manual")
+
+    at.button(key="pl_commit_auto").click().run()
+    assert not at.exception
+    cur = store.current()
+    autos = cur[cur["decision"] == "auto"]
+    assert len(autos) > 0 and set(autos["note"]) == {"handover"}
+    assert user not in set(autos["m5_id"])  # the hand-made link keeps its M5 user
+    again = store.count()
+    at.button(key="pl_commit_auto").click().run()
+    assert store.count() == again  # a second hand-over writes nothing new
