@@ -80,7 +80,8 @@ class LinkClassifier(ClassifierMixin, BaseEstimator):
             names += [f"{c}={k}" for k in range(width)]
             pos += width
         self.offsets_ = offsets
-        self.feature_names_ = names + list(self.tf_columns_) + list(CONTEXT_COLUMNS)
+        self.feature_names_ = (names + list(self.tf_columns_) + list(CONTEXT_COLUMNS)
+                               + [f"{c}|names_only" for c in CONTEXT_COLUMNS])
         self.n_onehot_ = pos
 
     def _slot(self, column: str, levels: np.ndarray) -> np.ndarray:
@@ -100,8 +101,19 @@ class LinkClassifier(ClassifierMixin, BaseEstimator):
         indices = np.stack(cols, axis=1).ravel() if k else np.zeros(0, np.int64)
         onehot = sparse.csr_matrix((np.ones(n * k), indices, np.arange(n + 1) * k), shape=(n, self.n_onehot_))
         tf = np.nan_to_num(features[self.tf_columns_].to_numpy(dtype=np.float64)) if self.tf_columns_ else np.zeros((n, 0))
-        ctx = np.clip(np.asarray(context, dtype=np.float64), -30, 30) / 10.0
+        ctx = self._context_block(features, context)
         return sparse.hstack([onehot, sparse.csr_matrix(tf), sparse.csr_matrix(ctx)], format="csr")
+
+    @staticmethod
+    def _context_block(features: pd.DataFrame, context: np.ndarray) -> np.ndarray:
+        """The context columns, twice: for all pairs, and again for pairs agreeing on names only.
+
+        Rivals (or their absence) mean more when identifiers back a pair than when only the names
+        agree: a contractor in M5 with an employee's name has no rival either.
+        """
+        ctx = np.clip(np.asarray(context, dtype=np.float64), -30, 30) / 10.0
+        names_only = (derived_levels(features)["evidence"][0] == 0)[:, None]
+        return np.concatenate([ctx, ctx * names_only], axis=1)
 
     # ---- estimator -------------------------------------------------------------------------
     def fit(self, features: pd.DataFrame, context: np.ndarray, y: np.ndarray, *, level_columns: Sequence[str],
@@ -169,9 +181,10 @@ class LinkClassifier(ClassifierMixin, BaseEstimator):
             out[c] = coef[base + k] * np.nan_to_num(features[c].to_numpy(dtype=np.float64)) - centre
             total_base += centre
         base += len(self.tf_columns_)
-        ctx = np.clip(np.asarray(context, dtype=np.float64), -30, 30) / 10.0
-        for k, c in enumerate(CONTEXT_COLUMNS):
-            out[c] = coef[base + k] * ctx[:, k]
+        ctx = self._context_block(features, context)
+        n_ctx = len(CONTEXT_COLUMNS)
+        for k, c in enumerate(CONTEXT_COLUMNS):  # both copies of a context column in one number
+            out[c] = coef[base + k] * ctx[:, k] + coef[base + n_ctx + k] * ctx[:, n_ctx + k]
         frame = pd.DataFrame(out, index=features.index)
         frame.attrs["baseline"] = total_base
         return frame

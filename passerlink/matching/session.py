@@ -68,6 +68,7 @@ class MatchSession:
         auto_threshold: float = 0.95,
         ask_threshold: float = 0.05,
         verify_below: float = 0.99,
+        fp_cost: float = 5.0,
         extra_fields: Sequence[str] = (),
         retrain_every: int | None = None,
         random_negatives: int = 20_000,
@@ -82,6 +83,7 @@ class MatchSession:
         self.auto_threshold = float(auto_threshold)
         self.ask_threshold = float(ask_threshold)
         self.verify_below = float(verify_below)
+        self.fp_cost = float(fp_cost)
         self.extra_fields = tuple(extra_fields)
         self.retrain_every = retrain_every
         self.random_negatives = random_negatives

@@ -2,9 +2,10 @@
 
 Near-certain links: a valid personnummer, an employee number or an e-mail address in common
 *and* a similar name; or a pair the unsupervised model and the one-to-one context both find
-overwhelming *and* that agrees on more than names (a names-only pair without rivals may be a
-namesake: a contractor in M5 who shares a name with an employee who is not there; only the
-operator can tell, so such pairs are left for the classifier to learn from answers). Near-certain non-links: two different valid personnummer (not a samordningsnummer
+overwhelming *and* that agrees on more than names, if only the org unit (a names-only pair
+without rivals may be a namesake: a contractor in M5 who shares a name with an employee who is
+not there; only the operator can tell, so such pairs are left for the classifier to learn from
+answers). Near-certain non-links: two different valid personnummer (not a samordningsnummer
 meeting a personnummer); pairs the starting model finds hopeless; random pairs of people.
 """
 
@@ -36,8 +37,8 @@ def weak_labels(features: pd.DataFrame, posterior: np.ndarray, *, high: float = 
     name_close = (given >= 3) & (family >= 3)
     strong_yes = name_ok & ((pnr == 5) | ((emp == 2) | (email == 4)) & name_close & (pnr != 0) & (pnr != 2))
     strong_no = (pnr == 0) | (pnr == 2)  # two different numbers (both present; twins share a date)
-    dob = _level(features, "birth_date")
-    evidence = (pnr >= 4) | (dob >= 5) | (email >= 3) | (emp >= 1)  # more than names agree
+    dob, org = _level(features, "birth_date"), _level(features, "org_unit")
+    evidence = (pnr >= 4) | (dob >= 5) | (email >= 3) | (emp >= 1) | (org == 3)  # more than names agree
     y = np.full(len(features), UNLABELLED, dtype=np.int8)
     post = np.asarray(posterior, dtype=np.float64)
     y[(post >= high) & evidence] = 1
