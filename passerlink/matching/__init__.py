@@ -2,6 +2,7 @@
 
 from passerlink.matching.assignment import assign_one_to_one
 from passerlink.matching.candidates import CandidatePairs, blocking_recall, generate_candidates
+from passerlink.matching.driver import MatchRun, oracle_from_pairs, run_matching
 from passerlink.matching.evaluation import evaluate
 from passerlink.matching.linkstore import DECISIONS, LINK_DECISIONS, Decision, LinkStore
 from passerlink.matching.registers import RegisterMatch, link_new_people, match_registers
@@ -16,6 +17,9 @@ __all__ = [
     "RegisterMatch",
     "match_registers",
     "link_new_people",
+    "MatchRun",
+    "run_matching",
+    "oracle_from_pairs",
     "CandidatePairs",
     "assign_one_to_one",
     "blocking_recall",

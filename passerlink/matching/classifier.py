@@ -53,6 +53,25 @@ def derived_levels(features: pd.DataFrame) -> dict[str, tuple[np.ndarray, int]]:
     return out
 
 
+def _append_dense(matrix: sparse.csr_matrix, dense: np.ndarray) -> sparse.csr_matrix:
+    """``hstack([matrix, dense])`` built directly in CSR form (scipy's hstack goes through COO,
+    which costs more than the logistic regression itself in the operator loop)."""
+    n, k = dense.shape
+    indptr = matrix.indptr.astype(np.int64)
+    lengths = np.diff(indptr)
+    new_indptr = indptr + k * np.arange(n + 1)
+    nnz = int(indptr[-1]) + n * k
+    data = np.empty(nnz, dtype=np.float64)
+    indices = np.empty(nnz, dtype=np.int64)
+    pos = np.arange(indptr[-1]) + k * np.repeat(np.arange(n), lengths)
+    data[pos] = matrix.data
+    indices[pos] = matrix.indices
+    ctx_pos = (indptr[1:] + k * np.arange(n))[:, None] + np.arange(k)
+    data[ctx_pos.ravel()] = dense.ravel()
+    indices[ctx_pos.ravel()] = (matrix.shape[1] + np.arange(k))[None, :].repeat(n, axis=0).ravel()
+    return sparse.csr_matrix((data, indices, new_indptr), shape=(n, matrix.shape[1] + k))
+
+
 class LinkClassifier(ClassifierMixin, BaseEstimator):
     """Logistic regression on one-hot levels + term frequencies + one-to-one context."""
 
@@ -87,8 +106,13 @@ class LinkClassifier(ClassifierMixin, BaseEstimator):
     def _slot(self, column: str, levels: np.ndarray) -> np.ndarray:
         return self.offsets_[column] + np.clip(levels + _MISSING_SLOTS, 0, self.n_levels_[column] + _MISSING_SLOTS - 1)
 
-    def design(self, features: pd.DataFrame, context: np.ndarray) -> sparse.csr_matrix:
-        """The sparse design matrix for ``features`` (rows) and their ``(n, 3)`` context."""
+    def set_layout(self, features: pd.DataFrame, level_columns: Sequence[str], n_levels: dict[str, int]) -> None:
+        """Fix the columns of the design matrix (``fit`` does this too) so ``static_part`` can run first."""
+        self._layout(features, level_columns, n_levels)
+
+    def static_part(self, features: pd.DataFrame) -> tuple[sparse.csr_matrix, np.ndarray]:
+        """The part of the design that answers never change (levels, term frequencies), and the
+        names-only mask; the operator loop computes it once and adds the context per retrain."""
         n = len(features)
         cols = []
         for c in self.level_columns_:
@@ -101,31 +125,40 @@ class LinkClassifier(ClassifierMixin, BaseEstimator):
         indices = np.stack(cols, axis=1).ravel() if k else np.zeros(0, np.int64)
         onehot = sparse.csr_matrix((np.ones(n * k), indices, np.arange(n + 1) * k), shape=(n, self.n_onehot_))
         tf = np.nan_to_num(features[self.tf_columns_].to_numpy(dtype=np.float64)) if self.tf_columns_ else np.zeros((n, 0))
-        ctx = self._context_block(features, context)
-        return sparse.hstack([onehot, sparse.csr_matrix(tf), sparse.csr_matrix(ctx)], format="csr")
+        static = sparse.hstack([onehot, sparse.csr_matrix(tf)], format="csr")
+        return static, derived["evidence"][0] == 0
+
+    def design(self, features: pd.DataFrame | None, context: np.ndarray,
+               static: tuple[sparse.csr_matrix, np.ndarray] | None = None) -> sparse.csr_matrix:
+        """The sparse design matrix for ``features`` (rows) and their ``(n, 3)`` context."""
+        matrix, names_only = static if static is not None else self.static_part(features)
+        ctx = self._context_block(names_only, context)
+        return _append_dense(matrix, ctx)
 
     @staticmethod
-    def _context_block(features: pd.DataFrame, context: np.ndarray) -> np.ndarray:
+    def _context_block(names_only: np.ndarray, context: np.ndarray) -> np.ndarray:
         """The context columns, twice: for all pairs, and again for pairs agreeing on names only.
 
         Rivals (or their absence) mean more when identifiers back a pair than when only the names
         agree: a contractor in M5 with an employee's name has no rival either.
         """
         ctx = np.clip(np.asarray(context, dtype=np.float64), -30, 30) / 10.0
-        names_only = (derived_levels(features)["evidence"][0] == 0)[:, None]
-        return np.concatenate([ctx, ctx * names_only], axis=1)
+        return np.concatenate([ctx, ctx * np.asarray(names_only, bool)[:, None]], axis=1)
 
     # ---- estimator -------------------------------------------------------------------------
     def fit(self, features: pd.DataFrame, context: np.ndarray, y: np.ndarray, *, level_columns: Sequence[str],
             n_levels: dict[str, int], sample_weight: np.ndarray | None = None,
-            warm_start_from: LinkClassifier | None = None) -> LinkClassifier:
+            warm_start_from: LinkClassifier | None = None,
+            static: tuple[sparse.csr_matrix, np.ndarray] | None = None) -> LinkClassifier:
         """Fit on ``features`` + ``context``; ``warm_start_from`` (a fitted classifier with the same
-        layout) starts the solver at its weights, which makes a retrain after a few answers cheap."""
-        self._layout(features, level_columns, n_levels)
+        layout) starts the solver at its weights, which makes a retrain after a few answers cheap;
+        ``static`` is ``static_part(features)`` when the caller has it already."""
+        if static is None:
+            self._layout(features, level_columns, n_levels)
         y = np.asarray(y, dtype=np.int64)
         if len(np.unique(y)) < 2:
             raise ValueError("training a link classifier needs both links and non-links")
-        X = self.design(features, context)
+        X = self.design(features, context, static)
         self.model_ = LogisticRegression(C=self.C, max_iter=self.max_iter, tol=self.tol)
         prev = getattr(warm_start_from, "model_", None)
         if prev is not None and prev.coef_.shape[1] == X.shape[1]:
@@ -135,16 +168,17 @@ class LinkClassifier(ClassifierMixin, BaseEstimator):
         self.model_.fit(X, y, sample_weight=sample_weight)
         return self
 
-    def decision_function(self, features: pd.DataFrame, context: np.ndarray, *, chunk_size: int = 500_000) -> np.ndarray:
+    def decision_function(self, features: pd.DataFrame | None, context: np.ndarray, *, chunk_size: int = 500_000,
+                          static: tuple[sparse.csr_matrix, np.ndarray] | None = None) -> np.ndarray:
         """Log-odds per row, computed in chunks (the design matrix of millions of pairs is big)."""
         check_is_fitted(self, "model_")
-        n = len(features)
-        if n <= chunk_size:
-            return self.model_.decision_function(self.design(features, context))
+        n = len(context)
         out = np.empty(n)
-        for k in range(0, n, chunk_size):
+        for k in range(0, max(n, 1), chunk_size):
             sl = slice(k, min(k + chunk_size, n))
-            out[sl] = self.model_.decision_function(self.design(features.iloc[sl], context[sl]))
+            part = (static[0][sl], static[1][sl]) if static is not None else None
+            feats = features.iloc[sl] if static is None else None
+            out[sl] = self.model_.decision_function(self.design(feats, context[sl], part))
         return out
 
     def predict_proba(self, features: pd.DataFrame, context: np.ndarray) -> np.ndarray:
@@ -181,7 +215,7 @@ class LinkClassifier(ClassifierMixin, BaseEstimator):
             out[c] = coef[base + k] * np.nan_to_num(features[c].to_numpy(dtype=np.float64)) - centre
             total_base += centre
         base += len(self.tf_columns_)
-        ctx = self._context_block(features, context)
+        ctx = self._context_block(derived_levels(features)["evidence"][0] == 0, context)
         n_ctx = len(CONTEXT_COLUMNS)
         for k, c in enumerate(CONTEXT_COLUMNS):  # both copies of a context column in one number
             out[c] = coef[base + k] * ctx[:, k] + coef[base + n_ctx + k] * ctx[:, n_ctx + k]

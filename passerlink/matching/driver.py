@@ -2,8 +2,8 @@
 
 The operator is any function from a pair to yes/no; with an oracle built from known true links it
 answers like a perfect operator, which is how the CLI's ``--oracle`` and the FEBRL benchmark
-measure what the questions buy. Questions come in batches of ``batch``; the classifier retrains
-after every batch (so a 200-question run retrains 20 times at the default of 10).
+measure what the questions buy. Questions come in batches of ``batch`` (default: a tenth of the
+budget, 10 to 25); the classifier retrains after every batch.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def run_matching(
     operator: Operator | None = None,
     budget: int = 0,
     seed: int = 0,
-    batch: int = 10,
+    batch: int | None = None,
     extra_fields: Sequence[str] = (),
     progress: Progress | None = None,
     **session_kw,
@@ -54,6 +54,8 @@ def run_matching(
     off), and return the one-to-one links."""
     t0 = time.perf_counter()
     session = MatchSession(left, right, seed=seed, extra_fields=extra_fields, **session_kw).prepare(progress)
+    if batch is None:  # ten retrains or so per run, in batches of 10 to 25 questions
+        batch = min(25, max(10, budget // 10))
     asked = 0
     stopped = False
     if operator is not None:

@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from passerlink.errors import InputError
 from passerlink.features.comparisons import Comparison, compare_pairs, default_comparisons
@@ -244,6 +245,8 @@ class MatchSession:
         y[yes], y[no] = 1, 0
         previous = getattr(self, "clf", None)
         self.clf = LinkClassifier()
+        self.clf.set_layout(self.features, self.level_columns, self.n_levels)
+        static_cand, static_rand = self._static_designs(self.clf)
         train = np.nonzero(y != UNLABELLED)[0]
         rng = np.random.default_rng(self.seed + self.n_retrains)
         # keep every answer and every weak link; thin out the (plentiful) weak non-links
@@ -255,7 +258,8 @@ class MatchSession:
             w[neg] = len(neg) / budget
             train = np.union1d(train[(y[train] == 1) | answered[train]], keep)
         w[answered] = self.clf.answer_weight
-        feats = pd.concat([self.features.iloc[train], self.rand_features], ignore_index=True)
+        static = (sparse.vstack([static_cand[0][train], static_rand[0]], format="csr"),
+                  np.concatenate([static_cand[1][train], static_rand[1]]))
         ctx = np.concatenate([context[train], self.rand_context])
         yy = np.concatenate([y[train], np.zeros(len(self.rand_il), np.int8)])
         ww = np.concatenate([w[train], np.ones(len(self.rand_il))])
@@ -263,16 +267,24 @@ class MatchSession:
             self.clf = None
             self.z1 = self.z0.copy()
         else:
-            self.clf.fit(feats, ctx, yy, level_columns=self.level_columns, n_levels=self.n_levels, sample_weight=ww,
-                         warm_start_from=previous)
+            self.clf.fit(None, ctx, yy, level_columns=self.level_columns, n_levels=self.n_levels, sample_weight=ww,
+                         warm_start_from=previous, static=static)
             self.clf.remember_level_means(self.features)
-            self.z1 = self.clf.decision_function(self.features, context)
+            self.z1 = self.clf.decision_function(None, context, static=static_cand)
         gl, gr = self._groups()
         self.coverage = (
             estimate_coverage(self.z1, gl, len(self.L), start=self.coverage0[0]),
             estimate_coverage(self.z1, gr, len(self.R), start=self.coverage0[1]),
         )
         self._refresh()
+
+    def _static_designs(self, clf: LinkClassifier):
+        """The answer-independent part of the design for candidates and random pairs (cached)."""
+        key = (self.n_candidates, len(self.rand_il))
+        cached = getattr(self, "_static_cache", None)
+        if cached is None or cached[0] != key:
+            cached = self._static_cache = (key, clf.static_part(self.features), clf.static_part(self.rand_features))
+        return cached[1], cached[2]
 
     def _refresh(self) -> None:
         """Probabilities (one-to-one posteriors with answers applied) and the link assignment."""
