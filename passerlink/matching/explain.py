@@ -15,6 +15,7 @@ import pandas as pd
 
 from passerlink.features.comparisons import MISSING_LABELS, compare_pairs
 from passerlink.features.personnummer import mask_personnummer
+from passerlink.matching.classifier import derived_levels
 
 if TYPE_CHECKING:  # pragma: no cover
     from passerlink.matching.session import MatchSession
@@ -80,6 +81,12 @@ def explain_pair(s: MatchSession, left_id: str, right_id: str) -> pd.DataFrame:
         rows.append((_READABLE.get(comp.name, comp.name), _value(s.left, i, comp.fields),
                      _value(s.right, j, comp.fields), comp.labels.get(level) if level >= 0 else MISSING_LABELS.get(level, "missing"),
                      float(contrib.get(comp.name, 0.0))))
+    derived_labels = {"evidence": "identifiers in agreement", "org_unit_names_only": "org unit, names-only pair"}
+    for col, label in derived_labels.items():
+        if col in contrib.index and float(contrib[col]) != 0.0:
+            level = int(derived_levels(feats)[col][0][0])
+            text = str(level) if col == "evidence" else ("pair has identifiers" if level == 0 else "names only")
+            rows.append((label, "", "", text, float(contrib[col])))
     for col in ("family_tf", "given_tf"):
         if col in contrib.index and float(contrib[col]) != 0.0:
             rows.append((_READABLE[col], "", "", f"{float(feats.at[0, col]):.1f}", float(contrib[col])))
