@@ -515,32 +515,44 @@ class Store:
     def create_user(self, fields: Mapping[str, Any], by: str) -> dict[str, Any]:
         with self._tx() as c:
             checked = self._check_user_fields(c, fields, creating=True)
-            now = self._now()
-            row = {**_USER_DEFAULTS, **checked, "refguid": str(uuid.uuid4()), "createdby": by, "createddate": now,
-                   "changedby": by, "changeddate": now, "rastamp": self._rastamp(now, by, now, by)}
-            cols = list(row)
-            cur = c.execute(f"INSERT INTO users ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-                            [row[k] for k in cols])
-            uid = int(cur.lastrowid)
+            uid = self._insert_stamped(c, "users", {**_USER_DEFAULTS, **checked}, by)
         return self.get_user(uid)
 
     def update_user(self, user_id: int, fields: Mapping[str, Any], rastamp: str | None, by: str) -> dict[str, Any]:
         with self._tx() as c:
-            cur = c.execute("SELECT rastamp, createddate, createdby FROM users WHERE id=?", (user_id,)).fetchone()
-            if cur is None:
-                raise SimError(404, "not_found", f"user {user_id} does not exist")
-            if not rastamp:
-                raise SimError(409, "no_rastamp", f"updating user {user_id} needs its current rastamp")
-            if rastamp != cur["rastamp"]:
-                raise SimError(409, "stale", f"user {user_id} was changed by someone else (stale rastamp)",
-                               f"sent rastamp {rastamp!r}, current is {cur['rastamp']!r}")
+            cur = self._current_stamp(c, "users", "user", user_id, rastamp)
             checked = self._check_user_fields(c, fields, creating=False)
-            now = self._now()
-            checked.update(changedby=by, changeddate=now,
-                           rastamp=self._rastamp(now, by, cur["createddate"], cur["createdby"]))
-            c.execute(f"UPDATE users SET {', '.join(f'{k} = ?' for k in checked)} WHERE id = ?",
-                      [*checked.values(), user_id])
+            self._update_stamped(c, "users", user_id, checked, cur, by)
         return self.get_user(user_id)
+
+    def _insert_stamped(self, c: sqlite3.Connection, table: str, row: dict[str, Any], by: str) -> int:
+        """Insert a user or card with fresh created/changed stamps and rastamp; returns its id."""
+        now = self._now()
+        row = {**row, "refguid": str(uuid.uuid4()), "createdby": by, "createddate": now,
+               "changedby": by, "changeddate": now, "rastamp": self._rastamp(now, by, now, by)}
+        cols = list(row)
+        cur = c.execute(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                        [row[k] for k in cols])
+        return int(cur.lastrowid)
+
+    def _current_stamp(self, c: sqlite3.Connection, table: str, what: str, ident: int,
+                       rastamp: str | None) -> sqlite3.Row:
+        """The row's stamps, after checking the caller's rastamp is the current one (optimistic lock)."""
+        cur = c.execute(f"SELECT rastamp, createddate, createdby FROM {table} WHERE id=?", (ident,)).fetchone()
+        if cur is None:
+            raise SimError(404, "not_found", f"{what} {ident} does not exist")
+        if not rastamp:
+            raise SimError(409, "no_rastamp", f"updating {what} {ident} needs its current rastamp")
+        if rastamp != cur["rastamp"]:
+            raise SimError(409, "stale", f"{what} {ident} was changed by someone else (stale rastamp)",
+                           f"sent rastamp {rastamp!r}, current is {cur['rastamp']!r}")
+        return cur
+
+    def _update_stamped(self, c: sqlite3.Connection, table: str, ident: int, fields: dict[str, Any],
+                        cur: Mapping[str, Any], by: str) -> None:
+        now = self._now()
+        fields.update(changedby=by, changeddate=now, rastamp=self._rastamp(now, by, cur["createddate"], cur["createdby"]))
+        c.execute(f"UPDATE {table} SET {', '.join(f'{k} = ?' for k in fields)} WHERE id = ?", [*fields.values(), ident])
 
     def delete_user(self, user_id: int) -> None:
         with self._tx() as c:
@@ -587,33 +599,15 @@ class Store:
     def create_card(self, fields: Mapping[str, Any], by: str) -> dict[str, Any]:
         with self._tx() as c:
             checked = self._check_card_fields(c, fields, creating=True)
-            now = self._now()
-            row = {**_CARD_DEFAULTS, **checked, "refguid": str(uuid.uuid4()), "createdby": by, "createddate": now,
-                   "changedby": by, "changeddate": now, "rastamp": self._rastamp(now, by, now, by)}
-            cols = list(row)
-            cur = c.execute(f"INSERT INTO cards ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-                            [row[k] for k in cols])
-            cid = int(cur.lastrowid)
+            cid = self._insert_stamped(c, "cards", {**_CARD_DEFAULTS, **checked}, by)
         return self.get_card(cid)
 
     def update_card(self, card_id: int, fields: Mapping[str, Any], rastamp: str | None, by: str) -> dict[str, Any]:
         with self._tx() as c:
-            cur = c.execute("SELECT rastamp, createddate, createdby FROM cards WHERE id=?", (card_id,)).fetchone()
-            if cur is None:
-                raise SimError(404, "not_found", f"card {card_id} does not exist")
-            if not rastamp:
-                raise SimError(409, "no_rastamp", f"updating card {card_id} needs its current rastamp")
-            if rastamp != cur["rastamp"]:
-                raise SimError(409, "stale", f"card {card_id} was changed by someone else (stale rastamp)")
+            cur = self._current_stamp(c, "cards", "card", card_id, rastamp)
             checked = self._check_card_fields(c, fields, creating=False)
-            self._stamp_card(c, card_id, checked, cur, by)
+            self._update_stamped(c, "cards", card_id, checked, cur, by)
         return self.get_card(card_id)
-
-    def _stamp_card(self, c: sqlite3.Connection, card_id: int, fields: dict[str, Any], cur: Mapping[str, Any],
-                    by: str) -> None:
-        now = self._now()
-        fields.update(changedby=by, changeddate=now, rastamp=self._rastamp(now, by, cur["createddate"], cur["createdby"]))
-        c.execute(f"UPDATE cards SET {', '.join(f'{k} = ?' for k in fields)} WHERE id = ?", [*fields.values(), card_id])
 
     def delete_card(self, card_id: int) -> None:
         with self._tx() as c:
@@ -630,7 +624,7 @@ class Store:
                     raise SimError(404, "not_found", f"card {cid} does not exist")
                 rows.append((cid, cur))
             for cid, cur in rows:
-                self._stamp_card(c, cid, {"isblocked": True}, cur, by)
+                self._update_stamped(c, "cards", cid, {"isblocked": True}, cur, by)
         return len(rows)
 
     # ------------------------------------------------------------------ departments, groups
