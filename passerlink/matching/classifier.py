@@ -62,7 +62,7 @@ def _append_dense(matrix: sparse.csr_matrix, dense: np.ndarray) -> sparse.csr_ma
     new_indptr = indptr + k * np.arange(n + 1)
     nnz = int(indptr[-1]) + n * k
     data = np.empty(nnz, dtype=np.float64)
-    indices = np.empty(nnz, dtype=np.int64)
+    indices = np.empty(nnz, dtype=np.int32)
     pos = np.arange(indptr[-1]) + k * np.repeat(np.arange(n), lengths)
     data[pos] = matrix.data
     indices[pos] = matrix.indices
@@ -122,11 +122,11 @@ class LinkClassifier(ClassifierMixin, BaseEstimator):
         for c, (start, width) in self.derived_.items():
             cols.append(start + np.clip(derived[c][0], 0, width - 1))
         k = len(cols)
-        indices = np.stack(cols, axis=1).ravel() if k else np.zeros(0, np.int64)
-        onehot = sparse.csr_matrix((np.ones(n * k), indices, np.arange(n + 1) * k), shape=(n, self.n_onehot_))
+        indices = np.stack(cols, axis=1).ravel().astype(np.int32) if k else np.zeros(0, np.int32)
+        onehot = sparse.csr_matrix((np.ones(n * k), indices, np.arange(n + 1, dtype=np.int64) * k),
+                                   shape=(n, self.n_onehot_))
         tf = np.nan_to_num(features[self.tf_columns_].to_numpy(dtype=np.float64)) if self.tf_columns_ else np.zeros((n, 0))
-        static = sparse.hstack([onehot, sparse.csr_matrix(tf)], format="csr")
-        return static, derived["evidence"][0] == 0
+        return _append_dense(onehot, tf), derived["evidence"][0] == 0
 
     def design(self, features: pd.DataFrame | None, context: np.ndarray,
                static: tuple[sparse.csr_matrix, np.ndarray] | None = None) -> sparse.csr_matrix:

@@ -75,6 +75,7 @@ class MatchSession:
         random_negatives: int = 20_000,
         use_context: bool = True,
         max_training_rows: int = 400_000,
+        design_cache_limit: int = 1_000_000,
     ) -> None:
         if not 0.0 < ask_threshold < auto_threshold < 1.0:
             raise InputError("thresholds must satisfy 0 < ask_threshold < auto_threshold < 1")
@@ -90,6 +91,7 @@ class MatchSession:
         self.random_negatives = random_negatives
         self.use_context = use_context
         self.max_training_rows = max_training_rows
+        self.design_cache_limit = design_cache_limit
         self.left_ids = _ids(self.left, "left")
         self.right_ids = _ids(self.right, "right")
         self._prepared = False
@@ -258,8 +260,10 @@ class MatchSession:
             w[neg] = len(neg) / budget
             train = np.union1d(train[(y[train] == 1) | answered[train]], keep)
         w[answered] = self.clf.answer_weight
-        static = (sparse.vstack([static_cand[0][train], static_rand[0]], format="csr"),
-                  np.concatenate([static_cand[1][train], static_rand[1]]))
+        train_part = (static_cand[0][train], static_cand[1][train]) if static_cand is not None \
+            else self.clf.static_part(self.features.iloc[train])
+        static = (sparse.vstack([train_part[0], static_rand[0]], format="csr"),
+                  np.concatenate([train_part[1], static_rand[1]]))
         ctx = np.concatenate([context[train], self.rand_context])
         yy = np.concatenate([y[train], np.zeros(len(self.rand_il), np.int8)])
         ww = np.concatenate([w[train], np.ones(len(self.rand_il))])
@@ -270,7 +274,10 @@ class MatchSession:
             self.clf.fit(None, ctx, yy, level_columns=self.level_columns, n_levels=self.n_levels, sample_weight=ww,
                          warm_start_from=previous, static=static)
             self.clf.remember_level_means(self.features)
-            self.z1 = self.clf.decision_function(None, context, static=static_cand)
+            if static_cand is not None:
+                self.z1 = self.clf.decision_function(None, context, static=static_cand)
+            else:  # millions of pairs: build the design chunk by chunk instead of keeping it
+                self.z1 = self.clf.decision_function(self.features, context)
         gl, gr = self._groups()
         self.coverage = (
             estimate_coverage(self.z1, gl, len(self.L), start=self.coverage0[0]),
@@ -279,11 +286,13 @@ class MatchSession:
         self._refresh()
 
     def _static_designs(self, clf: LinkClassifier):
-        """The answer-independent part of the design for candidates and random pairs (cached)."""
+        """The answer-independent part of the design for candidates and random pairs (cached;
+        for more than ``design_cache_limit`` candidates only the random pairs' part is kept)."""
         key = (self.n_candidates, len(self.rand_il))
         cached = getattr(self, "_static_cache", None)
         if cached is None or cached[0] != key:
-            cached = self._static_cache = (key, clf.static_part(self.features), clf.static_part(self.rand_features))
+            cand = clf.static_part(self.features) if self.n_candidates <= self.design_cache_limit else None
+            cached = self._static_cache = (key, cand, clf.static_part(self.rand_features))
         return cached[1], cached[2]
 
     def _refresh(self) -> None:

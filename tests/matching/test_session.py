@@ -190,3 +190,11 @@ def test_probabilities_are_higher_for_links(session, world):
     is_true = np.array([(a, b) in truth for a, b in zip(sc["left_id"], sc["right_id"], strict=True)])
     assert sc["probability"][is_true].median() > 0.9
     assert sc["probability"][~is_true].median() < 0.05
+
+
+def test_large_table_path_gives_the_same_links(world):
+    hr, m5, _ = world
+    cached = MatchSession(hr, m5, seed=5).prepare()
+    chunked = MatchSession(hr, m5, seed=5, design_cache_limit=0).prepare()
+    assert np.allclose(cached.probability, chunked.probability, atol=1e-6)
+    pd.testing.assert_frame_equal(cached.links(), chunked.links())
