@@ -13,6 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from passerlink.people import PERSON_FIELDS
+
 __all__ = [
     "SyncPolicy",
     "Threshold",
@@ -27,19 +29,7 @@ __all__ = [
 #: ``first_name`` is the call name, else the first given name; ``employee_digits`` is the
 #: employee number with everything but digits removed (M5 wants an unsigned integer);
 #: ``extra:COLUMN`` is a column of the register beyond the canonical ones.
-FIELD_EXPRESSIONS = (
-    "first_name",
-    "employee_digits",
-    "given_names",
-    "call_name",
-    "family_name",
-    "birth_date",
-    "personnummer",
-    "email",
-    "org_unit",
-    "employee_number",
-    "source_id",
-)
+FIELD_EXPRESSIONS = ("first_name", "employee_digits", *PERSON_FIELDS[1:], "source_id")
 
 #: M5 fields the engine fills itself; they cannot be mapped in ``[sync.fields]``.
 _RESERVED = {"department", "usergroup", "fkdepartment", "fkusergroup", "startdate", "enddate", "status",

@@ -18,7 +18,7 @@ import pandas as pd
 
 from passerlink.errors import SourceError
 from passerlink.people import RowIssue
-from passerlink.sync.readers._text import looks_like_formula
+from passerlink.sync.readers._text import looks_like_formula, unique_headers
 
 __all__ = ["read_delimited", "decode_bytes", "sniff_separator"]
 
@@ -141,17 +141,6 @@ def _separator(value: str, path: Path) -> str:
     return sep
 
 
-def _unique_headers(raw: list[str]) -> list[str]:
-    out: list[str] = []
-    for i, h in enumerate(raw, start=1):
-        name = h.strip() or f"column {i}"
-        base, k = name, 2
-        while name in out:
-            name, k = f"{base} ({k})", k + 1
-        out.append(name)
-    return out
-
-
 def read_delimited(
     data: bytes, path: Path, *, encoding: str | None = None, separator: str | None = None
 ) -> tuple[pd.DataFrame, list[int], list[RowIssue], str]:
@@ -177,7 +166,7 @@ def read_delimited(
             if not any(v.strip() for v in rec):
                 continue
             if header is None:
-                header = _unique_headers(rec)
+                header = unique_headers(rec)
                 continue
             width = len(header)
             if len(rec) < width:

@@ -13,7 +13,7 @@ import unicodedata
 
 from passerlink.features import mask_personnummer
 
-__all__ = ["fold_header", "cell_text", "clean_text", "shown", "looks_like_formula"]
+__all__ = ["fold_header", "cell_text", "clean_text", "shown", "looks_like_formula", "unique_headers"]
 
 _NOT_ALNUM = re.compile(r"[^0-9a-z]")
 _PNR_LIKE = re.compile(r"(?<!\d)(?:\d{8}|\d{6})[-+ ]?\d{4}(?!\d)")
@@ -77,3 +77,16 @@ def shown(value: str, limit: int = 40) -> str:
 def looks_like_formula(value: str) -> bool:
     """Text that a spreadsheet would run as a formula if it were pasted into a cell."""
     return value.lstrip().startswith("=")
+
+
+def unique_headers(raw: list[str]) -> list[str]:
+    """Header names as the operator will see them in messages: blanks named by position
+    ('column 3'), repeats numbered ('Namn (2)'), so every column can be addressed."""
+    out: list[str] = []
+    for i, h in enumerate(raw, start=1):
+        name = h.strip() or f"column {i}"
+        base, k = name, 2
+        while name in out:
+            name, k = f"{base} ({k})", k + 1
+        out.append(name)
+    return out

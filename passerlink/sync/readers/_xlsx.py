@@ -19,7 +19,7 @@ import pandas as pd
 
 from passerlink.errors import SourceError
 from passerlink.people import RowIssue
-from passerlink.sync.readers._text import cell_text, looks_like_formula
+from passerlink.sync.readers._text import cell_text, looks_like_formula, unique_headers
 
 __all__ = ["read_workbook"]
 
@@ -124,14 +124,7 @@ def read_workbook(
 
 
 def _unique_headers(raw: list[str]) -> list[str]:
-    # the header row ends at its last non-empty cell
+    # a sheet's header row ends at its last non-empty cell (formatting widens it in Excel)
     while raw and not raw[-1].strip():
         raw = raw[:-1]
-    out: list[str] = []
-    for i, h in enumerate(raw, start=1):
-        name = h.strip() or f"column {i}"
-        base, k = name, 2
-        while name in out:
-            name, k = f"{base} ({k})", k + 1
-        out.append(name)
-    return out
+    return unique_headers(raw)
