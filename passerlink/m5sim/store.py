@@ -330,20 +330,10 @@ class Store:
             fields = self._check_user_fields(c, raw, creating=True)
         except SimError as exc:
             raise ValueError(f"{where}: {exc.friendly}") from None
-        createdby = str(kept.get("createdby") or "admin")
-        created = str(kept.get("createddate") or stamp)
-        changedby = str(kept.get("changedby") or createdby)
-        changed = str(kept.get("changeddate") or created)
-        row = {**_USER_DEFAULTS, **fields, "id": kept.get("id"), "refguid": kept.get("refguid") or str(uuid.uuid4()),
-               "createdby": createdby, "createddate": created, "changedby": changedby, "changeddate": changed,
-               "rastamp": self._rastamp(changed, changedby, created, createdby)}
-        cols = list(row)
         try:
-            cur = c.execute(f"INSERT INTO users ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-                            [row[k] for k in cols])
+            uid = self._insert_stamped(c, "users", {**_USER_DEFAULTS, **fields}, "admin", kept=kept, now=stamp)
         except sqlite3.IntegrityError:
             raise ValueError(f"{where}: id {kept.get('id')} is used twice") from None
-        uid = int(cur.lastrowid)
         for ag in ags:
             if isinstance(ag, Mapping):
                 ag = ag.get("id", ag.get("name"))
@@ -364,16 +354,7 @@ class Store:
             fields = self._check_card_fields(c, raw, creating=True)
         except SimError as exc:
             raise ValueError(f"{where}: {exc.friendly}") from None
-        createdby = str(kept.get("createdby") or "admin")
-        created = str(kept.get("createddate") or stamp)
-        changedby = str(kept.get("changedby") or createdby)
-        changed = str(kept.get("changeddate") or created)
-        row = {**_CARD_DEFAULTS, **fields, "id": kept.get("id"), "refguid": kept.get("refguid") or str(uuid.uuid4()),
-               "createdby": createdby, "createddate": created, "changedby": changedby, "changeddate": changed,
-               "rastamp": self._rastamp(changed, changedby, created, createdby)}
-        cols = list(row)
-        c.execute(f"INSERT INTO cards ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-                  [row[k] for k in cols])
+        self._insert_stamped(c, "cards", {**_CARD_DEFAULTS, **fields}, "admin", kept=kept, now=stamp)
 
     # ------------------------------------------------------------------ validation
     def _check_user_fields(self, c: sqlite3.Connection, fields: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
@@ -525,11 +506,21 @@ class Store:
             self._update_stamped(c, "users", user_id, checked, cur, by)
         return self.get_user(user_id)
 
-    def _insert_stamped(self, c: sqlite3.Connection, table: str, row: dict[str, Any], by: str) -> int:
-        """Insert a user or card with fresh created/changed stamps and rastamp; returns its id."""
-        now = self._now()
-        row = {**row, "refguid": str(uuid.uuid4()), "createdby": by, "createddate": now,
-               "changedby": by, "changeddate": now, "rastamp": self._rastamp(now, by, now, by)}
+    def _insert_stamped(self, c: sqlite3.Connection, table: str, row: dict[str, Any], by: str, *,
+                        kept: Mapping[str, Any] | None = None, now: str | None = None) -> int:
+        """Insert a user or card with its created/changed stamps and rastamp; returns its id.
+
+        ``kept`` carries a seed's own id and stamps, so seeded manual records look hand-made.
+        """
+        kept = kept or {}
+        now = now or self._now()
+        createdby = str(kept.get("createdby") or by)
+        created = str(kept.get("createddate") or now)
+        changedby = str(kept.get("changedby") or createdby)
+        changed = str(kept.get("changeddate") or created)
+        row = {**row, "id": kept.get("id"), "refguid": kept.get("refguid") or str(uuid.uuid4()),
+               "createdby": createdby, "createddate": created, "changedby": changedby, "changeddate": changed,
+               "rastamp": self._rastamp(changed, changedby, created, createdby)}
         cols = list(row)
         cur = c.execute(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
                         [row[k] for k in cols])
