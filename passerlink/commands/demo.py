@@ -35,7 +35,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from passerlink.config import load_config
     from passerlink.errors import InputError
-    from passerlink.processes import port_in_use, start_process, start_simulator, stop_process, wait_http
+    from passerlink.processes import (
+        port_in_use,
+        start_process,
+        start_simulator,
+        stop_process,
+        wait_http,
+    )
 
     cfg = load_config(args.config)
     state = cfg.link_store.path.parent
