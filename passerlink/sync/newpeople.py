@@ -12,29 +12,21 @@ personnummer; or same birth date, family name and first name, folded).
 from __future__ import annotations
 
 import logging
-import re
-import unicodedata
 from collections.abc import Callable, Collection
 from typing import Any
 
 import pandas as pd
 
 from passerlink.errors import PasserlinkError
+from passerlink.features import fold_name
 from passerlink.sync.desired import PersonKey
 
 __all__ = ["likely_matches", "rule_matches"]
 
 log = logging.getLogger(__name__)
 
-_NON_LETTER = re.compile(r"[^a-z ]+")
-_FOLD = str.maketrans({"å": "a", "ä": "a", "ö": "o", "é": "e", "ü": "u", "ø": "o", "æ": "a"})
-
-
 def _fold(text: str) -> str:
-    text = str(text or "").casefold().translate(_FOLD)
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return " ".join(_NON_LETTER.sub(" ", text).split())
+    return fold_name(str(text or ""))
 
 
 def _first(text: str) -> str:
