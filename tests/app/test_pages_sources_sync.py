@@ -122,3 +122,24 @@ def test_upload_replaces_a_source_with_the_mapping_prefilled(app, world):
     at.button(key="pl_drop_hr").click().run()
     rows = [m.value for m in at.metric if m.label == "Rader"]
     assert rows[0] == str(len(world.hr))
+
+
+def test_sync_page_runs_the_sync_only_after_confirmation(app, workbench_config, world, m5sim):
+    truth = world.truth.head(5)
+    LinkStore(workbench_config.parent / "state" / "links.sqlite").record(
+        [Decision(r.source, str(r.source_id), str(r.m5_id), "confirmed", 0.9, "anna") for r in truth.itertuples()])
+    at = app().run()
+    at.switch_page("workbench/pages/sync.py").run()
+    assert at.button(key="pl_sync_run").disabled  # not before the operator ticks the box
+    m5sim.clear_calls()
+    at.checkbox(key="pl_sync_run_confirm").check().run()
+    at.button(key="pl_sync_run").click().run()
+    assert not at.exception, at.exception
+    summary = at.code[0].value
+    assert "(dry run)" not in summary
+    assert at.success, [e.value for e in at.error]
+    # the linked users were adopted: each now carries the integration's marker
+    with m5sim.client() as client:
+        for r in truth.itertuples():
+            assert client.get_user(int(r.m5_id))["apireference"] == f"passerlink:{r.source}:{r.source_id}"
+    assert m5sim.writes()

@@ -60,6 +60,27 @@ if st.button(t("sync_preview_button"), key="pl_sync_preview", help=t("sync_previ
             # the report as written to disk: personnummer masked, protected identities hidden
             show_report(load_report(json_path) if json_path else result.report)
 
+# ---- a real run -------------------------------------------------------------------------------------
+st.subheader(t("sync_run_header"))
+sure = st.checkbox(t("sync_run_confirm"), key="pl_sync_run_confirm")
+if st.button(t("sync_run_button"), key="pl_sync_run", type="primary", disabled=ws.config.m5 is None or not sure):
+    from passerlink.sync import load_report, run_sync
+
+    with st.spinner(t("sync_run_button")):
+        try:
+            # same safety rules as the nightly run: a plan too large stops before its first write
+            result = run_sync(ws.config)
+        except PasserlinkError as exc:
+            st.error(str(exc))
+        else:
+            json_path = result.paths.get("json")
+            report = load_report(json_path) if json_path else result.report
+            if result.exit_code == 0:
+                st.success(t("sync_run_done"))
+            else:
+                st.error(t("sync_run_stopped", reason=report.get("stop_reason") or result.status))
+            show_report(report)
+
 # ---- earlier runs ---------------------------------------------------------------------------------
 st.subheader(t("sync_reports_header"))
 try:
