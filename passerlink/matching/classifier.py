@@ -174,11 +174,17 @@ class LinkClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "model_")
         n = len(context)
         out = np.empty(n)
+        coef = self.model_.coef_.ravel()
+        intercept = float(self.model_.intercept_[0])
         for k in range(0, max(n, 1), chunk_size):
             sl = slice(k, min(k + chunk_size, n))
-            part = (static[0][sl], static[1][sl]) if static is not None else None
-            feats = features.iloc[sl] if static is None else None
-            out[sl] = self.model_.decision_function(self.design(feats, context[sl], part))
+            matrix, names_only = (static[0][sl], static[1][sl]) if static is not None else self.static_part(
+                features.iloc[sl])
+            # the static block times its weights plus the dense context block times its weights:
+            # the same product as the design matrix's, without building that matrix every time
+            width = matrix.shape[1]
+            ctx = self._context_block(names_only, context[sl])
+            out[sl] = matrix @ coef[:width] + ctx @ coef[width:] + intercept
         return out
 
     def predict_proba(self, features: pd.DataFrame, context: np.ndarray) -> np.ndarray:
