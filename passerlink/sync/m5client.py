@@ -10,8 +10,8 @@ What it promises its callers (the extractor, the sync engine, the workbench):
   server: the caller looks for its ownership marker before creating again. A 429 is retried for
   every method, after ``Retry-After``: M5 did not process it.
 - A retried call whose earlier attempt may have been applied (its answer was lost) is resolved:
-  a DELETE that now meets 404 has succeeded; a PATCH that now meets 409 has succeeded if the
-  user holds every value we sent.
+  a DELETE that now meets 404 has succeeded; a PATCH (of a user or a card) that now meets 409
+  has succeeded if the object holds every value we sent.
 - Failures are the typed exceptions of ``passerlink.errors``, each one sentence naming the URL
   and endpoint. Passwords and tokens never reach a log or a message.
 """
@@ -26,7 +26,7 @@ import random
 import ssl
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -418,11 +418,15 @@ class M5Client:
 
     def update_user(self, user_id: int, fields: Mapping[str, Any], rastamp: str) -> dict:
         """PATCH the given fields; ``rastamp`` is the one last read (stale -> M5ConflictError)."""
-        path = f"/user/{int(user_id)}"
+        return self._patch(f"/user/{int(user_id)}", fields, rastamp, lambda: self.get_user(user_id))
+
+    def _patch(self, path: str, fields: Mapping[str, Any], rastamp: str, reread: Callable[[], dict]) -> dict:
+        """PATCH guarded by ``rastamp``; a 409 met by a retry whose earlier attempt may have been
+        applied is resolved with ``reread``: the object holding every value we sent is success."""
         try:
             resp, _ = self._call("PATCH", path, json={**dict(fields), "rastamp": rastamp})
         except _ConflictAfterLostReply:
-            current = self.get_user(user_id)
+            current = reread()
             if all(current.get(k) == v or (v is None and current.get(k) == "") for k, v in fields.items()):
                 log.info("M5 PATCH %s: an earlier attempt was applied (its answer was lost)", path)
                 return current
@@ -435,6 +439,15 @@ class M5Client:
     def list_cards(self, user_id: int | None = None) -> list[dict]:
         params = {"fkusernumber": int(user_id)} if user_id is not None else None
         return self._list("/card", "cards", params)
+
+    def get_card(self, card_id: int) -> dict:
+        path = f"/card/{int(card_id)}"
+        resp, _ = self._call("GET", path)
+        return self._object(resp, f"GET {path}")
+
+    def update_card(self, card_id: int, fields: Mapping[str, Any], rastamp: str) -> dict:
+        """PATCH a card (e.g. ``{"isblocked": False}`` to unblock it); ``rastamp`` as for users."""
+        return self._patch(f"/card/{int(card_id)}", fields, rastamp, lambda: self.get_card(card_id))
 
     def block_cards(self, card_ids: Sequence[int]) -> None:
         """Block the cards at once (repeating it is harmless, so it is retried)."""

@@ -328,3 +328,40 @@ def test_from_config_reads_secrets_from_the_environment(m5_env, monkeypatch, tmp
 def test_missing_ca_file_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="ca.pem"):
         M5Client(URL, user="u", password="p", apikey="k", verify=tmp_path / "ca.pem")
+
+
+def card(cid: int, **fields) -> dict:
+    return {"id": cid, "fkusernumber": 1, "cardidentity": "1234", "isblocked": True, "rastamp": f"/c{cid}", **fields}
+
+
+def test_update_card_patches_with_rastamp_and_retries_like_a_user_patch(fake):
+    sent: list[dict] = []
+
+    def patched(request: httpx.Request) -> httpx.Response:
+        sent.append(json.loads(request.content))
+        return httpx.Response(200, json=card(7, isblocked=False, rastamp="/c7b"))
+
+    fake.on("PATCH", "/card/7", httpx.Response(503), patched)
+    c = fake.client()
+    assert c.update_card(7, {"isblocked": False}, "/c7")["isblocked"] is False
+    assert sent == [{"isblocked": False, "rastamp": "/c7"}] and fake.count("PATCH", "/card/7") == 2
+    assert c.stats["retries"] == 1 and len(c.sleeps) == 1
+    fake.routes[("PATCH", "/card/8")] = [err(404, "card 8 does not exist")]
+    with pytest.raises(M5NotFoundError, match="PATCH /card/8"):
+        c.update_card(8, {"isblocked": False}, "/c8")
+
+
+def test_lost_card_patch_reply_is_resolved_by_reading_the_card(fake):
+    fake.on("PATCH", "/card/7", httpx.ReadTimeout("lost"), err(409, "stale rastamp"))
+    fake.on("GET", "/card/7", httpx.Response(200, json=card(7, isblocked=False, rastamp="/new")))
+    c = fake.client()
+    assert c.update_card(7, {"isblocked": False}, "/c7")["rastamp"] == "/new"
+    assert fake.count("GET", "/card/7") == 1 and fake.count("GET", "/user/7") == 0
+    fake.routes[("PATCH", "/card/7")] = [err(409, "stale rastamp")]
+    with pytest.raises(M5ConflictError, match="PATCH /card/7"):
+        c.update_card(7, {"isblocked": False}, "/c7")
+    # a lost attempt, but the card does not hold our value: someone else changed it
+    fake.routes[("PATCH", "/card/7")] = [httpx.ReadTimeout("lost"), err(409, "stale rastamp")]
+    fake.routes[("GET", "/card/7")] = [httpx.Response(200, json=card(7, isblocked=True, rastamp="/other"))]
+    with pytest.raises(M5ConflictError):
+        c.update_card(7, {"isblocked": False}, "/c7")

@@ -188,3 +188,18 @@ def test_client_from_config_against_the_simulator(m5sim, m5_env):
     m5 = M5Config(url="https://elsewhere.invalid/m5adminapi/api")
     with M5Client.from_config(m5, url=m5sim.url) as c:
         assert c.list_users() == []
+
+
+def test_update_card_unblocks_over_http_and_a_stale_rastamp_conflicts(m5sim):
+    m5sim.reset(MANUAL)
+    with m5sim.client() as c:
+        c.block_cards([7])
+        blocked = c.get_card(7)
+        assert blocked["isblocked"] is True
+        opened = c.update_card(7, {"isblocked": False}, blocked["rastamp"])
+        assert opened["isblocked"] is False and opened["rastamp"] != blocked["rastamp"]
+        assert c.list_cards(100)[0]["isblocked"] is False and opened["changedby"] == "demo"
+        with pytest.raises(M5ConflictError, match="PATCH /card/7"):
+            c.update_card(7, {"isblocked": True}, blocked["rastamp"])
+        with pytest.raises(M5NotFoundError, match="/card/99"):
+            c.update_card(99, {"isblocked": False}, "x")
