@@ -14,6 +14,7 @@ training. The benchmark, the simulated operator and the pages all drive the same
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import time
@@ -38,6 +39,8 @@ DECISION_OF_LABEL: dict[bool | None, str] = {True: "confirmed", False: "rejected
 Progress = Callable[[float, str], None]
 Key = tuple[str, str, str]  # (register, source_id, m5_id)
 _SEP = ":"
+#: Process-wide, so a version names one engine's state: a rebuilt engine never repeats one.
+_VERSIONS = itertools.count(1)
 
 
 @dataclass(frozen=True)
@@ -123,7 +126,7 @@ class ReviewEngine:
         self._claims = pd.DataFrame(columns=["m5_id", "register", "source_id", "probability", "linked"])
         self._explained: dict[Key, pd.DataFrame] = {}
         self._table: tuple[tuple[int, int, int], pd.DataFrame] | None = None
-        self._version = 0  # bumps whenever the model's links may have changed
+        self._version = next(_VERSIONS)  # changes whenever probabilities or links may have changed
         self.counters = _Counters()
         self._wake = threading.Event()
         self._idle = threading.Event()
@@ -193,7 +196,7 @@ class ReviewEngine:
         with self._state:
             self._model_links = links
             self._claims = claims
-            self._version += 1
+            self._version = next(_VERSIONS)
         self._refresh_counts()
 
     def _refresh_counts(self) -> None:
@@ -297,6 +300,8 @@ class ReviewEngine:
             s.forget(forgets)
         if marks:
             s.mark_pairs([p for p, _ in marks], [lab for _, lab in marks])
+        with self._state:
+            self._version = next(_VERSIONS)  # the session's probabilities moved
         # links and claims are refreshed after the next retrain; until then the link store's
         # decisions override the model's links (linktable.merge_links)
         self._refresh_counts()
@@ -401,6 +406,13 @@ class ReviewEngine:
         """Questions the open pairs still hold (what ``ask_anyway`` would go on with)."""
         with self._state:
             return self.counters.open_pairs
+
+    @property
+    def version(self) -> int:
+        """Changes whenever the session's probabilities may have (an answer handed over, a retrain);
+        unique in the process, so pages can cache what they derive from ``scores()`` under it."""
+        with self._state:
+            return self._version
 
     def progress(self) -> tuple[int, int]:
         """(answers so far, estimated questions left)."""

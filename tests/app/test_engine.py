@@ -84,6 +84,18 @@ def test_undo_brings_the_question_back(make):
     assert engine.undo("bo") is None
 
 
+def test_version_moves_with_the_probabilities_and_is_never_shared_by_two_engines(make, world):
+    engine = make(retrain_every=1000)
+    before = engine.version
+    q = engine.current()
+    p_before = engine.scores()["probability"].to_numpy().copy()
+    engine.answer(q, q.key in truth_of(world), "anna")
+    engine.wait_idle(60)
+    assert engine.version != before
+    assert (engine.scores()["probability"].to_numpy() != p_before).any()  # what the version stands for
+    assert make().version not in (before, engine.version)
+
+
 def test_a_fresh_engine_replays_the_store_and_does_not_ask_again(make, world):
     engine = make()
     truth = truth_of(world)

@@ -36,19 +36,30 @@ if st.button(label, key="pl_run_matching", type="primary" if ws.engine is None e
 engine = ui.engine_or_stop(ws)
 BANDS = {"auto": t("band_auto"), "ask": t("band_ask"), "none": t("band_none")}
 
-for name, scores in engine.scores().groupby("register", sort=False):
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def summaries(_engine, version: int) -> list[tuple[str, int, dict[str, int], pd.DataFrame, pd.DataFrame]]:
+    """Per register: candidates, pairs per band, histogram and threshold table – small, so a rerun
+    never rebuilds the frame of every candidate pair (``version`` is the engine's, unique per process)."""
+    out = []
+    for name, scores in _engine.scores().groupby("register", sort=False):
+        bands = scores["band"].value_counts()
+        prob = scores["probability"].to_numpy(dtype=float)
+        out.append((str(name), len(scores), {b: int(bands.get(b, 0)) for b in ("auto", "ask", "none")}, histogram(prob),
+                    threshold_table(prob)))
+    return out
+
+
+for name, n_candidates, bands, hist, thresholds in summaries(engine, engine.version):
     with st.container(border=True):
         st.subheader(f"{name} ↔ M5")
-        bands = scores["band"].value_counts() if "band" in scores else pd.Series(dtype=int)
         c = st.columns(4)
-        c[0].metric(t("candidates"), f"{len(scores):,}".replace(",", "\u202f"))
+        c[0].metric(t("candidates"), f"{n_candidates:,}".replace(",", "\u202f"))
         for col, band in zip(c[1:], ("auto", "ask", "none"), strict=True):
-            col.metric(BANDS[band], int(bands.get(band, 0)))
-        prob = scores["probability"].to_numpy(dtype=float)
+            col.metric(BANDS[band], bands[band])
         left, right = st.columns(2)
         with left:
             st.caption(t("score_histogram"))
-            hist = histogram(prob)
             # symlog: most candidate pairs are clear non-links and would flatten everything else
             chart = alt.Chart(hist).mark_bar().encode(
                 x=alt.X("bin:Q", title=t("probability"), bin=alt.Bin(binned=True, step=0.05)),
@@ -59,7 +70,7 @@ for name, scores in engine.scores().groupby("register", sort=False):
             st.altair_chart(chart, height=240)
         with right:
             st.caption(t("thresholds"))
-            table = threshold_table(prob).rename(columns={
+            table = thresholds.rename(columns={
                 "threshold": t("threshold"), "links": t("links_at_threshold"),
                 "precision": t("precision"), "recall": t("recall")})
             st.dataframe(table, hide_index=True, key=f"pl_thresholds_{name}",
