@@ -68,6 +68,7 @@ class Workspace:
         self._sources: dict[str, SourceState] = {}
         self._m5: SourceState | None = None
         self.engine: Any = None
+        self._stored: tuple[int, pd.DataFrame] | None = None  # (store.count(), its link table)
         _OPEN.add(self)
 
     # ---- sources ---------------------------------------------------------------------------------
@@ -166,11 +167,20 @@ class Workspace:
 
     def link_table(self) -> pd.DataFrame:
         """The engine's table if there is one, else the link store alone (e.g. after a restart)."""
-        from passerlink.workbench.linktable import merge_links
-
         if self.engine is not None:
             return self.engine.link_table()
-        return merge_links(None, self.store.current())
+        return self.stored_links()
+
+    def stored_links(self) -> pd.DataFrame:
+        """The link store's decisions as a link table, read again only when the store has grown
+        (it is append-only, so its row count is its version; any process may have written)."""
+        from passerlink.workbench.linktable import merge_links
+
+        n = self.store.count()
+        stored = self._stored
+        if stored is None or stored[0] != n:
+            stored = self._stored = (n, merge_links(None, self.store.current()))
+        return stored[1].copy()
 
     def export(self, *, lang: str = "sv", show_personnummer: bool = False, exported_by: str = "") -> bytes:
         """The sign-off workbook of the current link table, with the people nobody is linked to."""

@@ -120,3 +120,23 @@ def test_unmasked_export_on_request(app, workbench_config, world):
     header = [c.value for c in ws[1]]
     values = [ws.cell(row=r, column=header.index("Personnummer") + 1).value for r in range(2, ws.max_row + 1)]
     assert any(v and len(v) == 12 and v.isdigit() for v in values)
+
+
+def test_stored_links_are_read_again_only_when_the_store_grew(workbench_config, monkeypatch):
+    from passerlink.workbench import Workspace
+
+    ws = Workspace(workbench_config)
+    assert ws.stored_links().empty
+    _store(workbench_config).record(Decision("hr", "E1", "7", "confirmed", 0.9, "anna"))  # another process
+    reads = []
+    real = ws.store.current
+    monkeypatch.setattr(ws.store, "current", lambda: reads.append(1) or real())
+    first = ws.stored_links()
+    assert list(first[["register", "source_id", "m5_id", "decision"]].itertuples(index=False, name=None)) == [
+        ("hr", "E1", "7", "confirmed")]
+    first.loc[0, "decision"] = "rejected"  # a caller's copy: the cached table stays as stored
+    assert ws.stored_links()["decision"].tolist() == ["confirmed"]
+    assert len(reads) == 1
+    _store(workbench_config).record(Decision("hr", "E1", "7", "rejected", 0.9, "bo"))
+    assert ws.stored_links()["decision"].tolist() == ["rejected"]
+    assert len(reads) == 2

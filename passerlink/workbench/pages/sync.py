@@ -9,7 +9,7 @@ import streamlit as st
 from passerlink.errors import PasserlinkError
 from passerlink.matching.linkstore import LINK_DECISIONS
 from passerlink.workbench import ui
-from passerlink.workbench.linktable import merge_links, with_people
+from passerlink.workbench.linktable import with_people
 
 t = ui.t
 ws = ui.workspace_or_stop()
@@ -32,7 +32,7 @@ def show_report(report: dict) -> None:
 
 
 # ---- the links the sync acts on -------------------------------------------------------------------
-links = merge_links(None, ws.store.current())
+links = ws.stored_links()
 links = links[links["decision"].isin(LINK_DECISIONS)]
 if not len(links):
     st.info(t("sync_empty"))
