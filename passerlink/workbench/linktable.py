@@ -139,12 +139,14 @@ def conflicts(table: pd.DataFrame) -> list[dict]:
     """
     linked = table[table["decision"].isin(LINK_DECISIONS)]
     found: list[dict] = []
-    for m5_id, rows in linked.groupby("m5_id", sort=True):
-        if len(rows) > 1:
-            found.append({"kind": "m5", "key": str(m5_id), "rows": rows.reset_index(drop=True)})
-    for (register, source_id), rows in linked.groupby(["register", "source_id"], sort=True):
-        if len(rows) > 1:
-            found.append({"kind": "person", "key": (register, source_id), "rows": rows.reset_index(drop=True)})
+    # only the duplicated keys are grouped: the Review page calls this on every rerun
+    shared = linked[linked.duplicated("m5_id", keep=False)]
+    for m5_id, rows in shared.groupby("m5_id", sort=True):
+        found.append({"kind": "m5", "key": str(m5_id), "rows": rows.reset_index(drop=True)})
+    person = ["register", "source_id"]
+    shared = linked[linked.duplicated(person, keep=False)]
+    for (register, source_id), rows in shared.groupby(person, sort=True):
+        found.append({"kind": "person", "key": (register, source_id), "rows": rows.reset_index(drop=True)})
     return found
 
 
