@@ -27,7 +27,12 @@ from scipy import sparse
 from passerlink.errors import InputError
 from passerlink.features.comparisons import Comparison, compare_pairs, default_comparisons
 from passerlink.features.prepare import PreparedPeople, add_frequencies, prepare_people
-from passerlink.matching.active import pick_questions, questions_left, stop_paying_off
+from passerlink.matching.active import (
+    expected_errors,
+    pick_questions,
+    questions_to_stop,
+    stop_paying_off,
+)
 from passerlink.matching.assignment import assign_one_to_one
 from passerlink.matching.candidates import CandidatePairs, generate_candidates
 from passerlink.matching.classifier import LinkClassifier, logit
@@ -100,6 +105,7 @@ class MatchSession:
         self.answers_since_retrain = 0
         self.n_retrains = 0
         self.history: list[tuple[int, bool, float]] = []  # (pair, answer, probability before)
+        self.errors_at_start = 0.0  # expected wrong entries among open pairs before any answer
 
     # ---- preparation ---------------------------------------------------------------------------
     def prepare(self, progress: Progress | None = None) -> MatchSession:
@@ -312,6 +318,8 @@ class MatchSession:
         self.probability = p
         weight = logit(p) - logit(np.full(len(p), self.auto_threshold))
         self.linked = assign_one_to_one(self.il, self.ir, weight, confirmed=yes, rejected=no)
+        if not self.history:  # the yardstick for the pace of the answers (estimated_questions_left)
+            self.errors_at_start = expected_errors(self)
 
     def _require(self) -> None:
         if not self._prepared:
@@ -401,8 +409,16 @@ class MatchSession:
         return [(str(self.left_ids[self.il[k]]), str(self.right_ids[self.ir[k]])) for k in picked]
 
     def estimated_questions_left(self) -> int:
+        """About how many more answers before ``should_stop()`` says asking no longer pays off.
+
+        0 exactly when ``should_stop()`` is true. Otherwise a blend of the open questions worth
+        asking on their own and the pace at which the answers so far brought the expected wrong
+        entries down towards the one ``should_stop()`` stops at; see
+        ``active.questions_to_stop``. Not the number of open pairs: most of those are settled by
+        the retraining that other answers bring, never by a question of their own.
+        """
         self._require()
-        return questions_left(self)
+        return questions_to_stop(self)
 
     def should_stop(self) -> bool:
         self._require()
