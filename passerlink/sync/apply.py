@@ -7,6 +7,9 @@
   before creating again: no duplicates.
 - A stale ``rastamp`` re-reads the user and re-plans it (``replan_user``); a manual edit made
   meanwhile is the ``before`` of the re-planned change, never silently lost.
+- Cards blocked on deactivation are recorded in the state once M5 confirmed the block; on rehire
+  exactly those are unblocked, each re-read first: a card deleted, moved to another user or
+  changed in M5 since the engine blocked it is reported and left as it is.
 - A circuit breaker stops after ``[sync] circuit_breaker`` failures in a row that say M5 is in
   trouble (unreachable, refusing our login, answering garbage); a single record M5 refuses
   (a 4xx about its data) is an error of that record only.
@@ -15,6 +18,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as _dt
 import logging
 import threading
@@ -44,6 +48,7 @@ from passerlink.sync.planner import (
     Op,
     Plan,
     PlanContext,
+    Reactivate,
     Update,
     replan_user,
 )
@@ -64,6 +69,8 @@ class M5Writer(Protocol):
     def delete_user(self, user_id: int) -> None: ...
     def list_cards(self, user_id: int | None = None) -> list[dict]: ...
     def block_cards(self, card_ids: Any) -> None: ...
+    def get_card(self, card_id: int) -> dict: ...
+    def update_card(self, card_id: int, fields: Mapping[str, Any], rastamp: str) -> dict: ...
     def list_departments(self) -> list[dict]: ...
     def create_department(self, name: str, data: str = "") -> dict: ...
     def list_usergroups(self) -> list[dict]: ...
@@ -82,6 +89,7 @@ class Outcome:
     error: str = ""
     m5_id: str | None = None
     notes: list[str] = field(default_factory=list)
+    unblocked: list[str] = field(default_factory=list)  # cards this operation unblocked
 
 
 @dataclass
@@ -218,6 +226,9 @@ class _Applier:
         self.state.journal(self.run_id, op.ident(), op.kind, "done", m5_id=outcome.m5_id or "", marker=marker)
         if isinstance(outcome.op, Delete) and outcome.m5_id:
             self.state.mark_deleted(outcome.m5_id)
+            self.state.forget_blocked(outcome.m5_id)
+        if isinstance(outcome.op, Reactivate) and outcome.op.situation == "rehire" and outcome.m5_id:
+            self.state.forget_blocked(outcome.m5_id)  # back at work: what is still blocked stays so
         self.breaker.ok()
         return outcome
 
@@ -234,6 +245,8 @@ class _Applier:
                     self._delete(op, outcome)
                 else:
                     raise ValueError(f"cannot apply a {op.kind} operation")
+                if isinstance(op, Reactivate) and op.unblock_cards:
+                    op = dataclasses.replace(op, unblock_cards=tuple(outcome.unblocked))
                 outcome.op = op
                 return
             except M5ConflictError:
@@ -283,6 +296,10 @@ class _Applier:
         self._groups(outcome.m5_id, op.accessgroups - user.accessgroups, frozenset())
 
     def _update(self, op: Update, outcome: Outcome) -> None:
+        if isinstance(op, Reactivate):
+            # cards first: should the user's PATCH fail, the next run still sees a rehire
+            for cid in op.unblock_cards:
+                self._unblock(str(op.m5_id), cid, outcome)
         if op.changes:
             self.client.update_user(int(str(op.m5_id)), self.payload({c.field: c.after for c in op.changes}),
                                     op.rastamp)
@@ -300,17 +317,46 @@ class _Applier:
             with contextlib.suppress(M5NotFoundError):  # not a member (any more): what we wanted
                 self.client.remove_user_accessgroup(int(m5_id), int(ag))
 
+    def _unblock(self, m5_id: str, cid: str, outcome: Outcome) -> None:
+        """Unblock one card the engine blocked, unless it went away or was changed since."""
+        if cid in outcome.unblocked:
+            return  # done before a re-plan
+        expected = self.ctx.blocked_by_sync.get(m5_id, {}).get(cid, "")
+        try:
+            card = self.client.get_card(int(cid))
+            holder = str(card.get("fkusernumber", ""))
+            if holder != m5_id:
+                outcome.notes.append(f"card {cid} now belongs to M5 user {holder or '(none)'}; left as it is")
+            elif not card.get("isblocked"):
+                pass  # open already (by hand, or by us before a re-plan)
+            elif expected and str(card.get("rastamp", "")) != expected:
+                by = card.get("changedby") or "someone"
+                outcome.notes.append(f"card {cid} was changed in M5 by {by} after the engine blocked it; left blocked")
+            else:
+                self.client.update_card(int(cid), {"isblocked": False}, str(card.get("rastamp", "")))
+                outcome.unblocked.append(cid)
+        except M5NotFoundError:
+            outcome.notes.append(f"card {cid} was deleted in M5; nothing to unblock")
+        self.state.forget_blocked(m5_id, [cid])
+
     def _deactivate(self, op: Deactivate, outcome: Outcome) -> None:
         if op.changes:
             self.client.update_user(int(str(op.m5_id)), self.payload({c.field: c.after for c in op.changes}),
                                     op.rastamp)
         if op.block_cards:
+            m5_id = str(op.m5_id)
+            wanted = {str(c) for c in op.block_cards}
             try:
                 self.client.block_cards([int(c) for c in op.block_cards])
             except M5NotFoundError:
                 # a card went away meanwhile: block what the user holds now
-                cards = self.client.list_cards(int(str(op.m5_id)))
-                self.client.block_cards([int(c["id"]) for c in cards if not c.get("isblocked")])
+                cards = self.client.list_cards(int(m5_id))
+                wanted = {str(c["id"]) for c in cards if not c.get("isblocked")}
+                self.client.block_cards([int(c) for c in wanted])
+            # remember what we blocked (and its rastamp now): only these are unblocked on rehire
+            held = self.client.list_cards(int(m5_id))
+            self.state.record_blocked(m5_id, {str(c["id"]): str(c.get("rastamp", "")) for c in held
+                                              if str(c["id"]) in wanted and c.get("isblocked")}, self.run_id)
 
     def _delete(self, op: Delete, outcome: Outcome) -> None:
         try:

@@ -67,6 +67,8 @@ def op_to_dict(op: Any, *, status: str = "planned", error: str = "", notes: list
             d[attr] = sorted(getattr(op, attr))
     if getattr(op, "block_cards", None):
         d["block_cards"] = list(op.block_cards)
+    if getattr(op, "unblock_cards", None):
+        d["unblock_cards"] = list(op.unblock_cards)
     if getattr(op, "message", ""):
         d["message"] = op.message
     if getattr(op, "probability", None):
@@ -261,7 +263,7 @@ def _run(config: Any, policy: Any, report: dict[str, Any], result: SyncResult, s
         if policy.situations.new == "match_then_create":
             candidates = _candidates(desired, current, policy, links, tables, raw_users, config, rejected)
         ctx = PlanContext(links=links, gone_since=state.gone_since(), deleted_by_sync=state.deleted_ids(),
-                          candidates=candidates, today=today)
+                          candidates=candidates, blocked_by_sync=state.blocked_by_sync(), today=today)
         the_plan = plan(desired, current, policy, ctx)
         result.plan = the_plan
         report["counts"] = dict(the_plan.counts)

@@ -1,4 +1,5 @@
-"""The sync engine's own SQLite state: runs, the write-ahead journal, "gone since", the review queue.
+"""The sync engine's own SQLite state: runs, the write-ahead journal, "gone since", the review queue,
+the cards the engine blocked.
 
 The journal is written before and after every M5 write, so that a run killed at any point can
 tell, on the next start, which writes may have happened without an answer (a create whose reply
@@ -8,6 +9,10 @@ survives a killed process (SIGKILL) without losing a committed row.
 The review queue is where the engine puts a new register person that the matcher thinks is
 already in M5 as an unlinked user: the operator decides in the workbench (which reads
 ``SyncState.review_queue()``), and the answer lands in the link store.
+
+The blocked cards are the ones the engine itself blocked when their holder left (recorded only
+after M5 confirmed the block, with the card's rastamp right after it): on rehire exactly these are
+unblocked. A card blocked by hand is never in the table, so it stays blocked.
 """
 
 from __future__ import annotations
@@ -44,6 +49,9 @@ CREATE TABLE IF NOT EXISTS review_queue (
     source TEXT NOT NULL, source_id TEXT NOT NULL, m5_id TEXT NOT NULL, probability REAL NOT NULL,
     label TEXT NOT NULL DEFAULT '', first_seen TEXT NOT NULL, last_seen TEXT NOT NULL,
     status TEXT NOT NULL DEFAULT 'pending', PRIMARY KEY (source, source_id, m5_id));
+CREATE TABLE IF NOT EXISTS blocked_cards (
+    m5_id TEXT NOT NULL, card_id TEXT NOT NULL, rastamp TEXT NOT NULL DEFAULT '', run_id TEXT NOT NULL,
+    at TEXT NOT NULL, PRIMARY KEY (m5_id, card_id));
 """
 
 _PHASES = ("start", "created", "done", "failed", "skipped")
@@ -175,6 +183,28 @@ class SyncState:
                               (m5_id, source, source_id, _now()))
             self._con.execute("DELETE FROM gone WHERE m5_id=?", (m5_id,))
             self._con.execute("COMMIT")
+
+    # ---- cards the engine blocked --------------------------------------------------------------------
+    def record_blocked(self, m5_id: str, cards: Mapping[str, str], run_id: str) -> None:
+        """Remember that this run blocked ``cards`` (card id -> its rastamp after the block)."""
+        now = _now()
+        self._many("INSERT OR REPLACE INTO blocked_cards (m5_id, card_id, rastamp, run_id, at) VALUES (?,?,?,?,?)",
+                   [(str(m5_id), str(c), stamp or "", run_id, now) for c, stamp in cards.items()])
+
+    def blocked_by_sync(self) -> dict[str, dict[str, str]]:
+        """M5 user id -> {card id: rastamp after the engine blocked it}."""
+        out: dict[str, dict[str, str]] = {}
+        for m5_id, card_id, stamp in self._exec("SELECT m5_id, card_id, rastamp FROM blocked_cards ORDER BY at"):
+            out.setdefault(m5_id, {})[card_id] = stamp
+        return out
+
+    def forget_blocked(self, m5_id: str, card_ids: Iterable[str] | None = None) -> None:
+        """Forget the given cards of ``m5_id`` (all of them when None)."""
+        if card_ids is None:
+            self._exec("DELETE FROM blocked_cards WHERE m5_id=?", (str(m5_id),))
+        else:
+            self._many("DELETE FROM blocked_cards WHERE m5_id=? AND card_id=?",
+                       [(str(m5_id), str(c)) for c in card_ids])
 
     # ---- review queue -----------------------------------------------------------------------------
     def queue(self, items: Iterable[tuple[str, str, str, float, str]]) -> None:

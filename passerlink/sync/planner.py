@@ -94,6 +94,8 @@ class Update(Op):
 @dataclass(frozen=True, kw_only=True)
 class Reactivate(Update):
     kind: str = "reactivate"
+    #: cards the engine blocked when the person left, to unblock again (none blocked by hand)
+    unblock_cards: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -148,6 +150,8 @@ class PlanContext:
     deleted_by_sync: frozenset[str] = frozenset()
     #: new person -> (unlinked M5 user id, probability) of the matcher's likely match
     candidates: Mapping[PersonKey, tuple[str, float]] = field(default_factory=dict)
+    #: M5 user id -> {card id: its rastamp right after the block} of the cards the engine blocked
+    blocked_by_sync: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     today: _dt.date = field(default_factory=_dt.date.today)
 
 
@@ -277,7 +281,8 @@ class _Planner:
         if rehire:
             self.count("rehire")
             return Reactivate(situation="rehire", label=du.label, key=du.key, m5_id=cu.id, protected=du.protected,
-                              rastamp=cu.rastamp, changes=changes, add_groups=add, remove_groups=remove)
+                              rastamp=cu.rastamp, changes=changes, add_groups=add, remove_groups=remove,
+                              unblock_cards=self.unblock(cu))
         if by_hand and self.policy.situations.inactive_in_m5 == "activate":
             return Reactivate(situation="inactive_in_m5", label=du.label, key=du.key, m5_id=cu.id,
                               protected=du.protected, rastamp=cu.rastamp, changes=changes, add_groups=add,
@@ -299,6 +304,15 @@ class _Planner:
         self.count(situation)
         return Update(situation=situation, label=du.label, key=du.key, m5_id=cu.id, protected=du.protected,
                       rastamp=cu.rastamp, changes=changes, add_groups=add, remove_groups=remove)
+
+    def unblock(self, cu: CurrentUser) -> tuple[str, ...]:
+        """The cards to unblock on rehire: those the engine blocked, unless they are open already
+        (a card no longer held by the user is kept: apply reports what became of it)."""
+        if not self.policy.situations.rehire_unblock_cards:
+            return ()
+        ours = self.ctx.blocked_by_sync.get(cu.id, {})
+        open_now = {cid for cid, blocked in cu.cards if not blocked}
+        return tuple(sorted((c for c in ours if c not in open_now), key=_num))
 
     def create(self, du: DesiredUser, situation: str) -> Op:
         fields = self.desired_fields(du, self.policy.marker(*du.key))

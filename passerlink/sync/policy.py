@@ -74,6 +74,9 @@ class Situations(_Strict):
     gone: Literal["deactivate", "report"] = "deactivate"
     #: person back in a register whose M5 user we deactivated
     rehire: Literal["reactivate", "report"] = "reactivate"
+    #: on rehire, unblock the cards the engine itself blocked when the person left (never a card
+    #: blocked by hand, nor one changed in M5 since the engine blocked it)
+    rehire_unblock_cards: bool = True
     #: linked M5 user that someone deleted in M5
     deleted_in_m5: Literal["recreate", "report"] = "report"
     #: person in a register whose M5 user someone deactivated by hand (not the engine)

@@ -263,8 +263,11 @@ def render_html(r: Mapping[str, Any]) -> str:
             parts.append(f"− behörighetsgrupp {_e(g)}")
         if c.get("block_cards"):
             parts.append(f"spärra kort {_e(', '.join(c['block_cards']))}")
+        if c.get("unblock_cards"):
+            parts.append(f"kort {_e(', '.join(c['unblock_cards']))}: spärrat → öppet")
         if c.get("message"):
             parts.append(_e(c["message"]))
+        parts += [f"anm.: {_e(n)}" for n in c.get("notes") or []]
         add(f"<tr><td>{_e(_KIND_LABELS.get(c.get('kind', ''), c.get('kind')))}</td>"
             f"<td>{_e(SITUATION_LABELS.get(c.get('situation', ''), c.get('situation')))}</td>"
             f"<td>{_e(c.get('label'))}</td><td>{_e(c.get('m5_id') or '')}</td><td>{'<br>'.join(parts)}</td>"
@@ -316,8 +319,11 @@ def _write_xlsx(r: Mapping[str, Any], path: Path) -> None:
         details += [("behörighetsgrupp", g, "") for g in c.get("remove_groups") or []]
         if c.get("block_cards"):
             details.append(("kort spärrade", "", ", ".join(c["block_cards"])))
+        for card in c.get("unblock_cards") or []:
+            details.append((f"kort {card}", "spärrat", "öppet"))
         if c.get("message"):
             details.append(("meddelande", "", c["message"]))
+        details += [("anmärkning", "", n) for n in c.get("notes") or []]
         for f, b, a in details or [("", "", "")]:
             change_rows.append([*base, f, b, a])
     _sheet(wb, "Ändringar", ["Åtgärd", "Situation", "Person", "Källa", "Käll-id", "M5-id", "Status", "Fält",

@@ -47,3 +47,17 @@ def test_gone_deleted_and_queue(tmp_path):
         q = s.review_queue()
         assert list(q["source_id"]) == ["1"] and q["probability"].iloc[0] == 0.95
         assert len(s.review_queue(pending_only=False)) == 2
+
+
+def test_blocked_cards_are_remembered_per_user_and_forgotten(tmp_path):
+    with SyncState(tmp_path / "s.sqlite") as s:
+        s.record_blocked("5", {"70": "/a", "71": "/b"}, "run1")
+        s.record_blocked("6", {"80": "/c"}, "run1")
+        s.record_blocked("5", {"70": "/a2"}, "run2")  # blocked again later: the newer stamp counts
+        assert s.blocked_by_sync() == {"5": {"70": "/a2", "71": "/b"}, "6": {"80": "/c"}}
+        s.forget_blocked("5", ["71"])
+        assert s.blocked_by_sync() == {"5": {"70": "/a2"}, "6": {"80": "/c"}}
+        s.forget_blocked("5")
+        assert s.blocked_by_sync() == {"6": {"80": "/c"}}
+    with SyncState(tmp_path / "s.sqlite") as s:  # survives a reopen
+        assert s.blocked_by_sync() == {"6": {"80": "/c"}}

@@ -321,3 +321,23 @@ def test_property_applied_plan_reaches_desired_and_leaves_others_alone(world):
         if uid in after.users:
             assert after.users[uid].get("status") == "0"
             assert all(blocked for _, blocked in after.users[uid].cards)
+
+
+def test_rehire_unblocks_only_the_cards_the_engine_blocked():
+    # 70 and 71 blocked by the engine when Anna left (71 opened by hand since); 72 blocked by hand
+    cards = [("70", True), ("71", False), ("72", True)]
+    inactive = user(5, marker="passerlink:hr:1", status="0", enddate="2026-10-01", cards=cards, **IN_SYNC)
+    ours = {"5": {"70": "/c70", "71": "/c71", "99": "/c99"}, "6": {"80": "/c80"}}
+    c = ctx(gone_since={"5": "2026-10-01"}, blocked_by_sync=ours)
+    (op,) = plan(desired(ANNA), state(inactive), SyncPolicy(), c).ops
+    assert isinstance(op, Reactivate) and op.unblock_cards == ("70", "99")  # 99: gone from the user, apply tells
+    off = SyncPolicy(situations={"rehire_unblock_cards": False})
+    (op,) = plan(desired(ANNA), state(inactive), off, c).ops
+    assert isinstance(op, Reactivate) and op.unblock_cards == ()
+    # nothing recorded (blocked before the engine's deactivation, or by hand): nothing unblocked
+    (op,) = plan(desired(ANNA), state(inactive), SyncPolicy(), ctx(gone_since={"5": "2026-10-01"})).ops
+    assert op.unblock_cards == ()
+    # deactivated by hand and activated by configuration: not a rehire, no cards touched
+    act = SyncPolicy(situations={"inactive_in_m5": "activate"})
+    (op,) = plan(desired(ANNA), state(inactive), act, ctx(blocked_by_sync=ours)).ops
+    assert op.situation == "inactive_in_m5" and op.unblock_cards == ()

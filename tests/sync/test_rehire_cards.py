@@ -1,0 +1,82 @@
+"""Rehire over real HTTP: the cards the engine blocked when a person left are unblocked when they
+come back; a card blocked by hand before they left, or changed by hand while they were away (a
+lost card), stays blocked."""
+
+from __future__ import annotations
+
+import copy
+
+from _syncworld import make_site, with_registers
+
+from passerlink.sync import SyncState, sync_paths
+
+ENGINE, BY_HAND, LOST = 990001, 990002, 990003
+
+
+def _cards(site, uid: int) -> dict[int, dict]:
+    with site.sim.client() as c:
+        return {card["id"]: card for card in c.list_cards(uid)}
+
+
+def test_rehire_unblocks_exactly_the_cards_the_engine_blocked(tmp_path, m5sim, m5_env):
+    site = make_site(tmp_path, m5sim, staff=30, pupils=40)
+    seed = copy.deepcopy(site.world.m5_seed)
+    status = {u["id"]: u.get("status", 1) for u in seed["users"]}
+    truth = site.world.truth
+    hr_ids = set(site.world.hr["Anställningsnummer"].astype(str))
+    sid, uid = next((str(s_id), int(m)) for s, s_id, m in
+                    zip(truth["source"], truth["source_id"], truth["m5_id"], strict=True)
+                    if s == "hr" and str(s_id) in hr_ids and status.get(int(m)) != 0)
+    seed["cards"] = [c for c in seed["cards"] if c["fkusernumber"] != uid] + [
+        {"id": ENGINE, "fkusernumber": uid, "name": "Passerkort", "type": 1, "cardidentity": "7700000001"},
+        {"id": BY_HAND, "fkusernumber": uid, "name": "Passerkort", "type": 1, "cardidentity": "7700000002",
+         "isblocked": True, "changedby": "kerstin"},
+        {"id": LOST, "fkusernumber": uid, "name": "Bricka", "type": 2, "cardidentity": "7700000003"},
+    ]
+    m5sim.reset(seed)
+    assert site.import_truth() == 0
+    assert site.sync(allow_mass_changes=True).exit_code == 0
+
+    # the person leaves: deactivated, the engine blocks the two open cards and remembers them
+    hr = site.world.hr
+    site.write_registers(with_registers(site.world, hr=hr[hr["Anställningsnummer"].astype(str) != sid]
+                                        .reset_index(drop=True)))
+    left = site.sync()
+    assert left.exit_code == 0, left.report.get("stop_reason")
+    (deact,) = [c for c in left.report["changes"] if c["kind"] == "deactivate" and c["m5_id"] == str(uid)]
+    assert sorted(deact["block_cards"]) == sorted([str(ENGINE), str(LOST)])
+    assert all(c["isblocked"] for c in _cards(site, uid).values())
+    _, state_path, _ = sync_paths(site.config())
+    with SyncState(state_path) as st:
+        assert set(st.blocked_by_sync()[str(uid)]) == {str(ENGINE), str(LOST)}
+
+    # while away, the operator marks the tag as lost (it must stay blocked)
+    with m5sim.client() as c:
+        tag = c.get_card(LOST)
+        c.update_card(LOST, {"name": "FÖRLORAD"}, tag["rastamp"])
+
+    # the person comes back: reactivated, only the engine's untouched card opens again
+    site.write_registers(with_registers(site.world, hr=hr))
+    m5sim.clear_calls()
+    back = site.sync()
+    assert back.exit_code == 0, back.report.get("stop_reason")
+    with m5sim.client() as c:
+        user = c.get_user(uid)
+    assert user["status"] == 1 and user["enddate"] in ("", None)
+    cards = _cards(site, uid)
+    assert cards[ENGINE]["isblocked"] is False
+    assert cards[BY_HAND]["isblocked"] is True and cards[BY_HAND]["changedby"] == "kerstin"
+    assert cards[LOST]["isblocked"] is True and cards[LOST]["name"] == "FÖRLORAD"
+    card_writes = [w for w in m5sim.writes() if "/card" in w["path"]]
+    assert [(w["method"], w["path"].rsplit("/card", 1)[1]) for w in card_writes] == [("PATCH", f"/{ENGINE}")]
+    (react,) = [c for c in back.report["changes"] if c["kind"] == "reactivate" and c["m5_id"] == str(uid)]
+    assert react["status"] == "done" and react["unblock_cards"] == [str(ENGINE)]
+    assert any(str(LOST) in n and "left blocked" in n for n in react["notes"])
+    assert "spärrat → öppet" in back.paths["html"].read_text(encoding="utf-8")
+    with SyncState(state_path) as st:
+        assert str(uid) not in st.blocked_by_sync()
+
+    # a second run writes nothing
+    m5sim.clear_calls()
+    again = site.sync()
+    assert again.exit_code == 0 and m5sim.writes() == [] and again.report["m5_writes"] == 0
