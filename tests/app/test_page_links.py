@@ -140,3 +140,24 @@ def test_stored_links_are_read_again_only_when_the_store_grew(workbench_config, 
     _store(workbench_config).record(Decision("hr", "E1", "7", "rejected", 0.9, "bo"))
     assert ws.stored_links()["decision"].tolist() == ["rejected"]
     assert len(reads) == 2
+
+
+def test_links_with_people_are_rebuilt_only_when_links_or_people_changed(workbench_config, world, monkeypatch):
+    from passerlink.workbench import Workspace, linktable
+
+    ws = Workspace(workbench_config)
+    builds = []
+    real = linktable.with_people
+    monkeypatch.setattr(linktable, "with_people", lambda *a: builds.append(1) or real(*a))
+    assert ws.link_table_with_people().empty
+    assert ws.link_table_with_people().empty
+    assert len(builds) == 1
+    r = world.truth[world.truth["source"] == "hr"].iloc[0]
+    _store(workbench_config).record(Decision("hr", str(r.source_id), str(r.m5_id), "confirmed", 0.9, "anna"))
+    wide = ws.link_table_with_people()
+    assert len(builds) == 2
+    hr = world.hr.set_index("Anställningsnummer").loc[str(r.source_id)]
+    assert wide["family_name"].tolist() == [hr["Efternamn"]] and wide["m5_family_name"].tolist() != [""]
+    ws.sources(reload=True)  # the people may have changed
+    ws.link_table_with_people()
+    assert len(builds) == 3

@@ -13,7 +13,7 @@ from passerlink.workbench.excel import (
     read_workbook,
 )
 from passerlink.workbench.i18n import DECISION_LABELS, decision_label
-from passerlink.workbench.linktable import auto_handover, filter_table, with_people
+from passerlink.workbench.linktable import auto_handover, filter_table
 
 t = ui.t
 ws = ui.workspace_or_stop()
@@ -24,9 +24,7 @@ st.title(t("links_title"))
 if engine is None:
     st.info(t("links_from_store_only"))
 
-table = ws.link_table()
-registers, m5, _problems = ws.ready()  # names beside the ids (read once per server process)
-wide = with_people(table, registers, m5)
+wide = ws.link_table_with_people()  # names beside the ids, rebuilt only when something changed
 
 # ---- the table ------------------------------------------------------------------------------------
 f1, f2 = st.columns([2, 1])
