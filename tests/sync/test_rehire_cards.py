@@ -18,8 +18,9 @@ def _cards(site, uid: int) -> dict[int, dict]:
         return {card["id"]: card for card in c.list_cards(uid)}
 
 
-def test_rehire_unblocks_exactly_the_cards_the_engine_blocked(tmp_path, m5sim, m5_env):
-    site = make_site(tmp_path, m5sim, staff=30, pupils=40)
+def _left(tmp_path, m5sim, sync_toml: str = ""):
+    """A site after go-live whose person with three cards (one blocked by hand) has just left."""
+    site = make_site(tmp_path, m5sim, staff=30, pupils=40, sync_toml=sync_toml)
     seed = copy.deepcopy(site.world.m5_seed)
     status = {u["id"]: u.get("status", 1) for u in seed["users"]}
     truth = site.world.truth
@@ -49,6 +50,11 @@ def test_rehire_unblocks_exactly_the_cards_the_engine_blocked(tmp_path, m5sim, m
     _, state_path, _ = sync_paths(site.config())
     with SyncState(state_path) as st:
         assert set(st.blocked_by_sync()[str(uid)]) == {str(ENGINE), str(LOST)}
+    return site, uid, sid, hr, state_path
+
+
+def test_rehire_unblocks_exactly_the_cards_the_engine_blocked(tmp_path, m5sim, m5_env):
+    site, uid, _, hr, state_path = _left(tmp_path, m5sim)
 
     # while away, the operator marks the tag as lost (it must stay blocked)
     with m5sim.client() as c:
@@ -80,3 +86,38 @@ def test_rehire_unblocks_exactly_the_cards_the_engine_blocked(tmp_path, m5sim, m
     m5sim.clear_calls()
     again = site.sync()
     assert again.exit_code == 0 and m5sim.writes() == [] and again.report["m5_writes"] == 0
+
+
+def test_a_card_deleted_meanwhile_is_reported_and_the_setting_can_keep_cards_blocked(tmp_path, m5sim, m5_env):
+    site, uid, sid, hr, state_path = _left(tmp_path, m5sim)
+    site.write_registers(with_registers(site.world, hr=hr))
+
+    def delete_card(plan):
+        (react,) = [op for op in plan.ops if op.kind == "reactivate" and op.m5_id == str(uid)]
+        assert react.unblock_cards == (str(ENGINE), str(LOST))
+        with m5sim.client() as c:  # the card is thrown away after the plan, before the apply
+            c._call("DELETE", f"/card/{ENGINE}")
+
+    back = site.sync(before_apply=delete_card)
+    assert back.exit_code == 0, back.report.get("stop_reason")
+    (react,) = [c for c in back.report["changes"] if c["kind"] == "reactivate" and c["m5_id"] == str(uid)]
+    assert react["status"] == "done" and react.get("unblock_cards", []) == [str(LOST)]
+    assert any(f"card {ENGINE} was deleted" in n for n in react["notes"]) and not back.report["errors"]
+    assert ENGINE not in _cards(site, uid) and _cards(site, uid)[LOST]["isblocked"] is False
+
+    # leave again with rehire_unblock_cards = false: back at work, every card stays blocked
+    site.write_config("[sync.situations]\nrehire_unblock_cards = false\n")
+    site.write_registers(with_registers(site.world, hr=hr[hr["Anställningsnummer"].astype(str) != sid]
+                                        .reset_index(drop=True)))
+    assert site.sync().exit_code == 0
+    assert all(c["isblocked"] for c in _cards(site, uid).values())
+    site.write_registers(with_registers(site.world, hr=hr))
+    m5sim.clear_calls()
+    again = site.sync()
+    assert again.exit_code == 0
+    with m5sim.client() as c:
+        assert c.get_user(uid)["status"] == 1
+    assert [w for w in m5sim.writes() if "/card" in w["path"]] == []
+    assert all(c["isblocked"] for c in _cards(site, uid).values())
+    with SyncState(state_path) as st:
+        assert str(uid) not in st.blocked_by_sync()  # forgotten: a later rehire will not open them either
