@@ -8,6 +8,7 @@ from passerlink.features import mask_personnummer
 from passerlink.matching.linkstore import Decision
 from passerlink.workbench import state as K
 from passerlink.workbench import ui
+from passerlink.workbench.engine import DECISION_OF_LABEL
 from passerlink.workbench.i18n import decision_label, explain_term, field_label
 from passerlink.workbench.linktable import SHOWN_FIELDS, conflicts
 
@@ -30,8 +31,7 @@ def say(kind: str, text: str) -> None:
 
 def on_answer(question, label) -> None:
     engine.answer(question, label, ui.operator())
-    decision = {True: "confirmed", False: "rejected", None: "unsure"}[label]
-    say("success", t("answered_as", decision=decision_label(decision, lang)))
+    say("success", t("answered_as", decision=decision_label(DECISION_OF_LABEL[label], lang)))
 
 
 def on_undo() -> None:
@@ -42,11 +42,13 @@ def on_undo() -> None:
         say("info", t("undone", decision=decision_label(undone.decision, lang)))
 
 
+def full_name(record: dict[str, str]) -> str:
+    return " ".join(x for x in (record.get("given_names", ""), record.get("family_name", "")) if x)
+
+
 def person_line(row) -> str:
-    left = engine.record(row.register, row.source_id)
-    right = engine.m5_record(row.m5_id)
-    name = " ".join(x for x in (left.get("given_names", ""), left.get("family_name", "")) if x)
-    m5name = " ".join(x for x in (right.get("given_names", ""), right.get("family_name", "")) if x)
+    name = full_name(engine.record(row.register, row.source_id))
+    m5name = full_name(engine.m5_record(row.m5_id))
     p = "" if pd.isna(row.probability) else f", {row.probability:.0%}"
     decided = decision_label(row.decision, lang) if row.decision else ""
     return f"{row.register} {row.source_id} {name} ↔ M5 {row.m5_id} {m5name} ({decided}{p})".replace("(, ", "(")
@@ -107,8 +109,7 @@ def compare_table(view) -> pd.DataFrame:
         if f == "personnummer" and not show_pnr:
             a, b = mask_personnummer(a), mask_personnummer(b)
         rows[field_label(f, lang)] = (a, b)
-    frame = pd.DataFrame.from_dict(rows, orient="index", columns=[left_h, right_h])
-    return frame
+    return pd.DataFrame.from_dict(rows, orient="index", columns=[left_h, right_h])
 
 
 def highlight(frame: pd.DataFrame, differs: dict) -> "pd.io.formats.style.Styler":
@@ -187,8 +188,7 @@ def table_mode() -> None:
         a, b = engine.record(r.register, r.source_id), engine.m5_record(r.m5_id)
         rows.append({"keep": True, "register": r.register, "source_id": r.source_id, "m5_id": r.m5_id,
                      "probability": r.probability,
-                     "left": " ".join(x for x in (a.get("given_names", ""), a.get("family_name", "")) if x),
-                     "right": " ".join(x for x in (b.get("given_names", ""), b.get("family_name", "")) if x),
+                     "left": full_name(a), "right": full_name(b),
                      "birth": a.get("birth_date", ""), "m5_birth": b.get("birth_date", "")})
     frame = pd.DataFrame(rows, columns=["keep", "register", "source_id", "m5_id", "probability", "left", "right", "birth", "m5_birth"])
     edited = st.data_editor(
