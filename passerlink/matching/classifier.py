@@ -20,11 +20,13 @@ from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import ThreadpoolController
 
 __all__ = ["LinkClassifier", "CONTEXT_COLUMNS", "derived_levels", "logit"]
 
 CONTEXT_COLUMNS = ("prior_logit", "row_logit", "col_logit")
 _MISSING_SLOTS = 3  # levels -3 (right missing), -2 (left missing), -1 (both missing)
+_THREADS = ThreadpoolController()
 
 
 def logit(p: np.ndarray) -> np.ndarray:
@@ -165,7 +167,10 @@ class LinkClassifier(ClassifierMixin, BaseEstimator):
             self.model_.set_params(warm_start=True)
             self.model_.coef_, self.model_.intercept_ = prev.coef_.copy(), prev.intercept_.copy()
             self.model_.classes_ = prev.classes_
-        self.model_.fit(X, y, sample_weight=sample_weight)
+        # L-BFGS works on vectors of a hundred weights: BLAS threads only add hand-overs (twice the
+        # wall time of the fit on two busy cores), so the solver runs on one
+        with _THREADS.limit(limits=1, user_api="blas"):
+            self.model_.fit(X, y, sample_weight=sample_weight)
         return self
 
     def decision_function(self, features: pd.DataFrame | None, context: np.ndarray, *, chunk_size: int = 500_000,
