@@ -125,7 +125,7 @@ class ReviewEngine:
         self._model_links = pd.DataFrame(columns=["register", "source_id", "m5_id", "probability"])
         self._claims = pd.DataFrame(columns=["m5_id", "register", "source_id", "probability", "linked"])
         self._explained: dict[Key, pd.DataFrame] = {}
-        self._table: tuple[tuple[int, int, int], pd.DataFrame] | None = None
+        self._table: tuple[tuple[int, int], pd.DataFrame] | None = None
         self._version = next(_VERSIONS)  # changes whenever probabilities or links may have changed
         self.counters = _Counters()
         self._wake = threading.Event()
@@ -441,7 +441,7 @@ class ReviewEngine:
         """The store's decisions over the model's current links (see ``linktable.merge_links``);
         recomputed only when the store or the model changed."""
         with self._state:
-            key = (self.store.count(), self._version, len(self._pending))
+            key = (self.store.count(), self._version)
             if self._table is not None and self._table[0] == key:
                 return self._table[1].copy()
         table = merge_links(self.model_links(), self.store.current())

@@ -20,7 +20,7 @@ from passerlink.errors import PasserlinkError
 from passerlink.features import mask_personnummer
 from passerlink.workbench import state as K
 from passerlink.workbench.i18n import LANGUAGES, decision_label, field_label, translator
-from passerlink.workbench.workspace import Workspace
+from passerlink.workbench.workspace import M5_URL_ENV, Workspace
 
 __all__ = [
     "PAGES",
@@ -79,7 +79,7 @@ def _workspace(path: str, m5_url: str) -> Workspace:
 def workspace() -> Workspace:
     """The process-wide workspace for the configuration in use (raises the ConfigError)."""
     path = st.session_state.get(K.CONFIG_PATH) or config_path()
-    return _workspace(str(Path(path).resolve()), os.environ.get("PASSERLINK_M5_URL", ""))
+    return _workspace(str(Path(path).resolve()), os.environ.get(M5_URL_ENV, ""))
 
 
 def workspace_or_stop() -> Workspace:

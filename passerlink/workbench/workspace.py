@@ -124,7 +124,7 @@ class Workspace:
                 return self._m5
             state = SourceState("m5", "m5")
             if self.config.m5 is None:
-                state.error = ConfigError(f"{self.config.config_path}: no [m5] section").args[0]
+                state.error = f"{self.config.config_path}: no [m5] section"
             else:
                 try:
                     from passerlink.sync.m5client import M5Client
