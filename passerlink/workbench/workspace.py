@@ -70,7 +70,7 @@ class Workspace:
         self.engine: Any = None
         self._stored: tuple[int, pd.DataFrame] | None = None  # (store.count(), its link table)
         self._loaded = 0  # bumps whenever a source or M5 is read, uploaded or dropped
-        self._wide: tuple[tuple[int, int, int], pd.DataFrame] | None = None
+        self._wide: dict[bool, tuple[tuple[int, int, int], pd.DataFrame]] = {}  # by stored_only
         _OPEN.add(self)
 
     # ---- sources ---------------------------------------------------------------------------------
@@ -177,19 +177,25 @@ class Workspace:
             return self.engine.link_table()
         return self.stored_links()
 
-    def link_table_with_people(self) -> pd.DataFrame:
+    def link_table_with_people(self, *, stored_only: bool = False) -> pd.DataFrame:
         """``with_people(link_table())`` over the loaded people (reads the sources the first time),
-        rebuilt only when the links, the model or the people changed: the Links page shows it on
-        every rerun, and at 100k people the merge alone takes half a second."""
+        rebuilt only when the links, the model or the people changed: the Links and Sync pages show
+        it on every rerun, and at 100k people the merge alone takes half a second.
+
+        ``stored_only``: the link store alone, with whatever people are loaded now (never reads).
+        """
         from passerlink.workbench.linktable import with_people
 
-        registers, m5, _problems = self.ready()
-        engine = self.engine
+        if stored_only:
+            (registers, m5), engine = self.people(), None
+        else:
+            registers, m5, _problems = self.ready()
+            engine = self.engine
         key = (self.store.count(), engine.version if engine is not None else 0, self._loaded)
-        wide = self._wide
+        wide = self._wide.get(stored_only)
         if wide is None or wide[0] != key:
             table = engine.link_table() if engine is not None else self.stored_links()
-            wide = self._wide = (key, with_people(table, registers, m5))
+            wide = self._wide[stored_only] = (key, with_people(table, registers, m5))
         return wide[1].copy()
 
     def stored_links(self) -> pd.DataFrame:

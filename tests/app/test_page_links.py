@@ -161,3 +161,16 @@ def test_links_with_people_are_rebuilt_only_when_links_or_people_changed(workben
     ws.sources(reload=True)  # the people may have changed
     ws.link_table_with_people()
     assert len(builds) == 3
+
+
+def test_stored_links_with_people_never_read_a_source(workbench_config, world):
+    from passerlink.workbench import Workspace
+
+    r = world.truth[world.truth["source"] == "hr"].iloc[0]
+    _store(workbench_config).record(Decision("hr", str(r.source_id), str(r.m5_id), "confirmed", 0.9, "anna"))
+    ws = Workspace(workbench_config)
+    assert ws.link_table_with_people(stored_only=True)["family_name"].tolist() == [""]
+    assert ws.people() == ({}, None)  # nothing was read for it
+    ws.sources()
+    hr = world.hr.set_index("Anställningsnummer").loc[str(r.source_id)]
+    assert ws.link_table_with_people(stored_only=True)["family_name"].tolist() == [hr["Efternamn"]]

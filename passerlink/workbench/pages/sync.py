@@ -9,7 +9,6 @@ import streamlit as st
 from passerlink.errors import PasserlinkError
 from passerlink.matching.linkstore import LINK_DECISIONS
 from passerlink.workbench import ui
-from passerlink.workbench.linktable import with_people
 
 t = ui.t
 ws = ui.workspace_or_stop()
@@ -32,7 +31,7 @@ def show_report(report: dict) -> None:
 
 
 # ---- the links the sync acts on -------------------------------------------------------------------
-links = ws.stored_links()
+links = ws.link_table_with_people(stored_only=True)  # the people loaded so far: never a read here
 links = links[links["decision"].isin(LINK_DECISIONS)]
 if not len(links):
     st.info(t("sync_empty"))
@@ -40,8 +39,7 @@ else:
     counts = links["decision"].value_counts()
     st.markdown(t("sync_counts", links=len(links), confirmed=int(counts.get("confirmed", 0)),
                   manual=int(counts.get("manual", 0)), auto=int(counts.get("auto", 0))))
-    registers, m5 = ws.people()
-    ui.show_people(with_people(links, registers, m5),
+    ui.show_people(links,
                    ["register", "source_id", "given_names", "family_name", "m5_id", "m5_given_names",
                     "m5_family_name", "decision", "who", "at"], key="pl_sync_links", height=360)
 
