@@ -2,8 +2,10 @@
 
 The operator is any function from a pair to yes/no; with an oracle built from known true links it
 answers like a perfect operator, which is how the CLI's ``--oracle`` and the FEBRL benchmark
-measure what the questions buy. Questions come in batches of ``batch`` (default: a tenth of the
-budget, 10 to 25); the classifier retrains after every batch.
+measure what the questions buy. Questions come in batches of ``batch``; the classifier retrains
+after every batch. By default the batches grow: the first answers teach the model most, so they
+come ten at a time, and each later batch is half as large again, up to a fifth of the budget (on
+FEBRL4 this keeps the recall of ten equal batches with six or seven retrains instead of ten).
 """
 
 from __future__ import annotations
@@ -38,6 +40,13 @@ def oracle_from_pairs(pairs: Collection[tuple[str, str]]) -> Operator:
     return lambda asked: [(str(a), str(b)) in truth for a, b in asked]
 
 
+def _batch_size(budget: int, asked: int, k: int, batch: int | None) -> int:
+    """Size of the ``k``-th question batch: ``batch`` when given, else growing from 10 by half
+    each time up to a fifth of the budget (at least 10); never past the budget."""
+    size = batch if batch is not None else min(max(10, budget // 5), round(10 * 1.5**k))
+    return max(1, min(size, budget - asked))
+
+
 def run_matching(
     left: pd.DataFrame,
     right: pd.DataFrame,
@@ -54,16 +63,16 @@ def run_matching(
     off), and return the one-to-one links."""
     t0 = time.perf_counter()
     session = MatchSession(left, right, seed=seed, extra_fields=extra_fields, **session_kw).prepare(progress)
-    if batch is None:  # ten retrains or so per run, in batches of 10 to 25 questions
-        batch = min(25, max(10, budget // 10))
     asked = 0
     stopped = False
     if operator is not None:
+        k = 0
         while asked < budget:
             if session.should_stop():
                 stopped = True
                 break
-            pairs = session.uncertain_pairs(min(batch, budget - asked))
+            pairs = session.uncertain_pairs(_batch_size(budget, asked, k, batch))
+            k += 1
             if not pairs:
                 stopped = True
                 break

@@ -285,9 +285,11 @@ class MatchSession:
             else:  # millions of pairs: build the design chunk by chunk instead of keeping it
                 self.z1 = self.clf.decision_function(self.features, context)
         gl, gr = self._groups()
+        # the fixed point moves little between retrains: start from the last one (fewer rounds)
+        start = getattr(self, "coverage", self.coverage0)
         self.coverage = (
-            estimate_coverage(self.z1, gl, len(self.L), start=self.coverage0[0]),
-            estimate_coverage(self.z1, gr, len(self.R), start=self.coverage0[1]),
+            estimate_coverage(self.z1, gl, len(self.L), start=start[0]),
+            estimate_coverage(self.z1, gr, len(self.R), start=start[1]),
         )
         self._refresh()
 
