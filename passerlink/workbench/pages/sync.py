@@ -17,11 +17,35 @@ st.title(t("sync_title"))
 st.caption(t("sync_intro"))
 
 
-def show_report(report: dict) -> None:
-    from passerlink.sync.report import SITUATION_LABELS, summary_text
+def summary(report: dict) -> tuple[str, dict]:
+    """What the page shows of a report: its summary text and its counts."""
+    from passerlink.sync.report import summary_text
 
-    st.code(summary_text(report), language=None)
-    counts = report.get("counts") or {}
+    return summary_text(report), dict(report.get("counts") or {})
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def saved_summary(path: str, mtime_ns: int) -> tuple[str, dict]:
+    """A saved report's summary, read once per file version: a go-live report lists every change."""
+    from passerlink.sync import load_report
+
+    return summary(load_report(path))
+
+
+def file_version(path) -> int:
+    """Modification time as the cache key; 0 for a file gone since it was listed (pruned), so
+    reading it says so in load_report's own words."""
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return 0
+
+
+def show_report(report: dict | tuple[str, dict]) -> None:
+    from passerlink.sync.report import SITUATION_LABELS
+
+    text, counts = report if isinstance(report, tuple) else summary(report)
+    st.code(text, language=None)
     if counts:
         frame = pd.DataFrame(
             [(SITUATION_LABELS.get(k, k), v) for k, v in sorted(counts.items())],
@@ -82,7 +106,7 @@ if st.button(t("sync_run_button"), key="pl_sync_run", type="primary", disabled=w
 # ---- earlier runs ---------------------------------------------------------------------------------
 st.subheader(t("sync_reports_header"))
 try:
-    from passerlink.sync import load_report, sync_paths
+    from passerlink.sync import sync_paths
     from passerlink.sync.report import list_reports
 
     reports = list_reports(sync_paths(ws.config)[0])
@@ -95,6 +119,6 @@ else:
     recent = list(reversed(reports))[:20]
     pick = st.selectbox(t("sync_report_pick"), recent, format_func=lambda p: p.stem, key="pl_sync_report")
     try:
-        show_report(load_report(pick))
+        show_report(saved_summary(str(pick), file_version(pick)))
     except PasserlinkError as exc:
         st.error(str(exc))
