@@ -318,3 +318,28 @@ def test_bom_is_never_part_of_the_first_header(tmp_path: Path) -> None:
         table = read_file(path, encoding=forced)
         assert table.people["source_id"].tolist() == ["x1"], forced
         assert table.people["given_names"].tolist() == ["Åsa"]
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_read_header_names_columns_as_read_file_does(tmp_path, kind):
+    """A mapping built from ``read_header`` (the workbench's upload form) fits what ``read_file`` reads."""
+    from openpyxl import Workbook
+
+    from passerlink.sync.readers import read_header
+
+    rows = [["", "", "", "", ""], ["Id", "Namn", "", "Namn", ""], ["1", "Anna", "x", "Berg", ""]]
+    path = tmp_path / f"f.{kind}"
+    if kind == "csv":
+        path.write_bytes("\r\n".join(";".join(r) for r in rows[1:]).encode("cp1252"))
+    else:
+        wb = Workbook()
+        for r in rows:
+            wb.active.append([v or None for v in r])
+        wb.save(path)
+    header = read_header(path.read_bytes(), path)
+    expected = ["Id", "Namn", "column 3", "Namn (2)"] + (["column 5"] if kind == "csv" else [])
+    assert header == expected
+    table = read_file(path, id_column=header[0], mapping={header[1]: "given_names", header[3]: "family_name"})
+    assert table.people[["given_names", "family_name"]].values.tolist() == [["Anna", "Berg"]]
+    with pytest.raises(SourceError, match="no header row found"):
+        read_header(b"\r\n\r\n", "empty.csv")

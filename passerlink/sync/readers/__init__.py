@@ -15,7 +15,7 @@ from passerlink.errors import ConfigError
 from passerlink.people import PeopleTable
 from passerlink.sync.readers._canonical import canonicalize
 from passerlink.sync.readers._dates import parse_birth_date
-from passerlink.sync.readers._files import read_file
+from passerlink.sync.readers._files import read_file, read_header
 from passerlink.sync.readers._headers import recognise_headers
 from passerlink.sync.readers._m5 import read_m5
 from passerlink.sync.readers._profile import describe, profile
@@ -24,6 +24,7 @@ from passerlink.sync.readers._ss12000 import read_ss12000
 
 __all__ = [
     "read_file",
+    "read_header",
     "read_source",
     "read_m5",
     "read_sql",

@@ -20,7 +20,7 @@ from passerlink.errors import SourceError
 from passerlink.people import RowIssue
 from passerlink.sync.readers._text import looks_like_formula, unique_headers
 
-__all__ = ["read_delimited", "decode_bytes", "sniff_separator"]
+__all__ = ["read_delimited", "read_delimited_header", "decode_bytes", "sniff_separator"]
 
 _SEPARATORS = [";", ",", "\t", "|"]
 _SEPARATOR_NAMES = {";": "';'", ",": "','", "\t": "tab", "|": "'|'"}
@@ -139,6 +139,23 @@ def _separator(value: str, path: Path) -> str:
     if len(sep) != 1:
         raise SourceError(f"{path}: separator {value!r} is not one character")
     return sep
+
+
+def read_delimited_header(
+    data: bytes, path: Path, *, encoding: str | None = None, separator: str | None = None
+) -> list[str]:
+    """The header row as ``read_delimited`` decodes, splits and names it (``[]`` if there is none)."""
+    sep = _separator(separator, path) if separator else None
+    text, _enc = decode_bytes(data, path, encoding, sep)
+    text = text.removeprefix("\ufeff")
+    sep = sep or sniff_separator(text)
+    try:
+        for rec in csv.reader(io.StringIO(text, newline=""), delimiter=sep):
+            if any(v.strip() for v in rec):
+                return unique_headers(rec)
+    except csv.Error as exc:
+        raise SourceError(f"{path}: the header row cannot be parsed as CSV ({exc})") from None
+    return []
 
 
 def read_delimited(

@@ -8,10 +8,10 @@ from pathlib import Path
 from passerlink.errors import SourceError
 from passerlink.people import PeopleTable
 from passerlink.sync.readers._canonical import canonicalize
-from passerlink.sync.readers._csv import read_delimited
-from passerlink.sync.readers._xlsx import read_workbook
+from passerlink.sync.readers._csv import read_delimited, read_delimited_header
+from passerlink.sync.readers._xlsx import read_workbook, read_workbook_header
 
-__all__ = ["read_file", "WORKBOOK_SUFFIXES"]
+__all__ = ["read_file", "read_header", "WORKBOOK_SUFFIXES"]
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xltx", ".xltm"}
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -77,3 +77,17 @@ def read_file(
     )
     table.people.attrs["read_as"] = read_as
     return table
+
+
+def read_header(data: bytes, path: str | Path) -> list[str]:
+    """The header row of a register file's content, named exactly as ``read_file`` will name its
+    columns (blank ones 'column 3', repeats numbered): what a column mapping for it must use.
+    Only the header is split, so a page can call this on every rerun while a file is uploaded."""
+    path = Path(path)
+    if data.startswith(_ZIP_MAGIC):
+        header = read_workbook_header(data, path)
+    else:
+        header = read_delimited_header(data, path)
+    if not header:
+        raise SourceError(f"{path}: no header row found")
+    return header

@@ -21,7 +21,7 @@ from passerlink.errors import SourceError
 from passerlink.people import RowIssue
 from passerlink.sync.readers._text import cell_text, looks_like_formula, unique_headers
 
-__all__ = ["read_workbook"]
+__all__ = ["read_workbook", "read_workbook_header"]
 
 
 def _formula_text(value: object) -> str:
@@ -34,28 +34,11 @@ def read_workbook(
     data: bytes, path: Path, *, sheet: str | None = None
 ) -> tuple[pd.DataFrame, list[int], list[RowIssue], str]:
     """``(frame of text, row number per row, row issues, 'how it was read')`` of one sheet."""
-    from openpyxl import load_workbook
     from openpyxl.utils import get_column_letter
-    from openpyxl.utils.exceptions import InvalidFileException
 
+    wb = _open(data, path)
     try:
-        # from memory: openpyxl would otherwise refuse a workbook whose name is not .xlsx
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False, keep_links=False)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as exc:
-        raise SourceError(f"{path} is not a readable XLSX workbook ({exc})") from None
-    try:
-        names = wb.sheetnames
-        if sheet is None:
-            ws = wb.worksheets[0] if wb.worksheets else None
-            if ws is None:
-                raise SourceError(f"{path} has no worksheet")
-        elif sheet in names:
-            ws = wb[sheet]
-        else:
-            raise SourceError(f"{path} has no sheet {sheet!r} (its sheets are {', '.join(names)})")
-        if not hasattr(ws, "iter_rows"):
-            raise SourceError(f"{path}: sheet {ws.title!r} is a chart, not a table")
-        ws.reset_dimensions()  # some writers store a wrong size; read what is really there
+        ws = _sheet(wb, path, sheet)
         header: list[str] | None = None
         records: list[list[str]] = []
         rows: list[int] = []
@@ -121,6 +104,47 @@ def read_workbook(
     if not records:
         raise SourceError(f"{path} has a header but no data rows (sheet {title!r})")
     return pd.DataFrame(records, columns=header, dtype=object), rows, issues, f"sheet {title!r}"
+
+
+def read_workbook_header(data: bytes, path: Path, *, sheet: str | None = None) -> list[str]:
+    """The sheet's header row as ``read_workbook`` names it (``[]`` if the sheet has no values)."""
+    wb = _open(data, path)
+    try:
+        for values in _sheet(wb, path, sheet).iter_rows(values_only=True):
+            raw = [cell_text(_formula_text(v) if hasattr(v, "text") else v) for v in values]
+            if any(v.strip() for v in raw):
+                return _unique_headers(raw)
+    finally:
+        wb.close()
+    return []
+
+
+def _open(data: bytes, path: Path):
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        # from memory: openpyxl would otherwise refuse a workbook whose name is not .xlsx
+        return load_workbook(io.BytesIO(data), read_only=True, data_only=False, keep_links=False)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as exc:
+        raise SourceError(f"{path} is not a readable XLSX workbook ({exc})") from None
+
+
+def _sheet(wb, path: Path, sheet: str | None):
+    """The sheet to read (the first unless named), sized by what is really there."""
+    names = wb.sheetnames
+    if sheet is None:
+        ws = wb.worksheets[0] if wb.worksheets else None
+        if ws is None:
+            raise SourceError(f"{path} has no worksheet")
+    elif sheet in names:
+        ws = wb[sheet]
+    else:
+        raise SourceError(f"{path} has no sheet {sheet!r} (its sheets are {', '.join(names)})")
+    if not hasattr(ws, "iter_rows"):
+        raise SourceError(f"{path}: sheet {ws.title!r} is a chart, not a table")
+    ws.reset_dimensions()  # some writers store a wrong size; read what is really there
+    return ws
 
 
 def _unique_headers(raw: list[str]) -> list[str]:
