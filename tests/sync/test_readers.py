@@ -307,7 +307,7 @@ def test_public_surface_is_complete() -> None:
     import passerlink.sync.readers as readers
 
     assert sorted(readers.__all__) == sorted([
-        "read_file", "read_source", "read_m5", "read_sql", "read_ss12000", "canonicalize",
+        "read_file", "read_header", "read_source", "read_m5", "read_sql", "read_ss12000", "canonicalize",
         "recognise_headers", "parse_birth_date", "profile", "describe"])
     assert all(callable(getattr(readers, name)) for name in readers.__all__)
 
