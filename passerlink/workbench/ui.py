@@ -30,6 +30,7 @@ __all__ = [
     "frame",
     "workspace",
     "workspace_or_stop",
+    "sources_or_stop",
     "ensure_engine",
     "engine_or_stop",
     "operator",
@@ -99,18 +100,23 @@ def _page_link(file: str) -> None:
             st.page_link(path, label=t("go_to", page=t(key)), icon=icon)
 
 
-def ensure_engine(ws: Workspace):
-    """The review engine, built (with a progress bar) the first time it is needed in this process;
-    after a restart this is where every answer in the link store is replayed."""
-    if ws.engine is not None:
-        return ws.engine
-    registers, m5, problems = ws.ready()
+def sources_or_stop(ws: Workspace) -> None:
+    """Go on only if every source and M5 could be read; else say why, with a link to Sources."""
+    _registers, m5, problems = ws.ready()
     if problems or m5 is None:
         for p in problems:
             st.error(p)
         st.info(t("needs_sources"))
         _page_link("sources.py")
         st.stop()
+
+
+def ensure_engine(ws: Workspace):
+    """The review engine, built (with a progress bar) the first time it is needed in this process;
+    after a restart this is where every answer in the link store is replayed."""
+    if ws.engine is not None:
+        return ws.engine
+    sources_or_stop(ws)
     bar = st.progress(0.0, text=t("run_matching"))
     try:
         engine = ws.ensure_engine(progress=lambda f, msg: bar.progress(min(max(f, 0.0), 1.0), text=msg or t("run_matching")))

@@ -14,13 +14,7 @@ ws = ui.workspace_or_stop()
 st.title(t("matching_title"))
 st.caption(t("matching_intro"))
 
-registers, m5, problems = ws.ready()
-if problems or m5 is None:
-    for p in problems:
-        st.error(p)
-    st.info(t("needs_sources"))
-    st.page_link("workbench/pages/sources.py", label=t("go_to", page=t("page_sources")))
-    st.stop()
+ui.sources_or_stop(ws)
 
 label = t("rerun_matching") if ws.engine is not None else t("run_matching")
 if st.button(label, key="pl_run_matching", type="primary" if ws.engine is None else "secondary"):
