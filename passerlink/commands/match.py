@@ -11,7 +11,7 @@ canonical fields (an address, a foreign id) are compared as well.
 Without --oracle no question is asked: LINKS.csv holds the links the model is sure of. With
 --oracle, a simulated operator answers at most N questions the tool chooses, yes exactly when the
 pair is in TRUTH.csv (columns left_id,right_id); the model retrains after every batch of answers
-(a tenth of the budget, 10 to 25 questions).
+(batches grow from 10 questions by half each time, up to a fifth of the budget).
 LINKS.csv is one-to-one with columns left_id,right_id,probability,status (auto or confirmed).
 """
 
