@@ -58,6 +58,8 @@ def is_loopback(host: str) -> bool:
 def run(args: argparse.Namespace) -> int:
     from passerlink.config import load_config
     from passerlink.errors import InputError
+    from passerlink.workbench.state import CONFIG_ENV
+    from passerlink.workbench.workspace import M5_URL_ENV
 
     cfg = load_config(args.config)  # a bad config is one sentence here, not a red page later
     if not 0 < args.port < 65536:
@@ -68,11 +70,11 @@ def run(args: argparse.Namespace) -> int:
             "it shows personal data, so put it behind a login (st.login / OIDC) or an authenticating proxy",
             file=sys.stderr,
         )
-    env = dict(os.environ, PASSERLINK_CONFIG=str(cfg.config_path))
+    env = dict(os.environ, **{CONFIG_ENV: str(cfg.config_path)})
     if args.m5_url:
         if not args.m5_url.startswith(("http://", "https://")):
             raise InputError(f"--m5-url {args.m5_url!r} is not an http(s) URL")
-        env["PASSERLINK_M5_URL"] = args.m5_url
+        env[M5_URL_ENV] = args.m5_url
     print(f"passerlink workbench: http://{args.host}:{args.port}  (Ctrl+C stops it)", file=sys.stderr)
     try:
         return subprocess.call(streamlit_command(cfg.config_path, host=args.host, port=args.port), env=env)
