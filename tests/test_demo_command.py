@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from passerlink.processes import free_port
+from passerlink.processes import free_port, port_in_use
 
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
 
@@ -32,13 +32,15 @@ def _rows(path: Path) -> int:
 
 
 def test_demo_starts_simulator_extracts_and_serves_the_workbench(sample_copy: Path, tmp_path: Path) -> None:
+    port = free_port()
     proc = subprocess.run(
         [sys.executable, "-m", "passerlink", "demo", "--config", str(sample_copy / "demo.toml"),
          "--seed", str(sample_copy / "m5_seed.json"), "--m5-port", str(free_port()),
-         "--port", str(free_port()), "--check"],
+         "--port", str(port), "--check"],
         capture_output=True, text=True, timeout=240,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert not port_in_use(port)  # the demo's end stopped streamlit too, not only its launcher
     assert "Traceback" not in proc.stderr
     assert "[demo] ready" in proc.stdout
     extract = tmp_path / "var" / "demo" / "extract"  # beside the link store of demo.toml

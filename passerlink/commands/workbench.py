@@ -76,7 +76,28 @@ def run(args: argparse.Namespace) -> int:
             raise InputError(f"--m5-url {args.m5_url!r} is not an http(s) URL")
         env[M5_URL_ENV] = args.m5_url
     print(f"passerlink workbench: http://{args.host}:{args.port}  (Ctrl+C stops it)", file=sys.stderr)
+    return _serve(streamlit_command(cfg.config_path, host=args.host, port=args.port), env)
+
+
+def _serve(cmd: list[str], env: dict[str, str]) -> int:
+    """Run streamlit until it ends, or until this command is stopped: then it is stopped too.
+
+    Whoever started ``passerlink workbench`` (the demo, a service manager) only knows this
+    process; a SIGTERM here must not leave streamlit serving personal data on its own.
+    """
+    import signal
+
+    from passerlink.processes import stop_process
+
+    def stopped(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    proc = subprocess.Popen(cmd, env=env)
+    previous = signal.signal(signal.SIGTERM, stopped)
     try:
-        return subprocess.call(streamlit_command(cfg.config_path, host=args.host, port=args.port), env=env)
+        return proc.wait()
     except KeyboardInterrupt:
         return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        stop_process(proc)
