@@ -30,6 +30,7 @@ from passerlink.features.prepare import PreparedPeople, add_frequencies, prepare
 from passerlink.matching.active import (
     expected_errors,
     pick_questions,
+    questions_left,
     questions_to_stop,
     stop_paying_off,
 )
@@ -421,6 +422,12 @@ class MatchSession:
         """
         self._require()
         return questions_to_stop(self)
+
+    def open_questions(self) -> int:
+        """How many questions the open pairs still hold (one per person, at most), whether or not
+        asking them still pays off: what an operator who wants to go on anyway can answer."""
+        self._require()
+        return questions_left(self)
 
     def should_stop(self) -> bool:
         self._require()

@@ -202,10 +202,13 @@ class ReviewEngine:
     def _refresh_counts(self) -> None:
         """Whether asking still pays off and how many questions are left (cheap; lock held)."""
         stop = self.session.should_stop()
-        open_pairs = int(self.session.estimated_questions_left())
+        open_pairs = int(self.session.open_questions())
         with self._state:
             self.counters.open_pairs = open_pairs
-            self.counters.estimated_left = open_pairs if (self.keep_asking or not stop) else 0
+            if self.keep_asking:  # past the point where asking pays off: what is left to ask
+                self.counters.estimated_left = open_pairs
+            else:
+                self.counters.estimated_left = 0 if stop else int(self.session.estimated_questions_left())
             self.counters.stop = stop
 
     def _refill(self) -> None:

@@ -158,3 +158,21 @@ def test_manual_link_checks_ids(make, people, m5):
     table = engine.link_table()
     row = table[(table["register"] == "hr") & (table["source_id"] == people["hr"]["source_id"].iloc[0])]
     assert "manual" in set(row["decision"])
+
+
+def test_after_the_model_stops_the_operator_can_still_ask_anyway(make, world):
+    engine = make()
+    truth = truth_of(world)
+    for _ in range(100):  # a simulated operator answering from the truth until the model stops
+        q = engine.current()
+        while q is not None:
+            q = engine.answer(q, q.key in truth, "anna")
+        engine.request_retrain()
+        assert engine.wait_idle(60)
+        if engine.current() is None:
+            break
+    assert engine.current() is None
+    assert engine.counters.stop and engine.counters.estimated_left == 0
+    assert engine.open_pairs > 0  # open pairs remain: "ask anyway (n)" has something to offer
+    assert engine.ask_anyway() is not None
+    assert engine.counters.estimated_left == engine.open_pairs > 0
