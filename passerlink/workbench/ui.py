@@ -127,11 +127,13 @@ def ensure_engine(ws: Workspace):
     return engine
 
 
-def engine_or_stop(ws: Workspace):
-    """The engine if matching has run in this process, else a pointer to the Matching page."""
+def engine_or_stop(ws: Workspace, *, link: bool = True):
+    """The engine if matching has run in this process, else a pointer to the Matching page
+    (``link=False`` on the Matching page itself, whose run button is right above)."""
     if ws.engine is None:
         st.info(t("needs_matching"))
-        _page_link("matching.py")
+        if link:
+            _page_link("matching.py")
         st.stop()
     return ws.engine
 

@@ -27,7 +27,7 @@ if st.button(label, key="pl_run_matching", type="primary" if ws.engine is None e
     bar.empty()
     st.success(t("matching_done"))
 
-engine = ui.engine_or_stop(ws)
+engine = ui.engine_or_stop(ws, link=False)
 BANDS = {"auto": t("band_auto"), "ask": t("band_ask"), "none": t("band_none")}
 
 
