@@ -34,13 +34,6 @@ def peak_rss_mb() -> float:
         return psutil.Process().memory_info().peak_wset / 1024 / 1024
 
 
-class _SeedUsers:
-    def __init__(self, users):
-        self.users = users
-
-    def list_users(self):
-        return self.users
-
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -49,16 +42,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
 
-    from passerlink.config import M5Config
     from passerlink.matching import evaluate, match_registers
     from passerlink.sampleworld import generate_world
-    from passerlink.sync.readers import canonicalize, read_m5
+    from passerlink.sync.readers import canonicalize
 
     t0 = time.perf_counter()
     world = generate_world(seed=args.seed, staff=args.staff, pupils=args.pupils)
     hr = canonicalize(world.hr, source="hr", id_column="Anställningsnummer").people
     pupils = canonicalize(world.students, source="students", id_column="Elev-ID").people
-    m5 = read_m5(_SeedUsers(world.m5_seed["users"]), M5Config.model_fields["columns"].default_factory()).people
+    m5 = world.m5_people()
     t1 = time.perf_counter()
     print(f"data: {len(hr) + len(pupils)} register people x {len(m5)} M5 users "
           f"(generated and canonicalised in {t1 - t0:.1f} s, not counted)")

@@ -22,13 +22,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-class _SeedUsers:
-    def __init__(self, users):
-        self.users = users
-
-    def list_users(self):
-        return self.users
-
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -38,18 +31,17 @@ def main(argv: list[str] | None = None) -> int:
 
     import pandas as pd
 
-    from passerlink.config import M5Config
     from passerlink.matching import evaluate, match_registers
     from passerlink.matching.driver import oracle_from_pairs
     from passerlink.sampleworld import generate_world
-    from passerlink.sync.readers import canonicalize, read_m5
+    from passerlink.sync.readers import canonicalize
 
     rows = []
     for seed in (int(s) for s in args.seeds.split(",")):
         world = generate_world(seed=seed)
         hr = canonicalize(world.hr, source="hr", id_column="Anställningsnummer").people
         pupils = canonicalize(world.students, source="students", id_column="Elev-ID").people
-        m5 = read_m5(_SeedUsers(world.m5_seed["users"]), M5Config.model_fields["columns"].default_factory()).people
+        m5 = world.m5_people()
         truth = world.truth.astype(str)
         operator = oracle_from_pairs(zip(truth["source"] + ":" + truth["source_id"], truth["m5_id"], strict=True))
         for budget in (int(b) for b in args.budgets.split(",")):

@@ -19,6 +19,7 @@ from passerlink.people import PERSON_FIELDS
 from passerlink.sync.policy import SyncPolicy
 
 __all__ = [
+    "DEFAULT_M5_COLUMNS",
     "SourceConfig",
     "M5Config",
     "LinkStoreConfig",
@@ -28,6 +29,17 @@ __all__ = [
 ]
 
 SourceKind = Literal["csv", "xlsx", "sql", "ss12000"]
+
+#: How M5 users are read as people unless ``[m5.columns]`` says otherwise.
+DEFAULT_M5_COLUMNS: dict[str, str] = {
+    "firstname": "given_names",
+    "lastname": "family_name",
+    "email": "email",
+    "employmentnumber": "employee_number",
+    "department": "org_unit",
+    "customfield1": "personnummer",
+    "customfield2": "birth_date",
+}
 
 
 class _Strict(BaseModel):
@@ -91,17 +103,7 @@ class M5Config(_Strict):
     marker_field: str = "apireference"
     #: M5 user field -> canonical field, for reading M5 users as people ("department" is the
     #: expanded department name). Where a site keeps personnummer or birth date is site-specific.
-    columns: dict[str, str] = Field(
-        default_factory=lambda: {
-            "firstname": "given_names",
-            "lastname": "family_name",
-            "email": "email",
-            "employmentnumber": "employee_number",
-            "department": "org_unit",
-            "customfield1": "personnummer",
-            "customfield2": "birth_date",
-        }
-    )
+    columns: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_M5_COLUMNS))
 
     @field_validator("url")
     @classmethod

@@ -22,6 +22,7 @@ from passerlink.features.orgunit import fold_org_unit
 from passerlink.features.personnummer import (
     ParsedPersonnummer,
     birth_date_from_personnummer,
+    luhn_check_digit,
     luhn_ok,
     mask_personnummer,
     normalize_personnummer,
@@ -33,6 +34,7 @@ from passerlink.features.text import fold_email_local, fold_name, name_tokens, p
 __all__ = [
     "ParsedPersonnummer",
     "birth_date_from_personnummer",
+    "luhn_check_digit",
     "luhn_ok",
     "mask_personnummer",
     "normalize_personnummer",

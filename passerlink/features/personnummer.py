@@ -17,6 +17,7 @@ __all__ = [
     "ParsedPersonnummer",
     "parse_personnummer",
     "normalize_personnummer",
+    "luhn_check_digit",
     "luhn_ok",
     "mask_personnummer",
     "birth_date_from_personnummer",
@@ -47,15 +48,20 @@ class ParsedPersonnummer(tuple):
         return self[2]
 
 
+def luhn_check_digit(nine_digits: str) -> str:
+    """The tenth digit that makes ``YYMMDDNNN`` + it pass Luhn (weights 2,1,2,...)."""
+    total = 0
+    for i, ch in enumerate(nine_digits):
+        d = int(ch) * (2 if i % 2 == 0 else 1)
+        total += d - 9 if d > 9 else d
+    return str((10 - total % 10) % 10)
+
+
 def luhn_ok(ten_digits: str) -> bool:
     """Luhn (mod 10, weights 2,1,2,...) over the ten-digit form."""
     if len(ten_digits) != 10 or not ten_digits.isdigit():
         return False
-    total = 0
-    for i, ch in enumerate(ten_digits):
-        d = int(ch) * (2 if i % 2 == 0 else 1)
-        total += d - 9 if d > 9 else d
-    return total % 10 == 0
+    return luhn_check_digit(ten_digits[:9]) == ten_digits[9]
 
 
 def parse_personnummer(

@@ -26,6 +26,16 @@ __all__ = ["World", "generate_world", "FILE_NAMES", "DEFAULT_TODAY"]
 
 DEFAULT_TODAY = _dt.date(2026, 11, 1)
 
+
+class _SeedUsers:
+    """The seed's users behind the one call ``read_m5`` needs from an M5 client."""
+
+    def __init__(self, users: list[dict]) -> None:
+        self._users = users
+
+    def list_users(self) -> list[dict]:
+        return self._users
+
 #: the files :meth:`World.write` writes, by role (``divergences`` only when asked for)
 FILE_NAMES = {
     "hr": "hr_export.csv",
@@ -59,6 +69,14 @@ class World:
         if divergences:
             files[FILE_NAMES["divergences"]] = _csv(self.divergences, sep=",", encoding="utf-8", newline="\n")
         return files
+
+    def m5_people(self) -> pd.DataFrame:
+        """The M5 seed's users as canonical people, read the way ``read_m5`` reads a real M5
+        (default ``[m5.columns]``): what benchmarks and tests match the registers against."""
+        from passerlink.config import DEFAULT_M5_COLUMNS
+        from passerlink.sync.readers import read_m5
+
+        return read_m5(_SeedUsers(self.m5_seed["users"]), DEFAULT_M5_COLUMNS).people
 
     def write(self, folder: Path | str, *, divergences: bool = False) -> list[Path]:
         """Write the files into ``folder`` (created if missing), each replaced atomically.

@@ -24,14 +24,7 @@ def people(world, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def m5(world):
-    from passerlink.config import M5Config
-    from passerlink.sync.readers import read_m5
-
-    class Seed:  # read_m5 takes anything with list_users(); here the simulator's own seed data
-        def list_users(self):
-            return world.m5_seed["users"]
-
-    return read_m5(Seed(), M5Config(url="http://127.0.0.1:1/m5adminapi/api").columns).people
+    return world.m5_people()
 
 
 @pytest.fixture

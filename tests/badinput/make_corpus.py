@@ -13,18 +13,13 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
+from passerlink.features import luhn_check_digit
+
 HERE = Path(__file__).parent
 
 
 def pnr(date8: str, serial: str) -> str:
-    def luhn(ten: str) -> bool:
-        total = 0
-        for i, ch in enumerate(ten):
-            d = int(ch) * (2 if i % 2 == 0 else 1)
-            total += d - 9 if d > 9 else d
-        return total % 10 == 0
-
-    return next(date8 + serial + c for c in "0123456789" if luhn(date8[2:] + serial + c))
+    return date8 + serial + luhn_check_digit(date8[2:] + serial)
 
 
 HR = "Anställningsnummer;Förnamn;Tilltalsnamn;Efternamn;Personnummer;E-post;Enhet"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from passerlink.features import add_frequencies, compare_pairs, prepare_people
+from passerlink.features import add_frequencies, compare_pairs, luhn_check_digit, prepare_people
 from passerlink.people import CANONICAL_COLUMNS
 
 
@@ -20,17 +20,9 @@ def people(*rows: dict) -> pd.DataFrame:
     return pd.DataFrame(out, columns=CANONICAL_COLUMNS)
 
 
-def luhn_digit(nine: str) -> str:
-    total = 0
-    for i, ch in enumerate(nine):
-        d = int(ch) * (2 if i % 2 == 0 else 1)
-        total += d - 9 if d > 9 else d
-    return str((10 - total % 10) % 10)
-
-
 def pnr(date8: str, serial3: str) -> str:
     """A valid 12-digit personnummer for ``YYYYMMDD`` and a three-digit serial."""
-    return date8 + serial3 + luhn_digit(date8[2:] + serial3)
+    return date8 + serial3 + luhn_check_digit(date8[2:] + serial3)
 
 
 def compare_one(left: dict, right: dict, *others: dict, comparisons=None) -> pd.Series:

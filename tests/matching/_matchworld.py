@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from passerlink.features import luhn_check_digit
 from passerlink.people import CANONICAL_COLUMNS
 
 GIVEN = ["Anna", "Eva", "Maria", "Karin", "Sara", "Emma", "Ida", "Lena", "Malin", "Sofia", "Elin", "Helena",
@@ -17,16 +18,8 @@ NICK = {"Lars": "Lasse", "Karl": "Kalle", "Mikael": "Micke", "Jan": "Janne", "Pe
         "Bo": "Bosse", "Kristina": "Kicki", "Charlotte": "Lotta", "Margareta": "Maggan", "Nils": "Nisse"}
 
 
-def luhn_digit(nine: str) -> str:
-    total = 0
-    for i, ch in enumerate(nine):
-        d = int(ch) * (2 if i % 2 == 0 else 1)
-        total += d - 9 if d > 9 else d
-    return str((10 - total % 10) % 10)
-
-
 def pnr(date8: str, serial3: str) -> str:
-    return date8 + serial3 + luhn_digit(date8[2:] + serial3)
+    return date8 + serial3 + luhn_check_digit(date8[2:] + serial3)
 
 
 def frame(rows: list[dict], source: str) -> pd.DataFrame:

@@ -2,19 +2,10 @@
 
 import pytest
 
-from passerlink.config import M5Config
 from passerlink.matching import match_registers
 from passerlink.matching.driver import oracle_from_pairs
 from passerlink.sampleworld import generate_world
-from passerlink.sync.readers import canonicalize, read_m5
-
-
-class _Users:
-    def __init__(self, users):
-        self.users = users
-
-    def list_users(self):
-        return self.users
+from passerlink.sync.readers import canonicalize
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +13,7 @@ def small_world():
     world = generate_world(seed=3, staff=150, pupils=150)
     hr = canonicalize(world.hr, source="hr", id_column="Anställningsnummer").people
     pupils = canonicalize(world.students, source="students", id_column="Elev-ID").people
-    m5 = read_m5(_Users(world.m5_seed["users"]), M5Config.model_fields["columns"].default_factory()).people
+    m5 = world.m5_people()
     truth = world.truth.astype(str)
     operator = oracle_from_pairs(zip(truth["source"] + ":" + truth["source_id"], truth["m5_id"], strict=True))
     return hr, pupils, m5, operator

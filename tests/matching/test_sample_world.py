@@ -2,20 +2,9 @@
 
 import pytest
 
-from passerlink.config import M5Config
 from passerlink.matching import evaluate, match_registers
 from passerlink.sampleworld import generate_world
-from passerlink.sync.readers import canonicalize, read_m5
-
-
-class _SeedUsers:
-    """The M5 seed's users, as ``read_m5`` reads them from the Admin API."""
-
-    def __init__(self, users):
-        self.users = users
-
-    def list_users(self):
-        return self.users
+from passerlink.sync.readers import canonicalize
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +12,7 @@ def world():
     w = generate_world(seed=11, staff=300, pupils=400)
     hr = canonicalize(w.hr, source="hr", id_column="Anställningsnummer").people
     pupils = canonicalize(w.students, source="students", id_column="Elev-ID").people
-    m5 = read_m5(_SeedUsers(w.m5_seed["users"]), M5Config.model_fields["columns"].default_factory()).people
+    m5 = w.m5_people()
     return hr, pupils, m5, w.truth.astype(str)
 
 
