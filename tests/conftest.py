@@ -18,9 +18,11 @@ import os
 import shutil
 import ssl
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -206,3 +208,26 @@ def tls_cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         check=True, capture_output=True,
     )
     return cert, key
+
+
+@pytest.fixture(scope="session")
+def loopback_http() -> Iterator[Callable[[type[BaseHTTPRequestHandler]], str]]:
+    """Start a small stand-in HTTP server on 127.0.0.1 for a handler class; returns its base URL.
+
+    For the peers that are not ours to simulate fully (an SS 12000 API, a server answering
+    garbage); every server started is shut down at the end of the session.
+    """
+    running: list[tuple[ThreadingHTTPServer, threading.Thread]] = []
+
+    def start(handler: type[BaseHTTPRequestHandler]) -> str:
+        httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+        thread.start()
+        running.append((httpd, thread))
+        return f"http://127.0.0.1:{httpd.server_address[1]}"
+
+    yield start
+    for httpd, thread in running:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join()

@@ -8,10 +8,8 @@ written, the problem counted and its rows listed in the summary.
 from __future__ import annotations
 
 import socket
-import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -115,14 +113,8 @@ class _HtmlHandler(BaseHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def html_server() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _HtmlHandler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/m5adminapi/api"
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join()
+def html_server(loopback_http) -> str:
+    return loopback_http(_HtmlHandler) + "/m5adminapi/api"
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
