@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     import pandas as pd
 
     from passerlink.matching import evaluate, match_registers
-    from passerlink.matching.driver import oracle_from_pairs
+    from passerlink.matching.driver import ask_operator, oracle_from_pairs
     from passerlink.sampleworld import generate_world
     from passerlink.sync.readers import canonicalize
 
@@ -47,15 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         for budget in (int(b) for b in args.budgets.split(",")):
             t0 = time.perf_counter()
             joint = match_registers({"hr": hr, "students": pupils}, m5, seed=seed)
-            s = joint.session
-            asked = 0
-            while asked < budget and not s.should_stop():
-                pairs = s.uncertain_pairs(min(10, budget - asked))
-                if not pairs:
-                    break
-                s.mark_pairs(pairs, operator(pairs))
-                asked += len(pairs)
-                s.retrain()
+            asked, _stopped = ask_operator(joint.session, operator, budget, batch=10)
             links = joint.links()
             seconds = time.perf_counter() - t0
             result = evaluate(links, truth)

@@ -2,7 +2,7 @@
 
 from passerlink.matching.assignment import assign_one_to_one
 from passerlink.matching.candidates import CandidatePairs, blocking_recall, generate_candidates
-from passerlink.matching.driver import MatchRun, oracle_from_pairs, run_matching
+from passerlink.matching.driver import MatchRun, ask_operator, oracle_from_pairs, run_matching
 from passerlink.matching.evaluation import evaluate
 from passerlink.matching.linkstore import DECISIONS, LINK_DECISIONS, Decision, LinkStore
 from passerlink.matching.registers import RegisterMatch, link_new_people, match_registers
@@ -19,6 +19,7 @@ __all__ = [
     "link_new_people",
     "MatchRun",
     "run_matching",
+    "ask_operator",
     "oracle_from_pairs",
     "CandidatePairs",
     "assign_one_to_one",

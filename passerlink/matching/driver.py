@@ -18,7 +18,7 @@ import pandas as pd
 
 from passerlink.matching.session import MatchSession, Progress
 
-__all__ = ["MatchRun", "run_matching", "oracle_from_pairs"]
+__all__ = ["MatchRun", "ask_operator", "run_matching", "oracle_from_pairs"]
 
 Operator = Callable[[Sequence[tuple[str, str]]], list[bool]]
 
@@ -47,6 +47,27 @@ def _batch_size(budget: int, asked: int, k: int, batch: int | None) -> int:
     return max(1, min(size, budget - asked))
 
 
+def ask_operator(session: MatchSession, operator: Operator, budget: int, *, batch: int | None = None,
+                 after_batch: Callable[[int], None] | None = None) -> tuple[int, bool]:
+    """The simulated operator's loop (CLI ``--oracle``, benchmarks, notebook): ask up to
+    ``budget`` questions in batches, retraining after each (then ``after_batch(asked)``), until
+    asking stops paying off. Returns (questions asked, whether the session stopped early)."""
+    asked, k = 0, 0
+    while asked < budget:
+        if session.should_stop():
+            return asked, True
+        pairs = session.uncertain_pairs(_batch_size(budget, asked, k, batch))
+        k += 1
+        if not pairs:
+            return asked, True
+        session.mark_pairs(pairs, operator(pairs))
+        asked += len(pairs)
+        session.retrain()
+        if after_batch is not None:
+            after_batch(asked)
+    return asked, False
+
+
 def run_matching(
     left: pd.DataFrame,
     right: pd.DataFrame,
@@ -63,22 +84,7 @@ def run_matching(
     off), and return the one-to-one links."""
     t0 = time.perf_counter()
     session = MatchSession(left, right, seed=seed, extra_fields=extra_fields, **session_kw).prepare(progress)
-    asked = 0
-    stopped = False
-    if operator is not None:
-        k = 0
-        while asked < budget:
-            if session.should_stop():
-                stopped = True
-                break
-            pairs = session.uncertain_pairs(_batch_size(budget, asked, k, batch))
-            k += 1
-            if not pairs:
-                stopped = True
-                break
-            session.mark_pairs(pairs, operator(pairs))
-            asked += len(pairs)
-            session.retrain()
+    asked, stopped = ask_operator(session, operator, budget, batch=batch) if operator is not None else (0, False)
     links = session.links()
     seconds = time.perf_counter() - t0
     return MatchRun(links, session.n_candidates, asked, seconds, session, stopped, dict(session.timings))

@@ -2,7 +2,7 @@
 
 import pytest
 
-from passerlink.matching import evaluate, match_registers
+from passerlink.matching import ask_operator, evaluate, match_registers, oracle_from_pairs
 from passerlink.sampleworld import generate_world
 from passerlink.sync.readers import canonicalize
 
@@ -20,15 +20,8 @@ def test_quality_floor_at_fifty_questions(world):
     hr, pupils, m5, truth = world
     joint = match_registers({"hr": hr, "students": pupils}, m5, seed=0)
     s = joint.session
-    true_pairs = set(zip(truth["source"] + ":" + truth["source_id"], truth["m5_id"], strict=True))
-    asked = 0
-    while asked < 50 and not s.should_stop():
-        pairs = s.uncertain_pairs(min(10, 50 - asked))
-        if not pairs:
-            break
-        s.mark_pairs(pairs, [p in true_pairs for p in pairs])
-        asked += len(pairs)
-        s.retrain()
+    operator = oracle_from_pairs(zip(truth["source"] + ":" + truth["source_id"], truth["m5_id"], strict=True))
+    ask_operator(s, operator, 50, batch=10)
     result = evaluate(joint.links(), truth)
     assert result["precision"] >= 0.99
     assert result["recall"] >= 0.9
