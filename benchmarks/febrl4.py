@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import passerlink.cli  # noqa: F401
     import passerlink.matching  # noqa: F401
-    import passerlink.sync.readers  # noqa: F401
+    import passerlink.sources  # noqa: F401
 
     a, b, TRUTH = load()
     rows = []

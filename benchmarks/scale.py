@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from passerlink.matching import evaluate, match_registers
     from passerlink.sampleworld import generate_world
-    from passerlink.sync.readers import canonicalize
+    from passerlink.sources import canonicalize
 
     t0 = time.perf_counter()
     world = generate_world(seed=args.seed, staff=args.staff, pupils=args.pupils)

@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     from passerlink.matching import evaluate, match_registers
     from passerlink.matching.driver import ask_operator, oracle_from_pairs
     from passerlink.sampleworld import generate_world
-    from passerlink.sync.readers import canonicalize
+    from passerlink.sources import canonicalize
 
     rows = []
     for seed in (int(s) for s in args.seeds.split(",")):

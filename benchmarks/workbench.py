@@ -37,8 +37,8 @@ def _load(world_dir: Path, seed_json: Path, tmp: Path, sources: dict[str, str]):
     """Registers through the readers, M5 through the simulator and the client."""
     from passerlink.config import M5Config
     from passerlink.processes import free_port, start_simulator, stop_process
-    from passerlink.sync.m5client import M5Client
-    from passerlink.sync.readers import read_file, read_m5
+    from passerlink.m5 import M5Client
+    from passerlink.sources import read_file, read_m5
 
     registers = {
         name: read_file(world_dir / file, source=name, id_column=idc).people

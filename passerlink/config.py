@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from passerlink.errors import ConfigError
 from passerlink.people import PERSON_FIELDS
-from passerlink.sync.policy import SyncPolicy
+from passerlink.policy import SyncPolicy
 
 __all__ = [
     "DEFAULT_M5_COLUMNS",

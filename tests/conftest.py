@@ -82,7 +82,7 @@ class RunningSimulator:
         return resp.json()
 
     def client(self, **kw: Any):  # -> M5Client
-        from passerlink.sync.m5client import M5Client
+        from passerlink.m5 import M5Client
 
         opts: dict[str, Any] = {**DEMO_CREDENTIALS, "verify": self.verify, "timeout": 5.0,
                                 "backoff_base": 0.01, "backoff_max": 0.05}

@@ -13,7 +13,7 @@ import pytest
 from passerlink.cli import main
 from passerlink.features import luhn_ok
 from passerlink.people import CANONICAL_COLUMNS
-from passerlink.sync.readers import read_file
+from passerlink.sources import read_file
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADER = ",".join(CANONICAL_COLUMNS)

@@ -106,7 +106,7 @@ def _write_all(outputs: list[tuple[PeopleTable, Path]]) -> None:
 
 
 def _summary(table: PeopleTable, target: Path, max_issues: int) -> str:
-    from passerlink.sync.readers import describe
+    from passerlink.sources import describe
 
     lines = describe(table, max_issues=max_issues)
     lines.insert(1, f"  written to: {target}")
@@ -114,7 +114,7 @@ def _summary(table: PeopleTable, target: Path, max_issues: int) -> str:
 
 
 def _extract_file(args: argparse.Namespace) -> list[tuple[PeopleTable, Path]]:
-    from passerlink.sync.readers import read_file
+    from passerlink.sources import read_file
 
     if args.m5_url:
         raise InputError("--m5-url only works with --config (M5 credentials come from its [m5])")
@@ -137,7 +137,7 @@ def _extract_file(args: argparse.Namespace) -> list[tuple[PeopleTable, Path]]:
 def _extract_config(args: argparse.Namespace) -> list[tuple[PeopleTable, Path]]:
     from passerlink.config import load_config
     from passerlink.errors import ConfigError, M5Error, SourceError
-    from passerlink.sync.readers import read_m5, read_source
+    from passerlink.sources import read_m5, read_source
 
     for flag, value in (("--id-column", args.id_column), ("--map", args.map),
                         ("--source", args.source), ("--encoding", args.encoding),
@@ -156,7 +156,7 @@ def _extract_config(args: argparse.Namespace) -> list[tuple[PeopleTable, Path]]:
         for spec in cfg.sources
     ]
     if cfg.m5 is not None:
-        from passerlink.sync.m5client import M5Client
+        from passerlink.m5 import M5Client
 
         url = args.m5_url or cfg.m5.url
         try:

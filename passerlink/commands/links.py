@@ -83,10 +83,10 @@ def run(args: argparse.Namespace) -> int:
         print(q.to_string(index=False) if len(q) else "the review queue is empty")
         return 0
 
+    from passerlink.m5 import M5Client
     from passerlink.sync.adopt import check_link_table, import_links
     from passerlink.sync.engine import sync_paths
     from passerlink.sync.lock import RunLock
-    from passerlink.sync.m5client import M5Client
 
     if cfg.m5 is None:
         raise ConfigError(f"{cfg.config_path}: adopting M5 users needs an [m5] section")

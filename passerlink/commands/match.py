@@ -79,7 +79,7 @@ def read_oracle(path: Path):
 
 def load_pair(args: argparse.Namespace):
     """Read both files and return (left frame, right frame, shared extra fields)."""
-    from passerlink.sync.readers import read_file
+    from passerlink.sources import read_file
 
     maps = parse_maps(args.map)
     tables = []

@@ -74,7 +74,7 @@ class World:
         """The M5 seed's users as canonical people, read the way ``read_m5`` reads a real M5
         (default ``[m5.columns]``): what benchmarks and tests match the registers against."""
         from passerlink.config import DEFAULT_M5_COLUMNS
-        from passerlink.sync.readers import read_m5
+        from passerlink.sources import read_m5
 
         return read_m5(_SeedUsers(self.m5_seed["users"]), DEFAULT_M5_COLUMNS).people
 

@@ -1,67 +1,69 @@
-"""Source readers, the M5 Admin API client and the nightly sync engine.
+"""The nightly sync: desired state -> plan (pure) -> safety -> apply -> journal -> report.
 
-Exports are resolved lazily (PEP 562): ``passerlink.config`` imports
-``passerlink.sync.policy``, and several modules of this package import ``passerlink.config``;
-an eager import here would make that a circular import. Add a public name by adding one line to
-``_EXPORTS`` (name -> module); ``__all__`` follows from it.
+Reads registers through ``passerlink.sources``, M5 through ``passerlink.m5`` and links through
+``passerlink.matching``; only ``apply`` writes to M5.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from passerlink.policy import SyncPolicy
+from passerlink.sync.adopt import check_link_table, import_links, read_link_csv
+from passerlink.sync.apply import apply_plan
+from passerlink.sync.current import CurrentState, CurrentUser, current_from_m5
+from passerlink.sync.desired import DesiredState, DesiredUser, build_desired
+from passerlink.sync.engine import SyncResult, run_sync, sync_paths
+from passerlink.sync.journal import SyncState
+from passerlink.sync.lock import RunLock
+from passerlink.sync.newpeople import likely_matches
+from passerlink.sync.planner import (
+    Change,
+    Create,
+    Deactivate,
+    Delete,
+    Plan,
+    PlanContext,
+    Queue,
+    Reactivate,
+    Report,
+    Update,
+    plan,
+)
+from passerlink.sync.report import last_report, load_report, summary_text, write_reports
+from passerlink.sync.safety import RuleResult, check_safety
 
-_EXPORTS: dict[str, str] = {
-    # M5 Admin API client
-    "M5Client": "passerlink.sync.m5client",
-    # sync engine (policy, desired state, plan, apply, journal, lock, reports)
-    "SyncPolicy": "passerlink.sync.policy",
-    "DesiredState": "passerlink.sync.desired",
-    "DesiredUser": "passerlink.sync.desired",
-    "build_desired": "passerlink.sync.desired",
-    "CurrentState": "passerlink.sync.current",
-    "CurrentUser": "passerlink.sync.current",
-    "current_from_m5": "passerlink.sync.current",
-    "Plan": "passerlink.sync.planner",
-    "PlanContext": "passerlink.sync.planner",
-    "plan": "passerlink.sync.planner",
-    "Change": "passerlink.sync.planner",
-    "Create": "passerlink.sync.planner",
-    "Update": "passerlink.sync.planner",
-    "Reactivate": "passerlink.sync.planner",
-    "Deactivate": "passerlink.sync.planner",
-    "Delete": "passerlink.sync.planner",
-    "Queue": "passerlink.sync.planner",
-    "Report": "passerlink.sync.planner",
-    "RuleResult": "passerlink.sync.safety",
-    "check_safety": "passerlink.sync.safety",
-    "apply_plan": "passerlink.sync.apply",
-    "SyncState": "passerlink.sync.journal",
-    "RunLock": "passerlink.sync.lock",
-    "run_sync": "passerlink.sync.engine",
-    "SyncResult": "passerlink.sync.engine",
-    "sync_paths": "passerlink.sync.engine",
-    "write_reports": "passerlink.sync.report",
-    "last_report": "passerlink.sync.report",
-    "load_report": "passerlink.sync.report",
-    "summary_text": "passerlink.sync.report",
-    "import_links": "passerlink.sync.adopt",
-    "check_link_table": "passerlink.sync.adopt",
-    "read_link_csv": "passerlink.sync.adopt",
-    "likely_matches": "passerlink.sync.newpeople",
-}
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'passerlink.sync' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__all__ = [
+    "Change",
+    "Create",
+    "CurrentState",
+    "CurrentUser",
+    "Deactivate",
+    "Delete",
+    "DesiredState",
+    "DesiredUser",
+    "Plan",
+    "PlanContext",
+    "Queue",
+    "Reactivate",
+    "Report",
+    "RuleResult",
+    "RunLock",
+    "SyncPolicy",
+    "SyncResult",
+    "SyncState",
+    "Update",
+    "apply_plan",
+    "build_desired",
+    "check_link_table",
+    "check_safety",
+    "current_from_m5",
+    "import_links",
+    "last_report",
+    "likely_matches",
+    "load_report",
+    "plan",
+    "read_link_csv",
+    "run_sync",
+    "summary_text",
+    "sync_paths",
+    "write_reports",
+]

@@ -36,6 +36,7 @@ from passerlink.errors import (
     M5ProtocolError,
     M5UnavailableError,
 )
+from passerlink.policy import SyncPolicy
 from passerlink.sync.current import CurrentState, CurrentUser, m5_value, user_from_m5
 from passerlink.sync.desired import DesiredState
 from passerlink.sync.journal import SyncState
@@ -52,7 +53,6 @@ from passerlink.sync.planner import (
     Update,
     replan_user,
 )
-from passerlink.sync.policy import SyncPolicy
 
 __all__ = ["Outcome", "ApplyResult", "apply_plan", "M5Writer"]
 

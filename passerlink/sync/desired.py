@@ -17,7 +17,7 @@ from functools import lru_cache
 import pandas as pd
 
 from passerlink.people import PeopleTable
-from passerlink.sync.policy import SyncPolicy
+from passerlink.policy import SyncPolicy
 
 __all__ = ["PersonKey", "DesiredUser", "DesiredState", "build_desired", "parse_register_date"]
 

@@ -187,7 +187,7 @@ def _user() -> str:
 
 def _read_sources(config: Any, source_paths: Mapping[str, Path]) -> tuple[dict[str, PeopleTable],
                                                                         list[tuple[str, str]]]:
-    from passerlink.sync.readers import read_source
+    from passerlink.sources import read_source
 
     unknown = sorted(set(source_paths) - {s.name for s in config.sources})
     if unknown:
@@ -225,7 +225,7 @@ def _run(config: Any, policy: Any, report: dict[str, Any], result: SyncResult, s
     from passerlink.sync.apply import apply_plan
     from passerlink.sync.desired import build_desired
     from passerlink.sync.planner import PlanContext, plan
-    from passerlink.sync.safety import raise_if_unsafe, source_unreadable
+    from passerlink.sync.safety import check_safety, raise_if_unsafe, source_unreadable
 
     if config.m5 is None and client is None:
         raise ConfigError(f"{config.config_path}: the sync needs an [m5] section")
@@ -243,7 +243,7 @@ def _run(config: Any, policy: Any, report: dict[str, Any], result: SyncResult, s
 
     # 2. M5 as it is now
     if client is None:
-        from passerlink.sync.m5client import M5Client
+        from passerlink.m5 import M5Client
 
         client = M5Client.from_config(config.m5, config_path=config.config_path, url=m5_url)
     marker_field = config.m5.marker_field if config.m5 is not None else "apireference"
@@ -275,7 +275,7 @@ def _run(config: Any, policy: Any, report: dict[str, Any], result: SyncResult, s
         report["changes"] = [op_to_dict(op) for op in the_plan.ops]
 
         # 4. safety before the first write
-        rules = the_plan.check_safety(policy, state.previous_run_stats(), allow_mass_changes=allow)
+        rules = check_safety(the_plan, policy, state.previous_run_stats(), allow_mass_changes=allow)
         report["safety"] = [r.to_dict() for r in rules]
         if any(r.stops for r in rules):
             result.exit_code, result.status = 3, "stopped"
@@ -330,8 +330,8 @@ def _candidates(desired: Any, current: Any, policy: Any, links: Mapping[tuple[st
                 tables: Mapping[str, PeopleTable], raw_users: list[dict[str, Any]], config: Any,
                 rejected: set[tuple[str, str, str]]) -> dict:
     """Likely matches among unlinked M5 users for people that are neither linked nor marked."""
+    from passerlink.sources import read_m5
     from passerlink.sync.newpeople import likely_matches
-    from passerlink.sync.readers import read_m5
 
     marked = {policy.parse_marker(u.get(current.marker_field)) for u in current.users.values()}
     marked.discard(None)

@@ -12,14 +12,10 @@ from __future__ import annotations
 import datetime as _dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
+from passerlink.policy import SyncPolicy
 from passerlink.sync.current import CurrentState, CurrentUser
 from passerlink.sync.desired import DesiredState, DesiredUser, PersonKey, RegisterIssue
-from passerlink.sync.policy import SyncPolicy
-
-if TYPE_CHECKING:
-    from passerlink.sync.safety import RuleResult
 
 __all__ = [
     "Change",
@@ -174,18 +170,6 @@ class Plan:
 
     def of_kind(self, *kinds: str) -> list[Op]:
         return [op for op in self.ops if op.kind in kinds]
-
-    def check_safety(
-        self,
-        policy: SyncPolicy,
-        previous_run_stats: Mapping[str, object] | None = None,
-        *,
-        allow_mass_changes: bool = False,
-    ) -> list[RuleResult]:
-        """Every safety rule's result (see ``passerlink.sync.safety``)."""
-        from passerlink.sync.safety import check_safety
-
-        return check_safety(self, policy, previous_run_stats, allow_mass_changes=allow_mass_changes)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
 from passerlink.errors import SafetyStop
-from passerlink.sync.policy import SyncPolicy, Threshold
+from passerlink.policy import SyncPolicy, Threshold
 
 if TYPE_CHECKING:
     from passerlink.sync.planner import Plan

@@ -50,7 +50,7 @@ class SourceState:
 
 
 def _profile(table: PeopleTable) -> dict[str, Any]:
-    from passerlink.sync.readers import profile
+    from passerlink.sources import profile
 
     return profile(table)
 
@@ -76,7 +76,7 @@ class Workspace:
     # ---- sources ---------------------------------------------------------------------------------
     def sources(self, *, reload: bool = False) -> dict[str, SourceState]:
         """Every configured register, read once (``reload`` reads them again, uploads stay)."""
-        from passerlink.sync.readers import read_source
+        from passerlink.sources import read_source
 
         with self._lock:
             for spec in self.config.sources:
@@ -96,7 +96,7 @@ class Workspace:
     def use_upload(self, name: str, data: bytes, filename: str, *, id_column: str | None,
                    mapping: Mapping[str, str] | None) -> SourceState:
         """Read an uploaded file in place of a configured source (raises the reader's InputError)."""
-        from passerlink.sync.readers import read_file
+        from passerlink.sources import read_file
 
         self.config.source(name)  # ConfigError for an unknown name
         suffix = Path(filename).suffix or ".csv"
@@ -127,8 +127,8 @@ class Workspace:
                 state.error = f"{self.config.config_path}: no [m5] section"
             else:
                 try:
-                    from passerlink.sync.m5client import M5Client
-                    from passerlink.sync.readers import read_m5
+                    from passerlink.m5 import M5Client
+                    from passerlink.sources import read_m5
 
                     with M5Client.from_config(self.config.m5, config_path=self.config.config_path) as client:
                         state.table = read_m5(client, self.config.m5.columns, origin=f"M5 ({self.config.m5.url})")

@@ -10,7 +10,7 @@ import pytest
 
 from passerlink.errors import InputError
 from passerlink.matching import LinkStore
-from passerlink.sync.readers import read_file
+from passerlink.sources import read_file
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ import pytest
 from passerlink.matching import match_registers
 from passerlink.matching.driver import oracle_from_pairs
 from passerlink.sampleworld import generate_world
-from passerlink.sync.readers import canonicalize
+from passerlink.sources import canonicalize
 
 
 @pytest.fixture(scope="module")

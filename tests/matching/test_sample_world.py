@@ -4,7 +4,7 @@ import pytest
 
 from passerlink.matching import ask_operator, evaluate, match_registers, oracle_from_pairs
 from passerlink.sampleworld import generate_world
-from passerlink.sync.readers import canonicalize
+from passerlink.sources import canonicalize
 
 
 @pytest.fixture(scope="module")

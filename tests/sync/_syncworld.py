@@ -15,8 +15,8 @@ from passerlink.cli import main as cli_main
 from passerlink.config import load_config
 from passerlink.matching import LinkStore
 from passerlink.sampleworld import World, generate_world
+from passerlink.sources import read_source
 from passerlink.sync import build_desired, current_from_m5, run_sync
-from passerlink.sync.readers import read_source
 
 CONFIG = """
 [[sources]]

@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 
 from passerlink.people import CANONICAL_COLUMNS, PeopleTable
+from passerlink.policy import AccessRule
 from passerlink.sync import SyncPolicy, build_desired
 from passerlink.sync.desired import parse_register_date
-from passerlink.sync.policy import AccessRule
 
 
 def table(source: str, rows: list[dict], extra: list[dict] | None = None) -> PeopleTable:

@@ -23,6 +23,7 @@ from passerlink.sync import (
     SyncPolicy,
     Update,
     build_desired,
+    check_safety,
     plan,
 )
 from passerlink.sync.planner import CreateDepartment
@@ -186,7 +187,7 @@ def _rows(ids) -> list[dict]:
 
 
 def _stops(p, policy, prev=None, allow=False):
-    return [r.rule for r in p.check_safety(policy, prev, allow_mass_changes=allow) if r.stops]
+    return [r.rule for r in check_safety(p, policy, prev, allow_mass_changes=allow) if r.stops]
 
 
 def test_safety_rules_each_stop_and_can_be_overridden():

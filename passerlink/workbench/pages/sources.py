@@ -81,7 +81,7 @@ with st.expander(t("upload_header")):
         except PasserlinkError as exc:
             st.error(str(exc))
             st.stop()
-        from passerlink.sync.readers import recognise_headers
+        from passerlink.sources import recognise_headers
 
         guessed = recognise_headers(headers)
         options = ["", *[f for f in PERSON_FIELDS]]

@@ -18,7 +18,7 @@ import pandas as pd
 
 from passerlink.errors import SourceError
 from passerlink.people import RowIssue
-from passerlink.sync.readers._text import looks_like_formula, unique_headers
+from passerlink.sources._text import looks_like_formula, unique_headers
 
 __all__ = ["read_delimited", "read_delimited_header", "decode_bytes", "sniff_separator"]
 

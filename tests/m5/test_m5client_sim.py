@@ -9,8 +9,8 @@ import pytest
 
 from passerlink.config import M5Config
 from passerlink.errors import M5ConflictError, M5NotFoundError, M5UnavailableError
+from passerlink.m5 import M5Client
 from passerlink.processes import free_port
-from passerlink.sync import M5Client
 
 MANUAL = {
     "departments": ["Ekonomi"],

@@ -13,14 +13,14 @@ from pathlib import Path
 from passerlink.config import SourceConfig
 from passerlink.errors import ConfigError
 from passerlink.people import PeopleTable
-from passerlink.sync.readers._canonical import canonicalize
-from passerlink.sync.readers._dates import parse_birth_date
-from passerlink.sync.readers._files import read_file, read_header
-from passerlink.sync.readers._headers import recognise_headers
-from passerlink.sync.readers._m5 import read_m5
-from passerlink.sync.readers._profile import describe, profile
-from passerlink.sync.readers._sql import read_sql
-from passerlink.sync.readers._ss12000 import read_ss12000
+from passerlink.sources._canonical import canonicalize
+from passerlink.sources._dates import parse_birth_date
+from passerlink.sources._files import read_file, read_header
+from passerlink.sources._headers import recognise_headers
+from passerlink.sources._m5 import read_m5
+from passerlink.sources._profile import describe, profile
+from passerlink.sources._sql import read_sql
+from passerlink.sources._ss12000 import read_ss12000
 
 __all__ = [
     "read_file",

@@ -9,7 +9,7 @@ import pytest
 
 from passerlink.config import SourceConfig
 from passerlink.errors import ConfigError, SourceError
-from passerlink.sync.readers import read_source
+from passerlink.sources import read_source
 
 
 @pytest.fixture()

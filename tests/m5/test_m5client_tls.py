@@ -8,7 +8,7 @@ import pytest
 
 from passerlink.config import M5Config
 from passerlink.errors import M5UnavailableError
-from passerlink.sync import M5Client
+from passerlink.m5 import M5Client
 
 
 @pytest.fixture

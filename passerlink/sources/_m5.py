@@ -14,14 +14,14 @@ import pandas as pd
 
 from passerlink.errors import SourceError
 from passerlink.people import PeopleTable, RowIssue
-from passerlink.sync.readers._canonical import canonicalize
-from passerlink.sync.readers._text import cell_text
+from passerlink.sources._canonical import canonicalize
+from passerlink.sources._text import cell_text
 
 __all__ = ["read_m5", "UsersClient"]
 
 
 class UsersClient(Protocol):
-    """What ``read_m5`` needs of ``passerlink.sync.m5client.M5Client``."""
+    """What ``read_m5`` needs of ``passerlink.m5.M5Client``."""
 
     def list_users(self) -> list[dict[str, Any]]: ...
 

@@ -21,9 +21,9 @@ import pandas as pd
 from passerlink.errors import SourceError
 from passerlink.features import mask_personnummer, parse_personnummer
 from passerlink.people import CANONICAL_COLUMNS, PERSON_FIELDS, PeopleTable, RowIssue
-from passerlink.sync.readers._dates import parse_birth_date
-from passerlink.sync.readers._headers import MIDDLE_NAME, recognised_ranks
-from passerlink.sync.readers._text import cell_text, clean_text, fold_header, shown
+from passerlink.sources._dates import parse_birth_date
+from passerlink.sources._headers import MIDDLE_NAME, recognised_ranks
+from passerlink.sources._text import cell_text, clean_text, fold_header, shown
 
 __all__ = ["canonicalize", "INVALID_PERSONNUMMER", "ID_FROM_ATTR", "column_list"]
 

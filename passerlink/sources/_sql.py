@@ -23,8 +23,8 @@ import pandas as pd
 from passerlink.config import SourceConfig, secret_from_env
 from passerlink.errors import SourceError
 from passerlink.people import PeopleTable
-from passerlink.sync.readers._canonical import canonicalize
-from passerlink.sync.readers._text import cell_text
+from passerlink.sources._canonical import canonicalize
+from passerlink.sources._text import cell_text
 
 __all__ = ["read_sql"]
 

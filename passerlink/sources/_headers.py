@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from passerlink.sync.readers._text import fold_header
+from passerlink.sources._text import fold_header
 
 __all__ = ["SYNONYMS", "MIDDLE_NAME", "ID_SYNONYMS", "recognise_headers", "recognised_ranks"]
 

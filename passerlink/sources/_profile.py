@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from passerlink.people import PERSON_FIELDS, PeopleTable
-from passerlink.sync.readers._canonical import ID_FROM_ATTR, INVALID_PERSONNUMMER
+from passerlink.sources._canonical import ID_FROM_ATTR, INVALID_PERSONNUMMER
 
 __all__ = ["profile", "describe"]
 

@@ -21,8 +21,7 @@ from passerlink.errors import (
     M5ProtocolError,
     M5UnavailableError,
 )
-from passerlink.sync import M5Client
-from passerlink.sync.m5client import format_filter
+from passerlink.m5 import M5Client, format_filter
 
 URL = "https://m5.example.se/m5adminapi/api"
 SECRET = "pa55-w0rd-never-logged"

@@ -10,7 +10,7 @@ import pytest
 
 from passerlink.cli import main
 from passerlink.features import normalize_personnummer
-from passerlink.sync.readers import profile, read_file
+from passerlink.sources import profile, read_file
 
 SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
 

@@ -12,7 +12,7 @@ import pytest
 from passerlink.config import SourceConfig
 from passerlink.errors import ConfigError, SourceError
 from passerlink.features import luhn_ok
-from passerlink.sync.readers import read_source
+from passerlink.sources import read_source
 
 TOKEN = "test-token-123"
 

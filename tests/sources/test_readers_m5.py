@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from passerlink.config import M5Config
 from passerlink.features import luhn_ok
-from passerlink.sync.readers import profile, read_m5
+from passerlink.sources import profile, read_m5
 
 
 def pnr(date8: str, serial: str) -> str:

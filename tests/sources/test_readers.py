@@ -11,7 +11,7 @@ import pytest
 from passerlink.errors import SourceError
 from passerlink.features import luhn_ok
 from passerlink.people import CANONICAL_COLUMNS
-from passerlink.sync.readers import (
+from passerlink.sources import (
     canonicalize,
     describe,
     parse_birth_date,
@@ -304,7 +304,7 @@ def test_describe_lists_first_issues_then_counts_the_rest(tmp_path: Path) -> Non
 
 
 def test_public_surface_is_complete() -> None:
-    import passerlink.sync.readers as readers
+    import passerlink.sources as readers
 
     assert sorted(readers.__all__) == sorted([
         "read_file", "read_header", "read_source", "read_m5", "read_sql", "read_ss12000", "canonicalize",
@@ -325,7 +325,7 @@ def test_read_header_names_columns_as_read_file_does(tmp_path, kind):
     """A mapping built from ``read_header`` (the workbench's upload form) fits what ``read_file`` reads."""
     from openpyxl import Workbook
 
-    from passerlink.sync.readers import read_header
+    from passerlink.sources import read_header
 
     rows = [["", "", "", "", ""], ["Id", "Namn", "", "Namn", ""], ["1", "Anna", "x", "Berg", ""]]
     path = tmp_path / f"f.{kind}"

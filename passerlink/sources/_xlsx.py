@@ -19,7 +19,7 @@ import pandas as pd
 
 from passerlink.errors import SourceError
 from passerlink.people import RowIssue
-from passerlink.sync.readers._text import cell_text, looks_like_formula, unique_headers
+from passerlink.sources._text import cell_text, looks_like_formula, unique_headers
 
 __all__ = ["read_workbook", "read_workbook_header"]
 

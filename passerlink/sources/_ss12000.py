@@ -20,7 +20,7 @@ import pandas as pd
 from passerlink.config import SourceConfig, secret_from_env
 from passerlink.errors import SourceError
 from passerlink.people import PeopleTable
-from passerlink.sync.readers._canonical import canonicalize
+from passerlink.sources._canonical import canonicalize
 
 __all__ = ["read_ss12000", "PAGE_SIZE", "PROTECTED_MARKING"]
 

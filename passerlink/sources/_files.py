@@ -7,9 +7,9 @@ from pathlib import Path
 
 from passerlink.errors import SourceError
 from passerlink.people import PeopleTable
-from passerlink.sync.readers._canonical import canonicalize
-from passerlink.sync.readers._csv import read_delimited, read_delimited_header
-from passerlink.sync.readers._xlsx import read_workbook, read_workbook_header
+from passerlink.sources._canonical import canonicalize
+from passerlink.sources._csv import read_delimited, read_delimited_header
+from passerlink.sources._xlsx import read_workbook, read_workbook_header
 
 __all__ = ["read_file", "read_header", "WORKBOOK_SUFFIXES"]
 

@@ -9,7 +9,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from passerlink.errors import SourceError
-from passerlink.sync.readers import read_file
+from passerlink.sources import read_file
 
 
 def make_book(path: Path, rows: list[list[object]], *, title: str = "Personal",
