@@ -26,7 +26,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from passerlink.errors import InputError
 from passerlink.features import mask_personnummer
-from passerlink.matching.linkstore import Decision
+from passerlink.matching.linkstore import LinkDecision
+from passerlink.spreadsheet import FORMULA_TRIGGERS, guard_text, unguard_text
 from passerlink.workbench.i18n import (
     DECISION_LABELS,
     decision_from_label,
@@ -47,23 +48,9 @@ __all__ = [
     "registers_in",
 ]
 
-#: First characters that make a spreadsheet treat a typed value as a formula (or a DDE command).
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
 _MAX_WIDTH = 45
 _MIN_WIDTH = 8
 _HEADER_FILL = PatternFill("solid", fgColor="DDE4EE")
-
-
-def guard_text(value: str) -> str:
-    """``value`` made inert for a spreadsheet: a leading apostrophe before a formula trigger."""
-    return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
-
-
-def unguard_text(value: str) -> str:
-    """Undo ``guard_text`` (only an apostrophe we could have added is removed)."""
-    if value.startswith("'") and value[1:].startswith(FORMULA_TRIGGERS):
-        return value[1:]
-    return value
 
 
 def _columns(lang: str) -> list[tuple[str, str]]:
@@ -323,12 +310,12 @@ def diff_decisions(current: pd.DataFrame, edited: pd.DataFrame, *, name: str = "
     return pd.DataFrame(changes, columns=["register", "source_id", "m5_id", "before", "after", "probability"])
 
 
-def changes_to_decisions(changes: pd.DataFrame, *, who: str, note: str = "excel import", model_version: str = "") -> list[Decision]:
+def changes_to_decisions(changes: pd.DataFrame, *, who: str, note: str = "excel import", model_version: str = "") -> list[LinkDecision]:
     """Link-store rows for a previewed set of changes (written in one transaction by the caller)."""
     out = []
     for r in changes.itertuples(index=False):
         p = None if r.probability is None or pd.isna(r.probability) else float(r.probability)
-        out.append(Decision(r.register, r.source_id, r.m5_id, r.after, p, who, note, model_version))
+        out.append(LinkDecision(r.register, r.source_id, r.m5_id, r.after, p, who, note, model_version))
     return out
 
 
