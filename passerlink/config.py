@@ -9,10 +9,19 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from passerlink.errors import ConfigError
 from passerlink.people import PERSON_FIELDS
@@ -21,6 +30,12 @@ from passerlink.policy import SyncPolicy
 __all__ = [
     "DEFAULT_M5_COLUMNS",
     "SourceConfig",
+    "CsvSourceConfig",
+    "XlsxSourceConfig",
+    "SqlSourceConfig",
+    "Ss12000SourceConfig",
+    "SOURCE_KINDS",
+    "parse_source",
     "M5Config",
     "LinkStoreConfig",
     "Config",
@@ -29,6 +44,8 @@ __all__ = [
 ]
 
 SourceKind = Literal["csv", "xlsx", "sql", "ss12000"]
+#: The source kinds, in the order messages list them.
+SOURCE_KINDS: tuple[str, ...] = ("csv", "xlsx", "sql", "ss12000")
 
 #: How M5 users are read as people unless ``[m5.columns]`` says otherwise.
 DEFAULT_M5_COLUMNS: dict[str, str] = {
@@ -46,20 +63,10 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class SourceConfig(_Strict):
-    """One register: where it is, how to read it, which column means what."""
+class _SourceBase(_Strict):
+    """What every register has: a name, how its columns map, its people's M5 user group."""
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_-]*$", description="short name, e.g. 'hr'")
-    kind: SourceKind
-    path: Path | None = None  # csv / xlsx
-    sheet: str | None = None  # xlsx
-    encoding: str | None = None  # csv: forced encoding (else sniffed)
-    separator: str | None = None  # csv: forced separator (else sniffed)
-    url: str | None = None  # sql (SQLAlchemy URL) or ss12000 base URL
-    url_env: str | None = None  # sql: read the URL (with its password) from this env var
-    query: str | None = None  # sql: a SELECT or a table/view name
-    token_env: str | None = None  # ss12000: bearer token env var
-    ca_file: Path | None = None  # ss12000: CA bundle
     id_column: str | None = None
     columns: dict[str, str] = Field(default_factory=dict)  # source column -> canonical field
     user_group: str | None = None  # M5 user group for this source's people (sync)
@@ -75,15 +82,107 @@ class SourceConfig(_Strict):
             )
         return v
 
+
+class CsvSourceConfig(_SourceBase):
+    """A CSV export; encoding and separator are sniffed unless forced."""
+
+    kind: Literal["csv"]
+    path: Path
+    encoding: str | None = None
+    separator: str | None = None
+
+
+class XlsxSourceConfig(_SourceBase):
+    """An Excel workbook; the first sheet unless ``sheet`` names another."""
+
+    kind: Literal["xlsx"]
+    path: Path
+    sheet: str | None = None
+
+
+class SqlSourceConfig(_SourceBase):
+    """A SELECT (or table/view name) over a SQLAlchemy URL, given or read from ``url_env``."""
+
+    kind: Literal["sql"]
+    query: str = Field(min_length=1)
+    url: str | None = None
+    url_env: str | None = None  # the URL with its password stays out of the file
+
     @model_validator(mode="after")
-    def _kind_needs(self) -> SourceConfig:
-        need = {"csv": ("path",), "xlsx": ("path",), "sql": ("query",), "ss12000": ("url",)}
-        for f in need[self.kind]:
-            if getattr(self, f) in (None, ""):
-                raise ValueError(f"a {self.kind} source needs '{f}'")
-        if self.kind == "sql" and not (self.url or self.url_env):
+    def _has_url(self) -> SqlSourceConfig:
+        if not (self.url or self.url_env):
             raise ValueError("a sql source needs 'url' or 'url_env'")
         return self
+
+
+class Ss12000SourceConfig(_SourceBase):
+    """An SS 12000 (v2) API: the pupils (or the staff) of a school organisation.
+
+    Authentication is either OAuth2 client credentials (``token_url`` with the client id and
+    secret read from the environment variables named here) or a fixed bearer token from
+    ``token_env``; TLS is verified (``ca_file`` for a site CA), with a client certificate if the
+    server asks for one.
+    """
+
+    kind: Literal["ss12000"]
+    url: str = Field(min_length=1, description="API base URL incl. its version, e.g. .../v2")
+    #: "pupil": persons with a current enrolment; "staff": persons with a current duty.
+    role: Literal["pupil", "staff"] = "pupil"
+    #: Only these school units (organisation ids); empty = every unit the server shows.
+    school_units: list[str] = Field(default_factory=list)
+    token_url: str | None = None  # OAuth2 client-credentials token endpoint
+    client_id_env: str | None = None
+    client_secret_env: str | None = None
+    scope: str | None = None
+    token_env: str | None = None  # a fixed bearer token instead of OAuth2
+    ca_file: Path | None = None
+    client_cert: Path | None = None
+    client_key: Path | None = None
+    #: Use a "Privat" e-mail when a person has no other (never by default: it is not the school's).
+    private_email: bool = False
+    #: "Sekretessmarkering": "protected" (default, like Skyddad folkbokföring) or "ordinary".
+    sekretessmarkering: Literal["protected", "ordinary"] = "protected"
+    page_size: int = Field(default=500, ge=1, le=10000)
+    timeout_seconds: float = Field(default=30.0, gt=0)
+
+    @field_validator("url", "token_url")
+    @classmethod
+    def _http(cls, v: str | None) -> str | None:
+        if v is not None and not v.startswith(("http://", "https://")):
+            raise ValueError(f"{v!r} is not an http(s) URL")
+        return v
+
+    @model_validator(mode="after")
+    def _auth(self) -> Ss12000SourceConfig:
+        if self.token_url and self.token_env:
+            raise ValueError("an ss12000 source takes 'token_url' (OAuth2) or 'token_env', not both")
+        if self.token_url and not (self.client_id_env and self.client_secret_env):
+            raise ValueError("an ss12000 source with 'token_url' needs 'client_id_env' and 'client_secret_env'")
+        if not self.token_url and (self.client_id_env or self.client_secret_env or self.scope):
+            raise ValueError("'client_id_env', 'client_secret_env' and 'scope' need 'token_url'")
+        if self.client_key and not self.client_cert:
+            raise ValueError("'client_key' needs 'client_cert'")
+        return self
+
+
+#: One register's settings; ``kind`` chooses the model, and each kind takes only its own settings.
+SourceConfig = Annotated[
+    CsvSourceConfig | XlsxSourceConfig | SqlSourceConfig | Ss12000SourceConfig,
+    Field(discriminator="kind"),
+]
+
+_SOURCE_ADAPTER: TypeAdapter[SourceConfig] = TypeAdapter(SourceConfig)
+_SOURCE_SETTINGS = frozenset(
+    f
+    for model in (CsvSourceConfig, XlsxSourceConfig, SqlSourceConfig, Ss12000SourceConfig)
+    for f in model.model_fields
+)
+_SOURCE_PATHS = ("path", "ca_file", "client_cert", "client_key")
+
+
+def parse_source(data: Mapping[str, Any]) -> SourceConfig:
+    """One source's settings as the model of its ``kind`` (pydantic's ValidationError if wrong)."""
+    return _SOURCE_ADAPTER.validate_python(dict(data))
 
 
 class M5Config(_Strict):
@@ -100,6 +199,21 @@ class M5Config(_Strict):
     timeout_seconds: float = Field(default=30.0, gt=0)
     retries: int = Field(default=4, ge=0, le=20)
     page_size: int = Field(default=500, ge=1, le=10000)
+    #: How this site's Admin API pages, filters and embeds (``passerlink m5 check`` says what to set):
+    #: "offset" sends ``offset_param``/``limit_param``; "none" asks for the whole list in one request.
+    paging: Literal["offset", "none"] = "offset"
+    offset_param: str = Field(default="offset", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    limit_param: str = Field(default="limit", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    #: ask ``count=true`` and page until that count; without a count the listing is read twice.
+    ask_count: bool = True
+    #: one user's cards: "filter" sends ``filter=fkusernumber:'N'`` (the real client's form),
+    #: "param" sends ``fkusernumber=N``.
+    card_filter: Literal["filter", "param"] = "filter"
+    #: relations asked with ``include=`` on the user listing (empty: none asked, M5 must embed them).
+    include: list[Literal["cards", "accessgroups", "department", "usergroup"]] = Field(
+        default_factory=lambda: ["cards", "accessgroups"])
+    #: largest clock difference to M5 the sync accepts (dates of leavers are written in M5's days).
+    max_clock_skew_seconds: float = Field(default=300.0, gt=0)
     marker_field: str = "apireference"
     #: M5 user field -> canonical field, for reading M5 users as people ("department" is the
     #: expanded department name). Where a site keeps personnummer or birth date is site-specific.
@@ -169,28 +283,12 @@ def load_config(path: str | Path) -> Config:
     try:
         cfg = Config.model_validate(raw)
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            loc = _loc(raw, err["loc"])
-            msg = err["msg"].removeprefix("Value error, ")
-            kind = err["type"]
-            if kind == "extra_forbidden":
-                msg = "unknown setting"
-            elif kind in ("model_type", "model_attributes_type", "dict_type"):
-                msg = "should be a TOML table"
-            elif kind == "path_type":
-                msg = "should be a path (text)"
-            # quote the bad value, unless our own validator's message already does
-            if kind not in ("missing", "extra_forbidden", "value_error") and isinstance(
-                err.get("input"), str | int | float | bool
-            ):
-                msg = f"{msg} (got {err['input']!r})"
-            problems.append(f"{loc}: {msg}")
+        problems = [p for err in exc.errors() for p in _problems(raw, err)]
         raise ConfigError(f"{path}: " + "; ".join(problems)) from None
     base = path.resolve().parent
     sources = [
         s.model_copy(
-            update={"path": _resolve(base, s.path), "ca_file": _resolve(base, s.ca_file)}
+            update={f: _resolve(base, getattr(s, f)) for f in _SOURCE_PATHS if f in type(s).model_fields}
         )
         for s in cfg.sources
     ]
@@ -211,6 +309,41 @@ def load_config(path: str | Path) -> Config:
             "config_path": path.resolve(),
         }
     )
+
+
+def _problems(raw: dict[str, Any], err: Any) -> list[str]:
+    """One validation error as the sentences a person reads: where, what, and the bad value."""
+    where: tuple[Any, ...] = tuple(err["loc"])
+    kind = err["type"]
+    msg = err["msg"].removeprefix("Value error, ")
+    in_source = len(where) >= 2 and where[0] == "sources" and isinstance(where[1], int)
+    if in_source and len(where) >= 3 and where[2] in SOURCE_KINDS:
+        where = where[:2] + where[3:]  # the discriminated union's tag is not a setting
+    if in_source and kind == "union_tag_not_found":
+        return [f"{_loc(raw, where + ('kind',))}: Field required"]
+    if in_source and kind == "union_tag_invalid":
+        kinds = [repr(k) for k in SOURCE_KINDS]
+        expected = f"Input should be {', '.join(kinds[:-1])} or {kinds[-1]}"
+        node = raw["sources"][where[1]]
+        unknown = [k for k in node if k not in _SOURCE_SETTINGS and k != "kind"]
+        return [f"{_loc(raw, where + ('kind',))}: {expected} (got {err['ctx']['tag']!r})"] + [
+            f"{_loc(raw, where + (k,))}: unknown setting" for k in unknown
+        ]
+    if in_source and kind == "missing" and len(where) == 3 and where[2] != "name":
+        source_kind = raw["sources"][where[1]].get("kind")
+        return [f"{_loc(raw, where[:2])}: a {source_kind} source needs {where[2]!r}"]
+    if kind == "extra_forbidden":
+        msg = "unknown setting"
+    elif kind in ("model_type", "model_attributes_type", "dict_type"):
+        msg = "should be a TOML table"
+    elif kind == "path_type":
+        msg = "should be a path (text)"
+    # quote the bad value, unless our own validator's message already does
+    if kind not in ("missing", "extra_forbidden", "value_error") and isinstance(
+        err.get("input"), str | int | float | bool
+    ):
+        msg = f"{msg} (got {err['input']!r})"
+    return [f"{_loc(raw, where)}: {msg}"]
 
 
 def _loc(raw: dict[str, Any], loc: tuple[Any, ...]) -> str:

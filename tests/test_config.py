@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from passerlink.config import Config, M5Config, SourceConfig, load_config, secret_from_env
+from passerlink.config import Config, M5Config, load_config, parse_source, secret_from_env
 from passerlink.errors import ConfigError, InputError
 
 MINIMAL = '[[sources]]\nname = "hr"\nkind = "csv"\npath = "data/hr.csv"\n'
@@ -156,7 +156,7 @@ def test_secret_from_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
 
 
 def test_models_are_frozen_and_strict() -> None:
-    s = SourceConfig(name="hr", kind="csv", path=Path("a.csv"))
+    s = parse_source({"name": "hr", "kind": "csv", "path": Path("a.csv")})
     with pytest.raises(ValueError):
         s.name = "x"  # type: ignore[misc]
     with pytest.raises(ValueError):

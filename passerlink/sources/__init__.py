@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from passerlink.config import SourceConfig
-from passerlink.errors import ConfigError
+from passerlink.config import CsvSourceConfig, SourceConfig, SqlSourceConfig, XlsxSourceConfig
 from passerlink.people import PeopleTable
 from passerlink.sources._canonical import canonicalize
 from passerlink.sources._dates import parse_birth_date
@@ -39,20 +38,16 @@ __all__ = [
 
 def read_source(spec: SourceConfig, *, config_path: Path | None = None) -> PeopleTable:
     """Read one configured source; ``config_path`` only makes messages name the config file."""
-    if spec.kind in ("csv", "xlsx"):
-        if spec.path is None:  # the config model already refuses this
-            raise ConfigError(f"source {spec.name!r} has no path")
+    if isinstance(spec, CsvSourceConfig | XlsxSourceConfig):
         return read_file(
             spec.path,
             source=spec.name,
             id_column=spec.id_column,
             mapping=spec.columns,
-            encoding=spec.encoding,
-            separator=spec.separator,
-            sheet=spec.sheet,
+            encoding=spec.encoding if isinstance(spec, CsvSourceConfig) else None,
+            separator=spec.separator if isinstance(spec, CsvSourceConfig) else None,
+            sheet=spec.sheet if isinstance(spec, XlsxSourceConfig) else None,
         )
-    if spec.kind == "sql":
+    if isinstance(spec, SqlSourceConfig):
         return read_sql(spec, config_path=config_path)
-    if spec.kind == "ss12000":
-        return read_ss12000(spec, config_path=config_path)
-    raise ValueError(f"unknown source kind {spec.kind!r}")
+    return read_ss12000(spec, config_path=config_path)

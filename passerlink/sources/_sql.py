@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from passerlink.config import SourceConfig, secret_from_env
+from passerlink.config import SqlSourceConfig, secret_from_env
 from passerlink.errors import SourceError
 from passerlink.people import PeopleTable
 from passerlink.sources._canonical import canonicalize
@@ -38,7 +38,7 @@ def _first_line(exc: BaseException) -> str:
     return text[0] if text else type(orig).__name__
 
 
-def read_sql(spec: SourceConfig, *, config_path: Path | None = None) -> PeopleTable:
+def read_sql(spec: SqlSourceConfig, *, config_path: Path | None = None) -> PeopleTable:
     """Run the source's query (or read its table/view) and canonicalise the result."""
     import sqlalchemy as sa
     from sqlalchemy import exc as sa_exc

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from passerlink.config import SourceConfig
+from passerlink.config import SourceConfig, parse_source
 from passerlink.errors import ConfigError, SourceError
 from passerlink.sources import read_source
 
@@ -31,7 +31,7 @@ def hr_db(tmp_path: Path) -> Path:
 
 
 def spec(**kw: object) -> SourceConfig:
-    return SourceConfig.model_validate({"name": "hr", "kind": "sql", **kw})
+    return parse_source({"name": "hr", "kind": "sql", **kw})
 
 
 def test_select_statement(hr_db: Path) -> None:
