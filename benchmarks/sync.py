@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from passerlink.config import load_config
-from passerlink.matching import Decision, LinkStore
+from passerlink.matching import LinkDecision, LinkStore
 from passerlink.people import CANONICAL_COLUMNS, PeopleTable
 from passerlink.processes import free_port, start_simulator, stop_process
 from passerlink.sync import PlanContext, SyncPolicy, build_desired, current_from_m5, plan, run_sync
@@ -138,7 +138,7 @@ def bench_apply(changes: int, concurrency: int) -> None:
             write_hr(folder / "hr.csv", rows)
             cfg = load_config(folder / "site.toml")
             LinkStore(cfg.link_store.path).record(
-                [Decision("hr", r["Anställningsnummer"], str(i + 1), "manual", who="bench") for i, r in
+                [LinkDecision("hr", r["Anställningsnummer"], str(i + 1), "manual", who="bench") for i, r in
                  enumerate(rows)])
             first = run_sync(cfg)
             print(f"[no-op] first run over {changes:,} linked, unchanged users: exit {first.exit_code}, "

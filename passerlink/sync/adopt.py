@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 
 from passerlink.errors import InputError, M5ConflictError, M5NotFoundError
-from passerlink.matching import LINK_DECISIONS, Decision, LinkStore
+from passerlink.matching import LINK_DECISIONS, LinkDecision, LinkStore
 
 __all__ = ["AdoptResult", "read_link_csv", "check_link_table", "import_links", "adopt_users"]
 
@@ -146,10 +146,10 @@ def import_links(
             continue
         old = linked_elsewhere.get((r["source"], r["source_id"]))
         if old is not None and old != r["m5_id"]:
-            decisions.append(Decision(r["source"], r["source_id"], old, "unlinked", who=who,
+            decisions.append(LinkDecision(r["source"], r["source_id"], old, "unlinked", who=who,
                                       note=f"replaced by the link to {r['m5_id']} imported from {name}"))
             result.notes.append(f"{r['source']}:{r['source_id']} was linked to M5 user {old}; now {r['m5_id']}")
-        decisions.append(Decision(r["source"], r["source_id"], r["m5_id"], r["decision"], who=who,
+        decisions.append(LinkDecision(r["source"], r["source_id"], r["m5_id"], r["decision"], who=who,
                                   note=f"imported from {name}"))
     result.stored = store.record(decisions) if decisions else 0
     adopt_users(links, users, client, result, marker_field=marker_field, policy=policy, source_order=source_order)

@@ -20,14 +20,19 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from passerlink.errors import InputError
-from passerlink.matching.linkstore import Decision, LinkStore
+from passerlink.matching.linkstore import LinkDecision, LinkStore
+from passerlink.workbench.estimates import QuestionsLeft, contradicts
 from passerlink.workbench.linktable import LABEL_OF_DECISION, SHOWN_FIELDS, merge_links
+
+if TYPE_CHECKING:  # pragma: no cover
+    from passerlink.matching.registers import RegisterMatch
+    from passerlink.matching.session import MatchSession
 
 __all__ = ["Question", "QuestionView", "ReviewEngine", "DECISION_OF_LABEL"]
 
@@ -41,6 +46,8 @@ Key = tuple[str, str, str]  # (register, source_id, m5_id)
 _SEP = ":"
 #: Process-wide, so a version names one engine's state: a rebuilt engine never repeats one.
 _VERSIONS = itertools.count(1)
+#: Other questions asked before a pair whose answer contradicted the model comes back.
+RECHECK_AFTER = 3
 
 
 @dataclass(frozen=True)
@@ -51,10 +58,22 @@ class Question:
     source_id: str
     m5_id: str
     probability: float
+    #: asked a second time ("are you sure?") because the first answer contradicted the model
+    recheck: bool = False
+    #: that first answer (only on a recheck)
+    first_answer: bool | None = None
 
     @property
     def key(self) -> Key:
         return (self.register, self.source_id, self.m5_id)
+
+
+@dataclass(frozen=True)
+class Why:
+    """Why this pair is asked, as an i18n key and its values (the page words it)."""
+
+    key: str
+    values: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass
@@ -66,6 +85,7 @@ class QuestionView:
     right: dict[str, str]
     differs: dict[str, bool]
     explanation: pd.DataFrame | None = None
+    why: Why | None = None
 
 
 @dataclass
@@ -74,6 +94,8 @@ class _Counters:
     since_retrain: int = 0
     retrains: int = 0
     estimated_left: int = 0
+    raw_estimate: int = 0  # the session's own estimate, before QuestionsLeft holds it steady
+    contradictions: int = 0  # answers that went against a confident model (asked again once)
     open_pairs: int = 0  # questions the open pairs still hold, even when asking no longer pays off
     stop: bool = False
 
@@ -99,7 +121,7 @@ class ReviewEngine:
         seed: int = 0,
         retrain_every: int = 5,
         queue_size: int = 10,
-        **session_kw: Any,
+        **session_kw: object,
     ) -> None:
         for name in registers:
             if _SEP in name:
@@ -111,7 +133,7 @@ class ReviewEngine:
         self.retrain_every = max(1, int(retrain_every))
         self.queue_size = max(2, int(queue_size))
         self._session_kw = session_kw
-        self.match: Any = None  # matching.RegisterMatch once prepared
+        self.match: RegisterMatch | None = None  # once prepared
         #: ask the open pairs even after the session says more questions will not pay off
         self.keep_asking = False
         self._lock = threading.RLock()  # the session: held by the worker while it trains
@@ -120,6 +142,12 @@ class ReviewEngine:
         self._current: Question | None = None
         self._pending: list[tuple[str, str, str, bool | None, bool]] = []  # ..., label, forget
         self._answered: set[Key] = set()
+        #: pairs whose answer contradicted the model: (question, first answer, due at answer count)
+        self._rechecks: list[tuple[Question, bool | None, int]] = []
+        self._rechecked: set[Key] = set()  # asked twice already: never a third time
+        self._estimate = QuestionsLeft()
+        self._contradicted = False  # the latest answer went against a confident model
+        self._why: dict[Key, Why] = {}
         self._linked_left: set[tuple[str, str]] = set()
         self._linked_right: set[str] = set()
         self._model_links = pd.DataFrame(columns=["register", "source_id", "m5_id", "probability"])
@@ -142,8 +170,21 @@ class ReviewEngine:
         self._right_rec = self.m5.drop_duplicates("source_id").set_index("source_id")[SHOWN_FIELDS].to_dict("index")
 
     @property
-    def session(self) -> Any:
+    def session(self) -> MatchSession:
+        if self.match is None:
+            raise RuntimeError("the review engine is not prepared yet (call prepare())")
         return self.match.session
+
+    @property
+    def model_lock(self) -> threading.RLock:
+        """The session's lock: the worker holds it while it retrains; answers only ever try it."""
+        return self._lock
+
+    @property
+    def pending(self) -> int:
+        """Answers stored but not yet handed to the session (the worker was training)."""
+        with self._state:
+            return len(self._pending)
 
     @property
     def model_version(self) -> str:
@@ -189,6 +230,7 @@ class ReviewEngine:
     def _refresh_views(self) -> None:
         """Links, cross-register claims and the stop estimate, for readers without the lock
         (caller holds the session lock)."""
+        assert self.match is not None
         ln = self.match.links()
         links = pd.DataFrame({"register": ln["source"].astype(str), "source_id": ln["source_id"].astype(str),
                               "m5_id": ln["m5_id"].astype(str), "probability": ln["probability"].astype(float)})
@@ -203,12 +245,17 @@ class ReviewEngine:
         """Whether asking still pays off and how many questions are left (cheap; lock held)."""
         stop = self.session.should_stop()
         open_pairs = int(self.session.open_questions())
+        if self.keep_asking:  # past the point where asking pays off: what is left to ask
+            raw = open_pairs
+        else:
+            raw = 0 if stop else int(self.session.estimated_questions_left())
         with self._state:
+            rechecks = len(self._rechecks)
             self.counters.open_pairs = open_pairs
-            if self.keep_asking:  # past the point where asking pays off: what is left to ask
-                self.counters.estimated_left = open_pairs
-            else:
-                self.counters.estimated_left = 0 if stop else int(self.session.estimated_questions_left())
+            self.counters.raw_estimate = raw
+            self.counters.estimated_left = self._estimate.update(
+                raw, self.counters.answered, contradicted=self._contradicted,
+                stopped=stop and not self.keep_asking) + rechecks
             self.counters.stop = stop
 
     def _refill(self) -> None:
@@ -231,17 +278,29 @@ class ReviewEngine:
         return key not in self._answered and (key[0], key[1]) not in self._linked_left and key[2] not in self._linked_right
 
     def _pop(self) -> Question | None:
+        """The next question: a recheck that is due, else the queue's next open pair, else a
+        recheck not yet due (nothing else is left to ask). Caller holds ``_state``."""
+        due = self._due_recheck(self.counters.answered)
+        if due is not None:
+            return due
         while self._queue:
             q = self._queue.popleft()
             if self._open(q.key):
                 return q
+        return self._due_recheck(None)
+
+    def _due_recheck(self, answered: int | None) -> Question | None:
+        for n, (q, first, at) in enumerate(self._rechecks):
+            if answered is None or at <= answered:
+                del self._rechecks[n]
+                return replace(q, recheck=True, first_answer=first)
         return None
 
     # ---- the answer path -------------------------------------------------------------------------
     def current(self) -> Question | None:
         """The question on screen (the same one until it is answered or undone)."""
         with self._state:
-            if self._current is None or not self._open(self._current.key):
+            if self._current is None or not (self._current.recheck or self._open(self._current.key)):
                 self._current = self._pop()
             if self._current is not None or (self.counters.stop and not self.keep_asking):
                 return self._current
@@ -257,21 +316,44 @@ class ReviewEngine:
     def answer(self, question: Question, label: bool | None, who: str) -> Question | None:
         """Record the answer, teach the session, move on; returns the next question.
 
-        An answer to a pair already answered (a double click, a second tab) is ignored.
+        An answer to a pair already answered (a double click, a second tab) is ignored. An
+        answer that contradicts a confident model (no at >= 90 %, yes at <= 10 %) is stored but
+        not yet taught: the pair comes back once, a few questions later, as "are you sure?";
+        the second answer is stored too and is the one the model learns.
         """
         key = question.key
+        doubt = not question.recheck and key not in self._rechecked and contradicts(question.probability, label)
         with self._state:
-            if key in self._answered:
+            if key in self._answered and not (question.recheck and key in self._rechecked):
                 return self._current
-            self._note_answer(key, label)
-        self.store.record(Decision(question.register, question.source_id, question.m5_id,
-                                   DECISION_OF_LABEL[label], question.probability, who,
-                                   model_version=self.model_version))
+            if question.recheck:
+                self._rechecked.discard(key)
+            elif doubt:
+                self._rechecked.add(key)
+            self._answered.add(key)
+            if not doubt:
+                self._note_answer(key, label)
+        note = ("contradicts the model: asked again" if doubt
+                else "second answer after 'are you sure?'" if question.recheck else "")
+        self.store.record(LinkDecision(question.register, question.source_id, question.m5_id,
+                                       DECISION_OF_LABEL[label], question.probability, who, note,
+                                       model_version=self.model_version))
         with self._state:
-            self.counters.answered += 1
+            if not question.recheck:
+                self.counters.answered += 1
+            self._contradicted = doubt or (question.recheck and label == question.first_answer)
+            if doubt:
+                self.counters.contradictions += 1
+                self._rechecks.append((replace(question, recheck=False, first_answer=None), label,
+                                       self.counters.answered + RECHECK_AFTER))
             if self._current is not None and self._current.key == key:
                 self._current = None
-        self._teach([(*key, label, False)])
+        if doubt:
+            with self._state:
+                self._refresh_counts_soon = True
+            self._teach([])
+        else:
+            self._teach([(*key, label, False)])
         return self.current()
 
     def _teach(self, labelled: Sequence[tuple[str, str, str, bool | None, bool]]) -> None:
@@ -309,7 +391,7 @@ class ReviewEngine:
         # decisions override the model's links (linktable.merge_links)
         self._refresh_counts()
 
-    def undo(self, who: str) -> Decision | None:
+    def undo(self, who: str) -> LinkDecision | None:
         """Take back ``who``'s latest answer; its question comes back on screen."""
         undone = self.store.undo_last(who)
         if undone is None:
@@ -329,7 +411,7 @@ class ReviewEngine:
             self._current = Question(*key, float("nan") if p is None else float(p))
         return undone
 
-    def apply_decisions(self, decisions: Sequence[Decision]) -> int:
+    def apply_decisions(self, decisions: Sequence[LinkDecision]) -> int:
         """Write operator decisions (manual links, conflicts, table mode, Excel) and teach them."""
         decisions = [d for d in decisions if d.decision in LABEL_OF_DECISION]
         for d in decisions:
@@ -357,7 +439,7 @@ class ReviewEngine:
         source_id, m5_id = str(source_id).strip(), str(m5_id).strip()
         if register not in self._left_rec:
             raise InputError(f"there is no register named {register!r}")
-        self.apply_decisions([Decision(register, source_id, m5_id, "manual", None, who, "linked by hand",
+        self.apply_decisions([LinkDecision(register, source_id, m5_id, "manual", None, who, "linked by hand",
                                        self.model_version)])
 
     # ---- what the pages draw ---------------------------------------------------------------------

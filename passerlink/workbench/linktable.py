@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import pandas as pd
 
-from passerlink.matching.linkstore import LINK_DECISIONS, Decision
+from passerlink.matching.linkstore import LINK_DECISIONS, LinkDecision
 from passerlink.people import PERSON_FIELDS
 
 __all__ = [
@@ -156,7 +156,7 @@ def auto_handover(
     *,
     who: str,
     model_version: str,
-) -> list[Decision]:
+) -> list[LinkDecision]:
     """What to write so the store's ``auto`` links equal the model's: new ``auto`` rows for links
     nobody decided yet, ``unlinked`` rows for earlier auto links the model no longer proposes (or
     that now collide with an operator's link: links stay one-to-one in the store too)."""
@@ -169,12 +169,12 @@ def auto_handover(
             store_auto.add(key)
     free = _free_model_links(model_links, store_current)
     model = {(r.register, r.source_id, r.m5_id): r.probability for r in free.itertuples(index=False)}
-    out: list[Decision] = []
+    out: list[LinkDecision] = []
     for key, p in model.items():
         if key not in decided:
-            out.append(Decision(key[0], key[1], key[2], "auto", float(p), who, "handover", model_version))
+            out.append(LinkDecision(key[0], key[1], key[2], "auto", float(p), who, "handover", model_version))
     for key in sorted(store_auto - set(model)):
-        out.append(Decision(key[0], key[1], key[2], "unlinked", None, who, "no longer proposed by the model", model_version))
+        out.append(LinkDecision(key[0], key[1], key[2], "unlinked", None, who, "no longer proposed by the model", model_version))
     return out
 
 

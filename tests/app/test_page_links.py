@@ -5,7 +5,7 @@ import io
 
 from openpyxl import load_workbook
 
-from passerlink.matching import Decision, LinkStore
+from passerlink.matching import LinkDecision, LinkStore
 from passerlink.workbench import state as K
 
 INJECTION = '=HYPERLINK("http://x","y")'
@@ -41,7 +41,7 @@ def _links_page(app):
 def test_links_table_filters_and_search(app, workbench_config, world):
     truth = world.truth[world.truth["source"] == "hr"].head(3)
     _store(workbench_config).record([
-        Decision("hr", str(r.source_id), str(r.m5_id), d, p, "anna")
+        LinkDecision("hr", str(r.source_id), str(r.m5_id), d, p, "anna")
         for r, d, p in zip(truth.itertuples(), ["confirmed", "rejected", "manual"], [0.8, 0.3, None], strict=True)
     ])
     at = _links_page(app)
@@ -67,7 +67,7 @@ def test_export_read_back_and_reimport_applies_exactly_the_edits(app, workbench_
         (str(r.source_id), str(r.m5_id), "confirmed") for r in truth[truth["source_id"] != victim].head(2).itertuples()
     ]
     store = _store(workbench_config)
-    store.record([Decision("hr", s, m, d, 0.75, "anna") for s, m, d in pairs])
+    store.record([LinkDecision("hr", s, m, d, 0.75, "anna") for s, m, d in pairs])
     at = _links_page(app)
     at.button(key="pl_make_export").click().run()
     assert not at.exception
@@ -127,7 +127,7 @@ def test_stored_links_are_read_again_only_when_the_store_grew(workbench_config, 
 
     ws = Workspace(workbench_config)
     assert ws.stored_links().empty
-    _store(workbench_config).record(Decision("hr", "E1", "7", "confirmed", 0.9, "anna"))  # another process
+    _store(workbench_config).record(LinkDecision("hr", "E1", "7", "confirmed", 0.9, "anna"))  # another process
     reads = []
     real = ws.store.current
     monkeypatch.setattr(ws.store, "current", lambda: reads.append(1) or real())
@@ -137,7 +137,7 @@ def test_stored_links_are_read_again_only_when_the_store_grew(workbench_config, 
     first.loc[0, "decision"] = "rejected"  # a caller's copy: the cached table stays as stored
     assert ws.stored_links()["decision"].tolist() == ["confirmed"]
     assert len(reads) == 1
-    _store(workbench_config).record(Decision("hr", "E1", "7", "rejected", 0.9, "bo"))
+    _store(workbench_config).record(LinkDecision("hr", "E1", "7", "rejected", 0.9, "bo"))
     assert ws.stored_links()["decision"].tolist() == ["rejected"]
     assert len(reads) == 2
 
@@ -153,7 +153,7 @@ def test_links_with_people_are_rebuilt_only_when_links_or_people_changed(workben
     assert ws.link_table_with_people().empty
     assert len(builds) == 1
     r = world.truth[world.truth["source"] == "hr"].iloc[0]
-    _store(workbench_config).record(Decision("hr", str(r.source_id), str(r.m5_id), "confirmed", 0.9, "anna"))
+    _store(workbench_config).record(LinkDecision("hr", str(r.source_id), str(r.m5_id), "confirmed", 0.9, "anna"))
     wide = ws.link_table_with_people()
     assert len(builds) == 2
     hr = world.hr.set_index("Anställningsnummer").loc[str(r.source_id)]
@@ -167,7 +167,7 @@ def test_stored_links_with_people_never_read_a_source(workbench_config, world):
     from passerlink.workbench import Workspace
 
     r = world.truth[world.truth["source"] == "hr"].iloc[0]
-    _store(workbench_config).record(Decision("hr", str(r.source_id), str(r.m5_id), "confirmed", 0.9, "anna"))
+    _store(workbench_config).record(LinkDecision("hr", str(r.source_id), str(r.m5_id), "confirmed", 0.9, "anna"))
     ws = Workspace(workbench_config)
     assert ws.link_table_with_people(stored_only=True)["family_name"].tolist() == [""]
     assert ws.people() == ({}, None)  # nothing was read for it

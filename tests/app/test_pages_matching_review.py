@@ -3,7 +3,7 @@ mode, and everything still there after a restart of the app."""
 
 from __future__ import annotations
 
-from passerlink.matching import Decision, LinkStore
+from passerlink.matching import LinkDecision, LinkStore
 from passerlink.workbench import state as K
 
 
@@ -82,7 +82,7 @@ def test_conflict_shown_and_resolved(app, workbench_config, world):
     hr = world.truth[world.truth["source"] == "hr"].head(2)
     (a, ma), (b, _mb) = [(str(r.source_id), str(r.m5_id)) for r in hr.itertuples()]
     store = _store(workbench_config)
-    store.record([Decision("hr", a, ma, "manual", None, "anna"), Decision("hr", b, ma, "manual", None, "bo")])
+    store.record([LinkDecision("hr", a, ma, "manual", None, "anna"), LinkDecision("hr", b, ma, "manual", None, "bo")])
     at = _review(app().run())
     exp = [e for e in at.expander if e.label.startswith("Konflikter")]
     assert exp and exp[0].label != "Konflikter (0)"

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from passerlink.matching import Decision, LinkStore
+from passerlink.matching import LinkDecision, LinkStore
 from passerlink.workbench import state as K
 
 APP = str(Path(__file__).resolve().parents[2] / "passerlink" / "app.py")
@@ -54,7 +54,7 @@ def test_sync_page_lists_links_handed_to_the_store(app, workbench_config, world)
     assert at.info[0].value.startswith("Länkregistret har inga länkar")
     truth = world.truth.head(3)
     store = LinkStore(workbench_config.parent / "state" / "links.sqlite")
-    store.record([Decision(r.source, str(r.source_id), str(r.m5_id), d, 0.9, "anna")
+    store.record([LinkDecision(r.source, str(r.source_id), str(r.m5_id), d, 0.9, "anna")
                   for r, d in zip(truth.itertuples(), ["confirmed", "manual", "rejected"], strict=True)])
     at.run()
     assert not at.exception
@@ -66,7 +66,7 @@ def test_sync_page_lists_links_handed_to_the_store(app, workbench_config, world)
 def test_sync_page_dry_run_and_earlier_reports(app, workbench_config, world, m5sim):
     truth = world.truth.head(5)
     LinkStore(workbench_config.parent / "state" / "links.sqlite").record(
-        [Decision(r.source, str(r.source_id), str(r.m5_id), "confirmed", 0.9, "anna") for r in truth.itertuples()])
+        [LinkDecision(r.source, str(r.source_id), str(r.m5_id), "confirmed", 0.9, "anna") for r in truth.itertuples()])
     at = app().run()
     at.switch_page("workbench/pages/sync.py").run()
     assert "Inga rapporter ännu." in [c.value for c in at.caption]
@@ -127,7 +127,7 @@ def test_upload_replaces_a_source_with_the_mapping_prefilled(app, world):
 def test_sync_page_runs_the_sync_only_after_confirmation(app, workbench_config, world, m5sim):
     truth = world.truth.head(5)
     LinkStore(workbench_config.parent / "state" / "links.sqlite").record(
-        [Decision(r.source, str(r.source_id), str(r.m5_id), "confirmed", 0.9, "anna") for r in truth.itertuples()])
+        [LinkDecision(r.source, str(r.source_id), str(r.m5_id), "confirmed", 0.9, "anna") for r in truth.itertuples()])
     at = app().run()
     at.switch_page("workbench/pages/sync.py").run()
     assert at.button(key="pl_sync_run").disabled  # not before the operator ticks the box

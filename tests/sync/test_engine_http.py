@@ -138,7 +138,7 @@ def _pnr(stem: str) -> str:
 
 
 def test_new_person_found_in_m5_goes_to_the_queue_then_follows_the_operator(site, m5sim):
-    from passerlink.matching import Decision, LinkStore
+    from passerlink.matching import LinkDecision, LinkStore
     from passerlink.sync import SyncState
 
     site.write_config('new_person_matcher = "rule"\n')
@@ -160,8 +160,8 @@ def test_new_person_found_in_m5_goes_to_the_queue_then_follows_the_operator(site
     assert set(zip(queue["source_id"], queue["m5_id"], strict=True)) == {("77001", str(a["id"])), ("77002", str(b["id"]))}
     # the operator: A is someone else, B is the same person
     LinkStore(site.config().link_store.path).record([
-        Decision("hr", "77001", str(a["id"]), "rejected", who="kerstin"),
-        Decision("hr", "77002", str(b["id"]), "confirmed", who="kerstin")])
+        LinkDecision("hr", "77001", str(a["id"]), "rejected", who="kerstin"),
+        LinkDecision("hr", "77002", str(b["id"]), "confirmed", who="kerstin")])
     second = site.sync()
     assert second.exit_code == 0, second.report.get("stop_reason")
     users = site.users()

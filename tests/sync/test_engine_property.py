@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from passerlink.config import load_config
-from passerlink.matching import Decision, LinkStore
+from passerlink.matching import LinkDecision, LinkStore
 from passerlink.sync import run_sync
 
 NAMES = st.sampled_from(["Anna", "Bo", "Eva", "Åke", "Lars"])
@@ -72,7 +72,7 @@ def test_property_over_http(m5sim, m5_env, world):
         (folder / "site.toml").write_text(CONFIG.format(url=m5sim.url), encoding="utf-8")
         pd.DataFrame(people).to_csv(folder / "hr.csv", sep=";", index=False, encoding="utf-8")
         cfg = load_config(folder / "site.toml")
-        LinkStore(cfg.link_store.path).record([Decision("hr", k, str(m), "manual") for k, m in links.items()])
+        LinkStore(cfg.link_store.path).record([LinkDecision("hr", k, str(m), "manual") for k, m in links.items()])
         with m5sim.client() as c:
             result = run_sync(cfg, client=c, allow_mass_changes=True)
             assert result.exit_code == 0, result.report.get("stop_reason")

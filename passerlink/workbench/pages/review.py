@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from passerlink.features import mask_personnummer
-from passerlink.matching.linkstore import Decision
+from passerlink.matching.linkstore import LinkDecision
 from passerlink.workbench import state as K
 from passerlink.workbench import ui
 from passerlink.workbench.engine import DECISION_OF_LABEL
@@ -62,7 +62,7 @@ def on_resolve(rows: pd.DataFrame, choice_key: str) -> None:
         if keep and row.decision in ("confirmed", "manual"):
             continue
         p = None if pd.isna(row.probability) else float(row.probability)
-        decisions.append(Decision(row.register, row.source_id, row.m5_id, "confirmed" if keep else "rejected",
+        decisions.append(LinkDecision(row.register, row.source_id, row.m5_id, "confirmed" if keep else "rejected",
                                   p, ui.operator(), "one-to-one conflict", engine.model_version))
     engine.apply_decisions(decisions)
     say("success", t("resolved"))
@@ -203,7 +203,7 @@ def table_mode() -> None:
     )
     if st.button(t("save_table"), key="pl_save_table", type="primary", disabled=not len(frame)):
         decisions = [
-            Decision(r.register, r.source_id, r.m5_id, "confirmed" if r.keep else "rejected",
+            LinkDecision(r.register, r.source_id, r.m5_id, "confirmed" if r.keep else "rejected",
                      float(r.probability), ui.operator(), "table review", engine.model_version)
             for r in edited.itertuples(index=False)
         ]
