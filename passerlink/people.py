@@ -8,8 +8,11 @@ code never has to care about NaN/None/NA, and a CSV round trip is loss-free.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from types import ModuleType
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported where a table is built: `passerlink --help` stays fast
+    import pandas as pd
 
 __all__ = [
     "CANONICAL_COLUMNS",
@@ -55,7 +58,7 @@ class PeopleTable:
 
     source: str
     people: pd.DataFrame
-    extra: pd.DataFrame = field(default_factory=pd.DataFrame)
+    extra: pd.DataFrame = field(default_factory=lambda: _pandas().DataFrame())
     issues: list[RowIssue] = field(default_factory=list)
     origin: str = ""  # file path, URL or "M5" – for messages
 
@@ -63,6 +66,14 @@ class PeopleTable:
         return len(self.people)
 
 
+def _pandas() -> ModuleType:
+    """pandas, imported on first use (a table is being built, so it is needed now)."""
+    import pandas
+
+    return pandas
+
+
 def empty_people() -> pd.DataFrame:
     """An empty canonical table with the right columns."""
-    return pd.DataFrame({c: pd.Series([], dtype=object) for c in CANONICAL_COLUMNS})
+    pandas = _pandas()
+    return pandas.DataFrame({c: pandas.Series([], dtype=object) for c in CANONICAL_COLUMNS})
