@@ -70,6 +70,8 @@ class _SourceBase(_Strict):
     id_column: str | None = None
     columns: dict[str, str] = Field(default_factory=dict)  # source column -> canonical field
     user_group: str | None = None  # M5 user group for this source's people (sync)
+    #: the id column holds personnummer: the sync keys them (``[sync] id_secret_env``); None = detect
+    id_is_personnummer: bool | None = None
 
     @field_validator("columns")
     @classmethod

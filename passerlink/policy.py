@@ -54,6 +54,14 @@ class Thresholds(_Strict):
     updates: Threshold = Threshold(max_count=1000, max_share=0.30)
     deactivations: Threshold = Threshold(max_count=50, max_share=0.05)
     deletes: Threshold = Threshold(max_count=50, max_share=0.05)
+    #: Emptying a name (``firstname``, ``lastname``) that has a value in M5: any one stops.
+    blank_names: Threshold = Threshold(max_count=0)
+    #: Emptying any other field that has a value in M5 (e-mail, department, dates, ...).
+    blank_fields: Threshold = Threshold(max_count=5)
+    #: First-night guard: while the engine owns fewer M5 users than this (links or markers) and
+    #: M5 is not empty, a plan that creates users stops: go-live (matching, ``links import``)
+    #: is not finished, and every create could be a duplicate of a person already in M5.
+    first_night_min_owned: int = Field(default=20, ge=0)
     #: Share rules are only checked when the base (owned users) is at least this large: on a
     #: tiny installation one change is already 10 %.
     min_base_for_share: int = Field(default=20, ge=0)
@@ -132,6 +140,10 @@ class SyncPolicy(_Strict):
     # --- ownership ----------------------------------------------------------------------------
     #: The marker is ``<marker_prefix>:<source>:<source_id>`` in ``[m5].marker_field``.
     marker_prefix: str = Field(default="passerlink", pattern=r"^[A-Za-z0-9_.-]+$")
+    #: Environment variable with the site secret that keys the ids of a register keyed by
+    #: personnummer (``id_is_personnummer`` on a source, or detected): markers, links and
+    #: reports carry ``pk-<HMAC>`` instead of the number.
+    id_secret_env: str = Field(default="PASSERLINK_ID_SECRET", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
 
     # --- desired state ------------------------------------------------------------------------
     #: Which register wins for a person found in several (first wins); default: the order of
