@@ -20,6 +20,7 @@ from passerlink.sources._m5 import read_m5
 from passerlink.sources._profile import describe, profile
 from passerlink.sources._sql import read_sql
 from passerlink.sources._ss12000 import read_ss12000
+from passerlink.sources._text import refuse_unsafe_text
 
 __all__ = [
     "read_file",
@@ -50,4 +51,12 @@ def read_source(spec: SourceConfig, *, config_path: Path | None = None) -> Peopl
         )
     if isinstance(spec, SqlSourceConfig):
         return read_sql(spec, config_path=config_path)
-    return read_ss12000(spec, config_path=config_path)
+    table = read_ss12000(spec, config_path=config_path)
+    # an API has no rows to name: its records are named by their id
+    frames = [table.people, table.extra]
+    refuse_unsafe_text(
+        [str(c) for f in frames for c in f.columns],
+        [f[c].astype(str).tolist() for f in frames for c in f.columns],
+        table.people["source_id"].tolist(), table.origin or spec.name, where="id",
+    )
+    return table

@@ -6,7 +6,8 @@ leave out. Decisions made here, on purpose:
 
 * Invalid personnummer, impossible or unrecognised dates and e-mail without ``@`` are row
   issues: the value is left out of its canonical column, the row is kept.
-* A row whose id is empty is left out (a person without an id cannot be synced) and listed.
+* A row whose id is empty stops the source (``SourceError`` naming the row): a register with
+  an empty id cell is damaged, and leaving the row out would make its person look gone.
 * A repeated id is a file-level error (``SourceError`` naming the id and both rows): a register
   whose id is not unique cannot be linked safely. A row that repeats another row exactly is
   only listed and left out (a double export line, not two people).
@@ -130,6 +131,113 @@ def _choose_id(
     return None, "row numbers (no id column recognised; name one with --id-column)"
 
 
+def _column_texts(df: pd.DataFrame) -> tuple[list[str], dict[str, list[str]]]:
+    """Column names and each column's values as text (readers already give text: kept as is)."""
+    columns = [str(c) for c in df.columns]
+    texts: dict[str, list[str]] = {}
+    for j, c in enumerate(columns):
+        values = df.iloc[:, j].tolist()
+        texts[c] = values if all(type(v) is str for v in values) else [cell_text(v) for v in values]
+    return columns, texts
+
+
+def _ids(
+    keep: list[int], rows: list[int], texts: dict[str, list[str]], columns: list[str],
+    id_col: str | None, origin: str, found: list[RowIssue],
+) -> list[tuple[int, str]]:
+    """``(row index, id)`` of every row to read, in order.
+
+    An empty id cell stops the source (a row that cannot be told apart from the others is a
+    damaged export, and leaving it out would make its person look gone); a repeated id stops it
+    too; a row that repeats another row exactly is listed in ``found`` and left out."""
+    out: list[tuple[int, str]] = []
+    first_row_of: dict[str, int] = {}  # id -> index into texts of its first row
+    empty: list[int] = []
+    duplicates: list[tuple[str, int, int]] = []
+    id_texts = texts[id_col] if id_col else None
+    for i in keep:
+        sid = clean_text(id_texts[i]) if id_texts is not None else str(rows[i])
+        if not sid:
+            empty.append(rows[i])
+            continue
+        j = first_row_of.setdefault(sid, i)
+        if j == i:
+            out.append((i, sid))
+        elif all(texts[c][i] == texts[c][j] for c in columns):
+            found.append(RowIssue(rows[i], id_col or "", f"repeats row {rows[j]} exactly; left out"))
+        else:
+            duplicates.append((sid, rows[j], rows[i]))
+    if empty:
+        more = f" ({len(empty) - 1} more rows have none)" if len(empty) > 1 else ""
+        raise SourceError(
+            f"{origin}: row {empty[0]} has no id in column {id_col!r}{more}; every row of a register "
+            "needs its id – correct the register (or name another column with --id-column)"
+        )
+    if duplicates:
+        sid, r1, r2 = duplicates[0]
+        more_ids = len({d[0] for d in duplicates}) - 1
+        raise SourceError(
+            f"{origin}: id {shown(sid)} in column {id_col!r} appears on rows {r1} and {r2}"
+            + (f" ({more_ids} more ids are repeated)" if more_ids else "")
+            + "; a register's id must be unique (name another column with --id-column)"
+        )
+    return out
+
+
+class _Row:
+    """One source row seen through the chosen columns: the first filled value of a field."""
+
+    def __init__(self, texts: dict[str, list[str]], field_cols: dict[str, list[str]]) -> None:
+        self.texts = texts
+        self.field_cols = field_cols
+        self.i = 0
+
+    def first(self, fld: str) -> tuple[str, str]:
+        """(cleaned value, column) from the first column of ``fld`` that has one on this row."""
+        cols = self.field_cols.get(fld, [])
+        for col in cols:
+            v = clean_text(self.texts[col][self.i])
+            if v:
+                return v, col
+        return "", (cols[0] if cols else "")
+
+    def name(self, fld: str) -> str:
+        """Every column of a name field joined (a mellannamn before the family name)."""
+        parts = (clean_text(self.texts[c][self.i]) for c in self.field_cols.get(fld, []))
+        return " ".join(v for v in parts if v)
+
+
+def _identity(r: _Row, row: int, found: list[RowIssue]) -> tuple[str, str]:
+    """(personnummer as 12 digits or '', ISO birth date or ''), with the row's issues."""
+    raw_pnr, pnr_col = r.first("personnummer")
+    parsed = parse_personnummer(raw_pnr) if raw_pnr else None
+    pnr = parsed.digits12 if parsed else ""
+    if raw_pnr and not pnr:
+        found.append(
+            RowIssue(row, pnr_col, f"{INVALID_PERSONNUMMER} {mask_personnummer(raw_pnr)!r}; left out")
+        )
+    raw_date, date_col = r.first("birth_date")
+    birth, problem = parse_birth_date(raw_date)
+    if problem:
+        found.append(RowIssue(row, date_col, f"{problem} {shown(raw_date)}; left empty"))
+    pnr_birth = parsed.birth_date.isoformat() if parsed else ""
+    if not birth:
+        birth = pnr_birth
+    elif pnr_birth and birth != pnr_birth:
+        found.append(RowIssue(row, date_col, "birth date disagrees with the personnummer; both kept"))
+    return pnr, birth
+
+
+def _email(r: _Row, row: int, found: list[RowIssue]) -> str:
+    """The row's e-mail in lower case, or '' (listed) when it is no address."""
+    email, email_col = r.first("email")
+    email = email.lower().replace(" ", "")
+    if email and ("@" not in email or email.startswith("@") or email.endswith("@")):
+        found.append(RowIssue(row, email_col, "not an e-mail address; left out"))
+        return ""
+    return email
+
+
 def canonicalize(
     df: pd.DataFrame,
     *,
@@ -150,12 +258,8 @@ def canonicalize(
     Raises ``SourceError`` (one sentence naming ``origin``) for file-level problems.
     """
     origin = origin or source
-    columns = [str(c) for c in df.columns]
+    columns, texts = _column_texts(df)
     n = len(df)
-    texts: dict[str, list[str]] = {}
-    for j, c in enumerate(columns):
-        values = df.iloc[:, j].tolist()
-        texts[c] = values if all(type(v) is str for v in values) else [cell_text(v) for v in values]
     rows = list(row_numbers) if row_numbers is not None else list(range(2, n + 2))
     if len(rows) != n:
         raise ValueError("row_numbers must have one entry per row")
@@ -173,97 +277,27 @@ def canonicalize(
     id_col, id_from = _choose_id(
         columns, texts, keep, field_cols, id_candidates, explicit_fields, id_column, origin
     )
+    ids = _ids(keep, rows, texts, columns, id_col, origin, found)
+    name_col = next(c for f in _NAME_FIELDS for c in field_cols.get(f, []))
 
     out: dict[str, list[str]] = {c: [] for c in CANONICAL_COLUMNS}
-    kept: list[int] = []
-    first_row_of: dict[str, int] = {}  # id -> index into texts of its first row
-    duplicates: list[tuple[str, int, int]] = []
-
-    def first_value(fld: str, i: int) -> tuple[str, str]:
-        """(cleaned value, column) from the first column of ``fld`` that has one on row i."""
-        cols = field_cols.get(fld, [])
-        for col in cols:
-            v = clean_text(texts[col][i])
-            if v:
-                return v, col
-        return "", (cols[0] if cols else "")
-
-    for i in keep:
-        row = rows[i]
-        sid = clean_text(texts[id_col][i]) if id_col else str(row)
-        if not sid:
-            found.append(RowIssue(row, id_col or "", "empty id; row left out"))
-            continue
-        if sid in first_row_of:
-            j = first_row_of[sid]
-            if all(texts[c][i] == texts[c][j] for c in columns):
-                found.append(RowIssue(row, id_col or "", f"repeats row {rows[j]} exactly; left out"))
-            else:
-                duplicates.append((sid, rows[j], row))
-            continue
-        first_row_of[sid] = i
-
-        names = {
-            fld: " ".join(
-                v for v in (clean_text(texts[c][i]) for c in field_cols.get(fld, [])) if v
-            )
-            for fld in _NAME_FIELDS
-        }
+    r = _Row(texts, field_cols)
+    for i, sid in ids:
+        r.i, row = i, rows[i]
+        names = {fld: r.name(fld) for fld in _NAME_FIELDS}
         if not any(names.values()):
-            name_col = next(c for f in _NAME_FIELDS for c in field_cols.get(f, []))
             found.append(RowIssue(row, name_col, "no name; row kept"))
-
-        raw_pnr, pnr_col = first_value("personnummer", i)
-        parsed = parse_personnummer(raw_pnr) if raw_pnr else None
-        pnr = parsed.digits12 if parsed else ""
-        if raw_pnr and not pnr:
-            found.append(
-                RowIssue(
-                    row,
-                    pnr_col,
-                    f"{INVALID_PERSONNUMMER} {mask_personnummer(raw_pnr)!r}; left out",
-                )
-            )
-
-        raw_date, date_col = first_value("birth_date", i)
-        birth, problem = parse_birth_date(raw_date)
-        if problem:
-            found.append(RowIssue(row, date_col, f"{problem} {shown(raw_date)}; left empty"))
-        pnr_birth = parsed.birth_date.isoformat() if parsed else ""
-        if not birth:
-            birth = pnr_birth
-        elif pnr_birth and birth != pnr_birth:
-            found.append(
-                RowIssue(row, date_col, "birth date disagrees with the personnummer; both kept")
-            )
-
-        email, email_col = first_value("email", i)
-        email = email.lower().replace(" ", "")
-        if email and ("@" not in email or email.startswith("@") or email.endswith("@")):
-            found.append(RowIssue(row, email_col, "not an e-mail address; left out"))
-            email = ""
-
+        pnr, birth = _identity(r, row, found)
         out["source"].append(source)
         out["source_id"].append(sid)
         for fld in _NAME_FIELDS:
             out[fld].append(names[fld])
         out["birth_date"].append(birth)
         out["personnummer"].append(pnr)
-        out["email"].append(email)
-        out["org_unit"].append(first_value("org_unit", i)[0])
-        out["employee_number"].append(first_value("employee_number", i)[0])
-        kept.append(i)
-
-    if duplicates:
-        sid, r1, r2 = duplicates[0]
-        more = len({d[0] for d in duplicates}) - 1
-        raise SourceError(
-            f"{origin}: id {shown(sid)} in column {id_col!r} appears on rows {r1} and {r2}"
-            + (f" ({more} more ids are repeated)" if more else "")
-            + "; a register's id must be unique (name another column with --id-column)"
-        )
-    if not kept:
-        raise SourceError(f"{origin}: no row has an id in column {id_col!r}")
+        out["email"].append(_email(r, row, found))
+        out["org_unit"].append(r.first("org_unit")[0])
+        out["employee_number"].append(r.first("employee_number")[0])
+    kept = [i for i, _sid in ids]
 
     used = {c for cols in field_cols.values() for c in cols} | ({id_col} if id_col else set())
     extra_cols = [c for c in columns if c not in used]
@@ -275,4 +309,3 @@ def canonicalize(
     )
     found.sort(key=lambda issue: issue.row)
     return PeopleTable(source=source, people=people, extra=extra, issues=found, origin=origin)
-

@@ -12,13 +12,14 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from pathlib import Path
 
 import pandas as pd
 
 from passerlink.errors import SourceError
 from passerlink.people import RowIssue
-from passerlink.sources._text import looks_like_formula, unique_headers
+from passerlink.sources._text import formula_rows, refuse_unsafe_text, unique_headers
 
 __all__ = ["read_delimited", "read_delimited_header", "decode_bytes", "sniff_separator"]
 
@@ -31,7 +32,8 @@ _ENCODING_NAMES = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 with BOM", "cp1252": "W
 def _where(data: bytes, pos: int, enc: str, separator: str | None) -> str:
     """'row 3, column 'E-post',' for the byte at ``pos`` (column from the header, best effort)."""
     row = data.count(b"\n", 0, pos) + 1
-    text = data[:65536].decode(enc, errors="replace")
+    start = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+    text = data[start:65536].decode(enc, errors="replace")
     sep = separator or sniff_separator(text)
     line_start = data.rfind(b"\n", 0, pos) + 1
     index = data[line_start:pos].decode(enc, errors="replace").count(sep)
@@ -51,62 +53,123 @@ def _guess(data: bytes) -> str | None:
     return None
 
 
+def _byte_at(data: bytes, pos: int, separator: str | None) -> str:
+    """'byte 0xF6 at offset 61 (row 3, column 'Efternamn')': the true byte and where it is."""
+    header_enc = _guess(data[: data.find(b"\n")]) or "latin-1"
+    where = _where(data, pos, header_enc, separator).rstrip(",")
+    return f"byte 0x{data[pos]:02X} at offset {pos} ({where})"
+
+
+_NON_ASCII_LINE = re.compile(rb"[^\n]*[\x80-\xff][^\n]*")
+
+
+def _refuse_mixed(data: bytes, path: Path, separator: str | None) -> None:
+    """Refuse a file whose lines are in two encodings: some valid UTF-8 with non-ASCII letters,
+    others not UTF-8 at all. Decoding it as either would turn one group into mojibake
+    ('Ã…strÃ¶m') that reaches M5 as a name. Only called when strict UTF-8 failed, so the cost
+    (one decode per line with a non-ASCII byte) is paid by Windows-1252 files alone."""
+    utf8: list[int] = []
+    other: list[int] = []
+    for m in _NON_ASCII_LINE.finditer(data):
+        try:
+            m.group(0).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            other.append(m.start() + exc.start)
+        else:
+            utf8.append(m.start() + m.group(0).index(next(b for b in m.group(0) if b >= 0x80)))
+        if utf8 and other and len(utf8) + len(other) > 2000:
+            break  # enough to name both sides
+    if not utf8 or not other:
+        return
+    odd, odd_enc, usual, usual_enc = (
+        (utf8, "UTF-8", other, "Windows-1252") if len(utf8) <= len(other)
+        else (other, "Windows-1252", utf8, "UTF-8")
+    )
+    usual_row = data.count(b"\n", 0, usual[0]) + 1
+    raise SourceError(
+        f"{path}: one file, two encodings: the {_byte_at(data, odd[0], separator)} is "
+        f"{odd_enc} while row {usual_row} is {usual_enc}"
+        + (f" ({len(odd) - 1} more {odd_enc} lines)" if len(odd) > 1 else "")
+        + "; a register file must have one encoding – save it again as UTF-8"
+    )
+
+
 def decode_bytes(
     data: bytes, path: Path, encoding: str | None = None, separator: str | None = None
 ) -> tuple[str, str]:
-    """``(text, encoding used)``; ``SourceError`` naming the row of the first bad byte."""
+    """``(text, encoding used)``; ``SourceError`` naming the true byte, its offset and row.
+
+    One encoding for the whole file: a file with a UTF-8 byte-order mark must be UTF-8 to its
+    end, and a file that is neither all UTF-8 nor all Windows-1252 (some rows saved by another
+    program) is refused rather than read as mojibake."""
     if encoding:
-        try:
-            enc = codecs.lookup(encoding).name
-        except LookupError:
-            raise SourceError(f"{path}: unknown encoding {encoding!r}") from None
-        if data.startswith(codecs.BOM_UTF8):
-            # the mark says UTF-8; whatever was forced, the mark itself is not a header character
-            data = data[len(codecs.BOM_UTF8):]
-        try:
-            return data.decode(enc), enc
-        except UnicodeDecodeError as exc:
-            guess = _guess(data)
-            hint = (
-                f"; it looks like {_ENCODING_NAMES.get(guess, guess)}, so drop the forced "
-                "encoding or force that one"
-                if guess and guess != enc
-                else ""
-            )
-            raise SourceError(
-                f"{path}: byte 0x{data[exc.start]:02X} on "
-                f"{_where(data, exc.start, guess or 'latin-1', separator)} is not "
-                f"valid {_ENCODING_NAMES.get(enc, enc)} (the forced encoding){hint}"
-            ) from None
+        return _decode_forced(data, path, encoding, separator)
     if data.startswith(codecs.BOM_UTF8):
-        candidates = ["utf-8-sig"]
-    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        candidates = ["utf-16"]
-    else:
-        if b"\x00" in data[:4096]:
-            raise SourceError(
-                f"{path} contains NUL bytes: it is a binary file or UTF-16 without a byte-order "
-                "mark, not a CSV file"
-            )
-        candidates = ["utf-8", "cp1252"]
-    first_error: UnicodeDecodeError | None = None
-    for enc in candidates:
         try:
-            return data.decode(enc), enc
+            return data.decode("utf-8-sig"), "utf-8-sig"
         except UnicodeDecodeError as exc:
-            first_error = first_error or exc
-    assert first_error is not None
-    # report the byte that also breaks the last candidate (cp1252 leaves 5 bytes undefined)
+            pos = exc.start + len(codecs.BOM_UTF8)  # the codec counts after the mark
+            looks = "; that row reads as Windows-1252" if _guess(data[3:]) == "cp1252" else ""
+            raise SourceError(
+                f"{path}: the file starts with a UTF-8 byte-order mark, but its "
+                f"{_byte_at(data, pos, separator)} is not UTF-8{looks}; a register file must have "
+                "one encoding – save it again as UTF-8"
+            ) from None
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as exc:
+            raise SourceError(
+                f"{path}: byte offset {exc.start} is not valid UTF-16 although the file starts "
+                "with a UTF-16 byte-order mark; save it again as UTF-8"
+            ) from None
+    sample = data[:4096]
+    if sample.count(0) > 2 and sample.count(0) * 100 > len(sample):  # a stray NUL is a cell's problem
+        raise SourceError(
+            f"{path} contains NUL bytes: it is a binary file or UTF-16 without a byte-order "
+            "mark, not a CSV file"
+        )
     try:
-        data.decode(candidates[-1])
-        pos = first_error.start
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    _refuse_mixed(data, path, separator)
+    try:
+        return data.decode("cp1252"), "cp1252"
     except UnicodeDecodeError as exc:
-        pos = exc.start
+        pos = exc.start  # the byte that also breaks Windows-1252 (5 bytes are undefined there)
     raise SourceError(
-        f"{path}: byte 0x{data[pos]:02X} on {_where(data, pos, 'latin-1', separator)} is neither "
-        f"{' nor '.join(_ENCODING_NAMES[c] for c in candidates)}; save the file as UTF-8 or "
-        "name its encoding with --encoding"
+        f"{path}: {_byte_at(data, pos, separator)} is neither UTF-8 nor Windows-1252; save the "
+        "file as UTF-8 or name its encoding with --encoding"
     )
+
+
+def _decode_forced(data: bytes, path: Path, encoding: str, separator: str | None) -> tuple[str, str]:
+    """Decode with the encoding the operator named; a byte that does not fit is named."""
+    try:
+        enc = codecs.lookup(encoding).name
+    except LookupError:
+        raise SourceError(f"{path}: unknown encoding {encoding!r}") from None
+    offset = 0
+    if data.startswith(codecs.BOM_UTF8):
+        # the mark says UTF-8; whatever was forced, the mark itself is not a header character
+        offset = len(codecs.BOM_UTF8)
+    try:
+        return data[offset:].decode(enc), enc
+    except UnicodeDecodeError as exc:
+        guess = _guess(data[offset:])
+        hint = (
+            f"; it looks like {_ENCODING_NAMES.get(guess, guess)}, so drop the forced "
+            "encoding or force that one"
+            if guess and guess != enc
+            else ""
+        )
+        pos = offset + exc.start
+        where = _where(data, pos, guess or "latin-1", separator)
+        raise SourceError(
+            f"{path}: byte 0x{data[pos]:02X} on {where} is not valid "
+            f"{_ENCODING_NAMES.get(enc, enc)} (the forced encoding){hint}"
+        ) from None
 
 
 def sniff_separator(text: str) -> str:
@@ -158,10 +221,62 @@ def read_delimited_header(
     return []
 
 
+def _structure_error(path: Path, number: int, rec: list[str], header: list[str]) -> SourceError:
+    """The sentence for a row whose field count is not the header's."""
+    width = len(header)
+    if len(rec) < width:
+        return SourceError(
+            f"{path}: row {number} has {len(rec)} fields where the header has {width} (nothing "
+            f"from column {header[len(rec)]!r} on); the file is damaged or cut – export it again"
+        )
+    return SourceError(
+        f"{path}: row {number} has {len(rec)} fields where the header has {width} (values after "
+        f"the last column {header[-1]!r}); a separator inside a value must be quoted – export it again"
+    )
+
+
+def _records(text: str, sep: str, path: Path) -> tuple[list[str], list[list[str]], list[int]]:
+    """(header, records, row numbers): every data row exactly as wide as the header.
+
+    Structure first: a row with fewer fields than the header (a cut or damaged export) or with
+    values beyond it is an error, never read with empty fields; empty fields after the last
+    column (trailing separators) are dropped. Lines without any value are skipped but counted,
+    so row numbers stay those a spreadsheet shows."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    header: list[str] | None = None
+    width = -1  # no row matches until the header is read
+    records: list[list[str]] = []
+    rows: list[int] = []
+    try:
+        for number, rec in enumerate(reader, start=1):
+            if len(rec) == width:  # the common case: one comparison per row
+                records.append(rec)
+                rows.append(number)
+                continue
+            if not any(v.strip() for v in rec):
+                continue
+            if header is None:
+                header, width = unique_headers(rec), len(rec)
+                continue
+            if len(rec) < width or any(v.strip() for v in rec[width:]):
+                raise _structure_error(path, number, rec, header)
+            records.append(rec[:width])
+            rows.append(number)
+    except csv.Error as exc:
+        raise SourceError(f"{path}: row {reader.line_num} cannot be parsed as CSV ({exc})") from None
+    if header is None:
+        raise SourceError(f"{path} is empty")
+    return header, records, rows
+
+
 def read_delimited(
     data: bytes, path: Path, *, encoding: str | None = None, separator: str | None = None
 ) -> tuple[pd.DataFrame, list[int], list[RowIssue], str]:
-    """``(frame of text, row number per row, row issues, 'how it was read')`` of a CSV file."""
+    """``(frame of text, row number per row, row issues, 'how it was read')`` of a CSV file.
+
+    A register file is whole or it is not read: one encoding, the last line ended by a line
+    break (a file cut off in the middle of a row is not a shorter register), every row as wide
+    as the header, no control or bidi character in any cell. Each is a ``SourceError``."""
     if not data.strip():
         raise SourceError(f"{path} is empty")
     sep = _separator(separator, path) if separator else None
@@ -171,51 +286,25 @@ def read_delimited(
     if not text.strip():
         raise SourceError(f"{path} is empty")
     sep = sep or sniff_separator(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
-    header: list[str] | None = None
-    records: list[list[str]] = []
-    rows: list[int] = []
-    issues: list[RowIssue] = []
-    number = 0
-    try:
-        for rec in reader:
-            number += 1
-            if not any(v.strip() for v in rec):
-                continue
-            if header is None:
-                header = unique_headers(rec)
-                continue
-            width = len(header)
-            if len(rec) < width:
-                issues.append(
-                    RowIssue(number, header[len(rec)],
-                             f"{len(rec)} fields where the header has {width}; "
-                             "the missing ones are read as empty")
-                )
-                rec = rec + [""] * (width - len(rec))
-            elif len(rec) > width:
-                surplus = rec[width:]
-                if any(v.strip() for v in surplus):
-                    issues.append(
-                        RowIssue(number, f"after {header[-1]}",
-                                 f"{len(rec)} fields where the header has {width}; "
-                                 f"the last {len(surplus)} are ignored")
-                    )
-                rec = rec[:width]
-            for col, value in zip(header, rec, strict=True) if "=" in "".join(rec) else ():
-                if looks_like_formula(value):
-                    issues.append(
-                        RowIssue(number, col, "text starting with '=' looks like a spreadsheet "
-                                 "formula; kept as text")
-                    )
-            records.append(rec)
-            rows.append(number)
-    except csv.Error as exc:
-        raise SourceError(f"{path}: row {reader.line_num} cannot be parsed as CSV ({exc})") from None
-    if header is None:
-        raise SourceError(f"{path} is empty")
+    header, records, rows = _records(text, sep, path)
+    if not text.rstrip(" \t").endswith(("\n", "\r")):
+        last = rows[-1] if rows else 1
+        raise SourceError(
+            f"{path}: the last line (row {last}) does not end with a line break: the file looks "
+            "cut off (an interrupted export or copy); export it again"
+        )
     if not records:
         raise SourceError(f"{path} has a header but no data rows")
     frame = pd.DataFrame(records, columns=header, dtype=object)
+    del records
+    columns = [frame[c].tolist() for c in frame.columns] if frame.columns.is_unique else [
+        frame.iloc[:, j].tolist() for j in range(frame.shape[1])]
+    refuse_unsafe_text(header, columns, rows, str(path))
+    issues = [
+        RowIssue(rows[i], col, "text looks like a spreadsheet formula; kept as text")
+        for col, values in zip(header, columns, strict=True)
+        for i in formula_rows(values)
+    ]
+    issues.sort(key=lambda issue: issue.row)
     read_as = f"{_ENCODING_NAMES.get(enc, enc)}, separator {_SEPARATOR_NAMES.get(sep, repr(sep))}"
     return frame, rows, issues, read_as

@@ -24,7 +24,7 @@ from passerlink.config import SqlSourceConfig, secret_from_env
 from passerlink.errors import SourceError
 from passerlink.people import PeopleTable
 from passerlink.sources._canonical import canonicalize
-from passerlink.sources._text import cell_text
+from passerlink.sources._text import cell_text, refuse_unsafe_text
 
 __all__ = ["read_sql"]
 
@@ -89,6 +89,8 @@ def read_sql(spec: SqlSourceConfig, *, config_path: Path | None = None) -> Peopl
     origin = f"{shown_url} ({what})"
     if not data:
         raise SourceError(f"{origin} returned no rows")
+    refuse_unsafe_text(columns, [[r[j] for r in data] for j in range(len(columns))],
+                       range(1, len(data) + 1), origin)
     frame = pd.DataFrame(data, columns=columns, dtype=object)
     table = canonicalize(
         frame,

@@ -10,7 +10,6 @@ Dates typed as Excel dates become ISO text; numbers lose a spurious ``.0``.
 
 from __future__ import annotations
 
-import datetime as _dt
 import io
 import zipfile
 from pathlib import Path
@@ -19,7 +18,12 @@ import pandas as pd
 
 from passerlink.errors import SourceError
 from passerlink.people import RowIssue
-from passerlink.sources._text import cell_text, looks_like_formula, unique_headers
+from passerlink.sources._text import (
+    cell_text,
+    looks_like_formula,
+    refuse_unsafe_text,
+    unique_headers,
+)
 
 __all__ = ["read_workbook", "read_workbook_header"]
 
@@ -30,12 +34,61 @@ def _formula_text(value: object) -> str:
     return str(text if text is not None else value)
 
 
+def _cells(cells: tuple) -> tuple[list[str], list[int], list[int]]:
+    """(text per cell, indexes of formula cells, indexes of error cells) of one sheet row."""
+    values: list[str] = []
+    formulas: list[int] = []
+    errors: list[int] = []
+    for j, cell in enumerate(cells):
+        value = getattr(cell, "value", None)
+        kind = getattr(cell, "data_type", "n")
+        if value is None:
+            values.append("")
+        elif kind == "f":
+            values.append(_formula_text(value))
+            formulas.append(j)
+        elif kind == "e":
+            values.append("")
+            errors.append(j)
+        else:
+            values.append(cell_text(value))
+    return values, formulas, errors
+
+
+def _row_issues(
+    number: int, header: list[str], values: list[str], formulas: list[int], errors: list[int]
+) -> list[RowIssue]:
+    """What one data row of a sheet had to have left out or kept as text."""
+    from openpyxl.utils import get_column_letter
+
+    def col_name(j: int) -> str:
+        return header[j] if j < len(header) else f"column {get_column_letter(j + 1)}"
+
+    def ref(j: int) -> str:
+        return f"{get_column_letter(j + 1)}{number}"
+
+    issues = [RowIssue(number, col_name(j), f"formula in cell {ref(j)} kept as text") for j in formulas]
+    issues += [RowIssue(number, col_name(j), f"error value in cell {ref(j)}; read as empty") for j in errors]
+    issues += [
+        RowIssue(number, col_name(j), f"text in cell {ref(j)} looks like a formula; kept as text")
+        for j, v in enumerate(values) if j not in formulas and looks_like_formula(v)
+    ]
+    surplus = [v for v in values[len(header):] if v.strip()]
+    if surplus:
+        issues.append(
+            RowIssue(number, f"after {header[-1]}",
+                     f"{len(surplus)} values right of the last header column are ignored")
+        )
+    return issues
+
+
 def read_workbook(
     data: bytes, path: Path, *, sheet: str | None = None
 ) -> tuple[pd.DataFrame, list[int], list[RowIssue], str]:
-    """``(frame of text, row number per row, row issues, 'how it was read')`` of one sheet."""
-    from openpyxl.utils import get_column_letter
+    """``(frame of text, row number per row, row issues, 'how it was read')`` of one sheet.
 
+    A cell holding a control or bidi character stops the file (``SourceError`` naming row and
+    column), as in every reader."""
     wb = _open(data, path)
     try:
         ws = _sheet(wb, path, sheet)
@@ -44,57 +97,14 @@ def read_workbook(
         rows: list[int] = []
         issues: list[RowIssue] = []
         for number, cells in enumerate(ws.iter_rows(), start=1):
-            values: list[str] = []
-            formulas: list[int] = []
-            errors: list[int] = []
-            for j, cell in enumerate(cells):
-                value = getattr(cell, "value", None)
-                kind = getattr(cell, "data_type", "n")
-                if value is None:
-                    values.append("")
-                elif kind == "f":
-                    values.append(_formula_text(value))
-                    formulas.append(j)
-                elif kind == "e":
-                    values.append("")
-                    errors.append(j)
-                elif isinstance(value, _dt.datetime | _dt.date | _dt.time):
-                    values.append(cell_text(value))
-                else:
-                    values.append(cell_text(value))
+            values, formulas, errors = _cells(cells)
             if not any(v.strip() for v in values):
                 continue
             if header is None:
                 header = _unique_headers(values)
                 continue
-            width = len(header)
-
-            def col_name(j: int, _h: list[str] = header) -> str:
-                return _h[j] if j < len(_h) else f"column {get_column_letter(j + 1)}"
-
-            for j in formulas:
-                ref = f"{get_column_letter(j + 1)}{number}"
-                issues.append(RowIssue(number, col_name(j), f"formula in cell {ref} kept as text"))
-            for j in errors:
-                ref = f"{get_column_letter(j + 1)}{number}"
-                issues.append(
-                    RowIssue(number, col_name(j), f"error value in cell {ref}; read as empty")
-                )
-            for j, v in enumerate(values):
-                if j not in formulas and looks_like_formula(v):
-                    ref = f"{get_column_letter(j + 1)}{number}"
-                    issues.append(
-                        RowIssue(number, col_name(j),
-                                 f"text in cell {ref} looks like a formula; kept as text")
-                    )
-            surplus = [v for v in values[width:] if v.strip()]
-            if surplus:
-                issues.append(
-                    RowIssue(number, f"after {header[-1]}",
-                             f"{len(surplus)} values right of the last header column are ignored")
-                )
-            values = (values + [""] * width)[:width]
-            records.append(values)
+            issues += _row_issues(number, header, values, formulas, errors)
+            records.append((values + [""] * len(header))[: len(header)])
             rows.append(number)
         title = ws.title
     finally:
@@ -103,6 +113,7 @@ def read_workbook(
         raise SourceError(f"{path} is empty (sheet {title!r} has no values)")
     if not records:
         raise SourceError(f"{path} has a header but no data rows (sheet {title!r})")
+    refuse_unsafe_text(header, [[r[j] for r in records] for j in range(len(header))], rows, str(path))
     return pd.DataFrame(records, columns=header, dtype=object), rows, issues, f"sheet {title!r}"
 
 

@@ -51,8 +51,36 @@ def main() -> None:
     write("empty.csv", b"")
     write("missing_id_column.csv", crlf([HR, *GOOD_ROWS]).encode("utf-8"))
     write("duplicate_ids.csv", crlf([HR, *GOOD_ROWS, "1042;Anna;;Berg;;;IT"]).encode("utf-8"))
-    write("ragged_rows.csv", crlf([HR, GOOD_ROWS[0], "1050;Bo;;Ek", "1051;Cia;;Al;;;IT;extra;more"])
+    write("ragged_rows.csv", crlf([HR, GOOD_ROWS[0], "1050;Bo;;Ek", GOOD_ROWS[2]]).encode("utf-8"))
+    write("surplus_values.csv", crlf([HR, GOOD_ROWS[0], "1051;Cia;;Al;;;IT;extra;more"]).encode("utf-8"))
+    # a register is whole or it is not read (issue 13): cut, ragged, empty ids, two encodings,
+    # control and bidi characters
+    whole = crlf([HR, *GOOD_ROWS]).encode("utf-8")
+    write("truncated.csv", whole[: whole.rindex(b"kjell.ek@") + 5])  # cut mid-row, mid-e-mail
+    write("truncated_last_field.csv", whole[: whole.rindex(b"Social") + 6])  # every field there
+    write("empty_id.csv", crlf([HR, GOOD_ROWS[0], ";Bo;;Ek;;;IT", GOOD_ROWS[2]]).encode("utf-8"))
+    write("mixed_utf8_in_cp1252.csv",
+          crlf([HR, *GOOD_ROWS[:2]]).encode("cp1252") + crlf([GOOD_ROWS[2].replace("Ek;", "Åström;")])
           .encode("utf-8"))
+    write("mixed_cp1252_in_utf8.csv",
+          crlf([HR, *GOOD_ROWS[:2]]).encode("utf-8") + crlf([GOOD_ROWS[2].replace("Ek;", "Åström;")])
+          .encode("cp1252"))
+    write("bom_with_cp1252_row.csv",
+          b"\xef\xbb\xbf" + crlf([HR, *GOOD_ROWS[:2]]).encode("utf-8")
+          + crlf([GOOD_ROWS[2].replace("Ek;", "Åström;")]).encode("cp1252"))
+    write("control_escape.csv",
+          crlf([HR, GOOD_ROWS[0], GOOD_ROWS[1].replace("Ängström", "Ny\x1b[31mberg"), GOOD_ROWS[2]])
+          .encode("utf-8"))
+    write("control_nul.csv",
+          crlf([HR, *GOOD_ROWS[:2], GOOD_ROWS[2].replace("Socialtjänst", "Social\x00tjänst")]).encode("utf-8"))
+    write("bidi_override.csv",
+          crlf([HR, GOOD_ROWS[0].replace("Åsa Maria", "\u202eAsa"), *GOOD_ROWS[1:]]).encode("utf-8"))
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Anställningsnummer", "Förnamn", "Efternamn"])
+    ws.append(["3001", "Anna", "Berg"])
+    ws.append(["3002", "Bo\u2066x", "Ek"])
+    wb.save(HERE / "bidi_isolate.xlsx")
     bad = P1[:-1] + str((int(P1[-1]) + 1) % 10)
     write("invalid_personnummer.csv", crlf([HR, f"1060;Anna;;Berg;{bad};;IT", "1061;Bo;;Ek;12345;;IT",
                                             GOOD_ROWS[1]]).encode("utf-8"))

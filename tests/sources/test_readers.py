@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -31,6 +32,11 @@ def pnr(date8: str, serial: str) -> str:
 
 def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
     path.write_bytes(text.encode(encoding))
+    return path
+
+
+def write_bytes(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
     return path
 
 
@@ -196,10 +202,11 @@ def test_exact_repeated_row_is_listed_and_left_out(tmp_path: Path) -> None:
         "row 4, column 'Anställningsnummer': repeats row 2 exactly; left out"]
 
 
-def test_row_without_id_is_left_out(tmp_path: Path) -> None:
-    table = read_file(write(tmp_path / "e.csv", "Elev-ID,Förnamn,Efternamn\nx,A,B\n,C,D\n"))
-    assert table.people["source_id"].tolist() == ["x"]
-    assert table.issues[0].row == 3 and "empty id" in table.issues[0].problem
+def test_row_without_id_stops_the_file(tmp_path: Path) -> None:
+    """An empty id cell is a damaged register: leaving the row out made its person look gone."""
+    path = write(tmp_path / "e.csv", "Elev-ID,Förnamn,Efternamn\nx,A,B\n,C,D\n,E,F\n")
+    with pytest.raises(SourceError, match=r"e.csv: row 3 has no id in column 'Elev-ID' \(1 more rows"):
+        read_file(path)
 
 
 def test_invalid_personnummer_is_masked_counted_and_row_kept(tmp_path: Path) -> None:
@@ -252,13 +259,94 @@ def test_impossible_date_is_a_row_issue_and_personnummer_fills_in(tmp_path: Path
         (2, "Födelsedatum", "impossible date"), (3, "Födelsedatum", "impossible date")]
 
 
-def test_ragged_rows_are_read_and_listed(tmp_path: Path) -> None:
-    text = "Förnamn;Efternamn;Enhet\nA;B;IT\nC;D\nE;F;G;H\nI;J;K;;\n"
-    table = read_file(write(tmp_path / "r.csv", text))
-    assert table.people["family_name"].tolist() == ["B", "D", "F", "J"]
-    assert table.people["org_unit"].tolist() == ["IT", "", "G", "K"]
-    assert [i.row for i in table.issues] == [3, 4]  # trailing empty fields are not an issue
-    assert "2 fields where the header has 3" in table.issues[0].problem
+def test_short_or_overlong_rows_stop_the_file(tmp_path: Path) -> None:
+    """Every row as wide as the header: a short row was read with empty fields (a cut export
+    deactivated people), values beyond the header were dropped. Trailing empty fields are fine."""
+    ok = read_file(write(tmp_path / "t.csv", "Förnamn;Efternamn;Enhet\nA;B;IT\nI;J;K;;\n"))
+    assert ok.people["org_unit"].tolist() == ["IT", "K"] and ok.issues == []
+    with pytest.raises(SourceError, match=r"row 3 has 2 fields where the header has 3 \(nothing from column 'Enhet'"):
+        read_file(write(tmp_path / "s.csv", "Förnamn;Efternamn;Enhet\nA;B;IT\nC;D\n"))
+    with pytest.raises(SourceError, match=r"row 2 has 4 fields where the header has 3 \(values after"):
+        read_file(write(tmp_path / "l.csv", "Förnamn;Efternamn;Enhet\nE;F;G;H\n"))
+
+
+def test_file_cut_off_without_final_line_break_is_refused(tmp_path: Path) -> None:
+    text = "Anställningsnummer;Förnamn;Efternamn;Enhet\n1;A;B;Ekonomi\n2;C;D;Ekon"
+    with pytest.raises(SourceError, match=r"the last line \(row 3\) does not end with a line break"):
+        read_file(write(tmp_path / "cut.csv", text))
+    assert len(read_file(write(tmp_path / "whole.csv", text + "omi\r\n"))) == 2
+
+
+@pytest.mark.parametrize(
+    ("char", "named"),
+    [("\x1b", "control character U+001B (ESC)"), ("\x00", "control character U+0000 (NUL)"),
+     ("\x07", "control character U+0007 (BEL)"), ("\u202e", "bidi control U+202E (RIGHT-TO-LEFT OVERRIDE)"),
+     ("\u2069", "bidi control U+2069 (POP DIRECTIONAL ISOLATE)"), ("\u202a", "bidi control U+202A")],
+)
+def test_control_and_bidi_characters_stop_the_file_naming_row_and_column(
+    tmp_path: Path, char: str, named: str
+) -> None:
+    text = f"Förnamn;Efternamn;Enhet\nA;B;IT\nC;Ny{char}berg;IT\nE;F{char};IT\n"
+    with pytest.raises(SourceError, match=rf"row 3, column 'Efternamn', holds the {re.escape(named)}.*"
+                       r"\(1 more cells"):
+        read_file(write(tmp_path / "c.csv", text))
+
+
+def test_line_break_inside_a_quoted_cell_is_refused_but_tab_is_kept(tmp_path: Path) -> None:
+    with pytest.raises(SourceError, match=r"row 2, column 'Efternamn', holds the control character U\+000A"):
+        read_file(write(tmp_path / "q.csv", 'Förnamn;Efternamn\nA;"B\nC"\n'))
+    table = read_file(write(tmp_path / "t.csv", "Förnamn;Efternamn;Enhet\nA;B;I\tT\n"))
+    assert table.people["org_unit"].tolist() == ["I T"]
+
+
+def test_control_character_in_a_workbook_cell_is_refused(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.append(["Förnamn", "Efternamn"])
+    wb.active.append(["A", "B\u202dC"])
+    wb.save(tmp_path / "w.xlsx")
+    with pytest.raises(SourceError, match=r"w.xlsx: row 2, column 'Efternamn', holds the bidi control U\+202D"):
+        read_file(tmp_path / "w.xlsx")
+
+
+def test_mixed_encodings_name_the_row_and_both_encodings(tmp_path: Path) -> None:
+    head = "Förnamn;Efternamn\r\nPer;Ängström\r\n"
+    utf8_row_in_cp1252 = head.encode("cp1252") + "Åsa;Åström\r\n".encode()
+    with pytest.raises(SourceError, match=r"two encodings: the byte 0xC3 at offset 33 \(row 3, column "
+                       r"'Förnamn'\) is UTF-8 while row 1 is Windows-1252"):
+        read_file(write_bytes(tmp_path / "a.csv", utf8_row_in_cp1252))
+    cp1252_row_in_utf8 = head.encode() + "Åsa;Åström\r\n".encode("cp1252")
+    with pytest.raises(SourceError, match=r"the byte 0xC5 at offset \d+ \(row 3, column 'Förnamn'\) is "
+                       r"Windows-1252 while row 1 is UTF-8"):
+        read_file(write_bytes(tmp_path / "b.csv", cp1252_row_in_utf8))
+
+
+def test_bom_file_with_a_foreign_byte_names_the_true_byte_and_offset(tmp_path: Path) -> None:
+    """The old message named byte 0x41 ('A'), three bytes before the real one (the BOM's length)."""
+    data = b"\xef\xbb\xbf" + "Förnamn;Efternamn\r\nA;B\r\n".encode() + "C;Ström\r\n".encode("cp1252")
+    with pytest.raises(SourceError) as err:
+        read_file(write_bytes(tmp_path / "bom.csv", data))
+    message = str(err.value)
+    pos = data.index(b"\xf6")
+    assert f"byte 0xF6 at offset {pos} (row 3, column 'Efternamn') is not UTF-8" in message
+    assert "byte-order mark" in message and "Windows-1252" in message and "0x41" not in message
+
+
+def test_forced_encoding_error_names_the_true_byte_after_a_bom(tmp_path: Path) -> None:
+    data = b"\xef\xbb\xbf" + "Fornamn;Efternamn\r\nC;Ström\r\n".encode("cp1252")
+    with pytest.raises(SourceError, match=r"byte 0xF6 on row 2, column 'Efternamn', is not valid UTF-8"):
+        read_file(write_bytes(tmp_path / "f.csv", data), encoding="utf-8")
+
+
+def test_every_formula_trigger_of_the_one_guard_is_listed(tmp_path: Path) -> None:
+    from passerlink.spreadsheet import looks_like_formula
+
+    text = "Förnamn;Efternamn;Enhet\nA;=1+1;IT\nB;+46;IT\nC;Berg;@SUM(A1)\nD;Ek;－x\nE;Al; IT\n"
+    table = read_file(write(tmp_path / "f.csv", text))
+    assert [(i.row, i.column) for i in table.issues] == [
+        (2, "Efternamn"), (3, "Efternamn"), (4, "Enhet"), (5, "Enhet")]
+    assert all(looks_like_formula(v) for v in ("=1+1", "+46", "@SUM(A1)", "－x"))
 
 
 def test_blank_lines_keep_row_numbers_true(tmp_path: Path) -> None:
@@ -330,7 +418,7 @@ def test_read_header_names_columns_as_read_file_does(tmp_path, kind):
     rows = [["", "", "", "", ""], ["Id", "Namn", "", "Namn", ""], ["1", "Anna", "x", "Berg", ""]]
     path = tmp_path / f"f.{kind}"
     if kind == "csv":
-        path.write_bytes("\r\n".join(";".join(r) for r in rows[1:]).encode("cp1252"))
+        path.write_bytes(("\r\n".join(";".join(r) for r in rows[1:]) + "\r\n").encode("cp1252"))
     else:
         wb = Workbook()
         for r in rows:
