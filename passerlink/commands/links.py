@@ -1,22 +1,32 @@
 """The link table: import a confirmed one (and adopt the linked M5 users), or show it.
 
-    passerlink links import FILE --config F [--m5-url URL]
+    passerlink links import FILE --config F [--m5-url URL] [--adopt-manual] [--dry-run] [--yes]
     passerlink links show --config F
     passerlink links queue --config F
 
-``import`` takes the workbench's Excel export (a sheet per register with the M5 id and the
-decision) or a CSV with columns ``source,source_id,m5_id`` (optionally ``decision``), checks
-the whole file first, stores the links (who = you) and writes the ownership marker into each
-linked M5 user. ``queue`` lists the new register people the nightly sync found a likely M5
+``import`` takes the workbench's Excel export, unchanged or edited (a sheet per register with the
+M5 id and the decision; a row without an M5 id is "no link"), or a CSV with columns
+``source,source_id,m5_id`` (optionally ``decision``). Under the sync's run lock it checks the
+whole file against the registers and M5 as they are now (ids exist, nobody linked twice, no M5
+user linked to two people, no manual M5 user unless ``--adopt-manual``), prints a preview with
+names, then stores every decision in one transaction (who = you) and writes the ownership marker
+into each linked M5 user. ``queue`` lists the new register people the nightly sync found a likely M5
 match for: decide them in the workbench.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from passerlink.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from passerlink.config import Config
 
 NAME = "links"
 HELP = "import a confirmed link table and adopt the M5 users; show links and the review queue"
@@ -29,16 +39,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     imp.add_argument("file", type=Path, metavar="FILE", help="link table: .xlsx (workbench export) or .csv")
     imp.add_argument("--config", type=Path, required=True, metavar="FILE")
     imp.add_argument("--m5-url", metavar="URL", help="use this M5 Admin API base URL instead of [m5] url")
+    imp.add_argument("--adopt-manual", action="store_true",
+                     help="also link M5 users that are manual records (no marker, never proposed by the matcher)")
+    imp.add_argument("--dry-run", action="store_true", help="check the file and print the preview; store nothing")
+    imp.add_argument("--yes", action="store_true", help="do not ask before storing (asked only on a terminal)")
     show = sub.add_parser("show", help="print the current links")
     show.add_argument("--config", type=Path, required=True, metavar="FILE")
     queue = sub.add_parser("queue", help="print the sync's review queue (likely matches of new people)")
     queue.add_argument("--config", type=Path, required=True, metavar="FILE")
 
 
-def _read_table(path: Path):
+def _read_table(path: Path) -> pd.DataFrame:
+    """The file's rows as ``source, source_id, m5_id, decision, row, sheet`` (xlsx or CSV)."""
     import pandas as pd
 
-    from passerlink.sync.adopt import read_link_csv
+    from passerlink.sync.adopt import TABLE_COLUMNS, read_link_csv
 
     if not path.exists():
         raise InputError(f"{path}: link table not found")
@@ -49,7 +64,8 @@ def _read_table(path: Path):
         if wb.empty:
             raise InputError(f"{path}: no sheet with the columns of a link table (register id, M5 id, decision)")
         return pd.DataFrame({"source": wb["register"], "source_id": wb["source_id"], "m5_id": wb["m5_id"],
-                             "decision": wb["decision"], "row": wb["row"], "sheet": True})
+                             "decision": wb["decision"], "row": wb["row"], "sheet": wb["register"]},
+                            columns=TABLE_COLUMNS)
     return read_link_csv(path)
 
 
@@ -66,7 +82,6 @@ def run(args: argparse.Namespace) -> int:
     if args.links_command is None:
         raise InputError("say what to do: passerlink links import|show|queue")
     from passerlink.config import load_config
-    from passerlink.errors import ConfigError
     from passerlink.matching import LinkStore
 
     cfg = load_config(args.config)
@@ -83,21 +98,52 @@ def run(args: argparse.Namespace) -> int:
         print(q.to_string(index=False) if len(q) else "the review queue is empty")
         return 0
 
+    return _import(args, cfg)
+
+
+def _import(args: argparse.Namespace, cfg: Config) -> int:
+    """Check the file against the registers and M5 as they are now, preview, one transaction."""
+    from passerlink.errors import ConfigError
     from passerlink.m5 import M5Client
-    from passerlink.sync.adopt import check_link_table, import_links
+    from passerlink.matching import LinkStore
+    from passerlink.sources import read_source
+    from passerlink.sync import adopt
     from passerlink.sync.engine import sync_paths
+    from passerlink.sync.keys import key_registers, keyer_for
     from passerlink.sync.lock import RunLock
 
     if cfg.m5 is None:
         raise ConfigError(f"{cfg.config_path}: adopting M5 users needs an [m5] section")
     sources = [s.name for s in cfg.sources]
-    links = check_link_table(_read_table(args.file), name=str(args.file), sources=sources)
+    table = _read_table(args.file)
+    # the same lock as the sync: a sync never plans while links are half imported
     with RunLock(sync_paths(cfg)[2]), M5Client.from_config(cfg.m5, config_path=cfg.config_path,
                                                             url=args.m5_url) as client:
-        result = import_links(links, LinkStore(cfg.link_store.path), client, name=args.file.name, who=_who(),
-                              marker_field=cfg.m5.marker_field, policy=cfg.sync, source_order=sources)
-    print(f"{len(links)} links in {args.file.name}: {result.stored} stored, {result.already_linked} already "
-          f"linked; {result.adopted} M5 users adopted, {result.already_adopted} already adopted")
+        raw = {s.name: read_source(s, config_path=cfg.config_path) for s in cfg.sources}
+        keyer = keyer_for(cfg, raw)
+        registers = key_registers(raw, keyer)
+        checked = adopt.check_link_table(table, name=str(args.file), sources=sources, keyer=keyer)
+        store = LinkStore(cfg.link_store.path)
+        users = {str(u["id"]): u for u in client.list_users()}
+        plan = adopt.plan_import(checked, name=args.file.name, registers=registers, m5_users=users.values(),
+                           store_current=store.current(), store_history=store.history(), policy=cfg.sync,
+                           marker_field=cfg.m5.marker_field, adopt_manual=args.adopt_manual, keyer=keyer)
+        for line in adopt.preview_lines(plan):
+            print(line)
+        if args.dry_run:
+            print("dry run: nothing stored, no M5 user adopted")
+            return 0
+        if not args.yes and sys.stdin.isatty() and input("store these decisions? [y/N] ").strip().lower() not in (
+                "y", "yes", "j", "ja"):
+            print("nothing stored")
+            return 1
+        result = adopt.apply_import(plan, store, client, who=_who(), policy=cfg.sync, marker_field=cfg.m5.marker_field,
+                              source_order=sources, users=users)
+    print(f"{len(plan.all_links)} links in {args.file.name}: {result.stored} decisions stored, "
+          f"{result.already_linked} already linked; {result.adopted} M5 users adopted, "
+          f"{result.already_adopted} already adopted")
+    for row in plan.adopted_manual:
+        print(f"adopted manual M5 user {row.m5_name} for {row.source}:{adopt.shown_id(row.source_id)} {row.person}")
     for note in result.notes:
         print(f"note: {note}")
     return 0
