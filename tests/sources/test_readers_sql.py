@@ -73,3 +73,12 @@ def test_password_is_hidden_in_messages(hr_db: Path) -> None:
     with pytest.raises(SourceError) as info:
         read_source(spec(url=url, query="people"))
     assert "s3cret" not in str(info.value)
+
+
+def test_control_character_in_a_database_value_stops_the_source(hr_db: Path) -> None:
+    con = sqlite3.connect(hr_db)
+    con.execute("INSERT INTO anstallda VALUES ('0014', 'Cia', 'Ny' || char(27) || '[31mberg', NULL, 'IT', 1, 1)")
+    con.commit()
+    con.close()
+    with pytest.raises(SourceError, match=r"row 3, column 'efternamn', holds the control character U\+001B \(ESC\)"):
+        read_source(spec(url=f"sqlite:///{hr_db}", query="anstallda"))
