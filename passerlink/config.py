@@ -136,6 +136,8 @@ class Ss12000SourceConfig(_SourceBase):
     client_id_env: str | None = None
     client_secret_env: str | None = None
     scope: str | None = None
+    #: How the client id and secret reach the token endpoint: HTTP Basic, or in the form body.
+    client_auth: Literal["basic", "body"] = "basic"
     token_env: str | None = None  # a fixed bearer token instead of OAuth2
     ca_file: Path | None = None
     client_cert: Path | None = None
