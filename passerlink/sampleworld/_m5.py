@@ -18,7 +18,8 @@ import pandas as pd
 
 from passerlink.sampleworld import names as _names
 from passerlink.sampleworld._personnummer import format_personnummer, split_dates
-from passerlink.sampleworld._population import Population
+from passerlink.sampleworld._population import GRADUATE, Population
+from passerlink.sampleworld._pupils import PUPIL_SHARES, write_school
 from passerlink.sampleworld._registers import PROTECTED, PupilInfo, StaffInfo
 
 __all__ = ["SHARES", "DIVERGENCE_COLUMNS", "TRUTH_COLUMNS", "build_m5", "M5_INSTALLED"]
@@ -248,20 +249,24 @@ class _Builder:
             first, last = last, first
         return first, last, (div if record else [])
 
-    def identity_fields(self, p: int, u: list[float], *, allowed: bool = True, manual: bool = False):
+    def identity_fields(self, p: int, u: list[float], *, allowed: bool = True, manual: bool = False,
+                        pupil_reality: bool = False):
         """customfield1 (personnummer as typed) and customfield2 (birth date as typed)."""
         div = []
         cf1 = cf2 = ""
         pnr = self.pop.pnr[p]
         prefix = "manual_" if manual else ""
-        if allowed and u[17] < SHARES[prefix + "personnummer_field"]:
+        shares = PUPIL_SHARES if pupil_reality else {
+            "personnummer_field": SHARES[prefix + "personnummer_field"],
+            "birth_date_field": SHARES[prefix + "birth_date_field"]}
+        if allowed and u[17] < shares["personnummer_field"]:
             form = _PNR_FORMS[_choose(_PNR_FORM_P, u[18])]
             cf1 = format_personnummer(pnr, form, self.today)
             if u[19] < SHARES["personnummer_typo"]:
                 typed = _digit_typo(cf1, u[18] * 5 % 1, u[19] * 50 % 1)
                 div.append(("personnummer_typo", cf1, typed, ""))
                 cf1 = typed
-        if allowed and u[20] < SHARES[prefix + "birth_date_field"]:
+        if allowed and u[20] < shares["birth_date_field"]:
             birth = self.pop.birth[p].astype(object)
             form = _DATE_FORMS[_choose(_DATE_FORM_P, u[21])]
             cf2 = _write_date(birth, form)
@@ -317,8 +322,14 @@ def build_m5(
     former: StaffInfo,
     manual_share: float,
     today: _dt.date,
+    *,
+    pupil_reality: bool = False,
 ) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
-    """The M5 seed (departments, usergroups, accessgroups, users, cards), truth and divergences."""
+    """The M5 seed (departments, usergroups, accessgroups, users, cards), truth and divergences.
+
+    ``pupil_reality``: pupils' records hold names and a school written many ways (a birth date
+    or personnummer for few), and graduates are still there (``_pupils``).
+    """
     b = _Builder(rng, pop, today)
     unit_names = [u[0] for u in _names.ORG_UNITS]
     school_names = list(dict.fromkeys(
@@ -344,13 +355,16 @@ def build_m5(
         u = U[j]
         protected = pupils.marking[j] == PROTECTED
         first, last, div = b.names(p, pupils.given_field[j], u, pupil=True, record=True)
-        cf1, cf2, div2 = b.identity_fields(p, u, allowed=not protected)
+        cf1, cf2, div2 = b.identity_fields(p, u, allowed=not protected, pupil_reality=pupil_reality)
         school = pupils.school[j]
         dept = school
         if u[23] < SHARES["department_stale"]:
             dept = _other_unit(school, u[24], school_names)
             div.append(("department_stale", school, dept, ""))
-        email = pupils.email[j] if (u[25] < SHARES["email_pupil"] and not protected) else ""
+        if pupil_reality:
+            dept = _school_written(dept, u[38], div)
+        email_share = PUPIL_SHARES["email"] if pupil_reality else SHARES["email_pupil"]
+        email = pupils.email[j] if (u[25] < email_share and not protected) else ""
         status = 1
         if u[27] < SHARES["inactive"]:
             status = 0
@@ -361,6 +375,9 @@ def build_m5(
                       email=email, department=dept, usergroup="Elev", customfield1=cf1,
                       customfield2=cf2, status=status)
         b.add(_Draft(created, 0, user, "students", pupils.pupil_id[j], div + div2))
+
+    if pupil_reality:
+        _graduate_drafts(b, pupils, school_names)
 
     # --- former staff: still in M5, gone from HR ---
     U = rng.random((former.idx.size, 40)).tolist()
@@ -435,6 +452,8 @@ def build_m5(
             div_rows.append(("twin", "students", sid, mid, "", "", person_key[int(pop.twin_of[p])]))
         if pop.namesake_of[p] >= 0:
             div_rows.append(("namesake", "students", sid, mid, "", "", person_key[int(pop.namesake_of[p])]))
+        if pop.family_id is not None and pop.family_id[p] >= 0:
+            div_rows.append(("sibling", "students", sid, mid, "", "", str(int(pop.family_id[p]))))
         if pop.coordination[p]:
             div_rows.append(("samordningsnummer", "students", sid, mid, "", "", ""))
         if pupils.marking[j]:
@@ -465,6 +484,46 @@ def build_m5(
         "cards": _cards(rng, users),
     }
     return seed, truth, divergences
+
+
+def _school_written(school: str, u: float, div: list) -> str:
+    written = write_school(school, u)
+    if written != school:
+        div.append(("school_written", school, written, ""))
+    return written
+
+
+def _graduate_drafts(b: _Builder, pupils: PupilInfo, school_names: list[str]) -> None:
+    """Former pupils still in M5 (``Elev``, mostly active) at their last school: for a sibling of a
+    current pupil, usually that pupil's school; some under the sibling's given name, a few of
+    those with the family name spelt another way (Persson for Pettersson)."""
+    pop = b.pop
+    graduates = pop.indices(GRADUATE)
+    U = b.rng.random((graduates.size, 40)).tolist()
+    school_of = {int(p): pupils.school[j] for j, p in enumerate(pupils.idx.tolist())}
+    years = split_dates(pop.birth[graduates])[0].tolist() if graduates.size else []
+    for j, p in enumerate(graduates.tolist()):
+        u = U[j]
+        sib = int(pop.sibling_of[p]) if pop.sibling_of is not None else -1
+        first, last, _ = b.names(p, " ".join(pop.given[p]), u, pupil=True, record=False)
+        kind = "graduate"
+        if sib >= 0 and pop.sibling_name is not None and pop.sibling_name[p]:
+            kind = "graduate_sibling_name"
+            if last in _FAMILY_SPELLING and u[39] < PUPIL_SHARES["graduate_family_variant"]:
+                last = _pick([v for v in _FAMILY_SPELLING[last] if v != last], u[4])
+        if sib >= 0 and u[23] < PUPIL_SHARES["graduate_sibling_school"]:
+            school = school_of.get(sib, _names.UPPER_SECONDARY_SCHOOL)
+        else:
+            school = _pick(school_names, u[24])
+        dept = write_school(school, u[38])
+        cf1, cf2, _ = b.identity_fields(p, u, pupil_reality=True)
+        status = 1 if u[27] < PUPIL_SHARES["graduate_active"] else 0
+        entry = _dt.date(max(int(years[j]) + 6, M5_INSTALLED.year), 8, 10)
+        created = b.created(entry, entry + _dt.timedelta(days=40), u[32], u[33])
+        user = b.user(created, u, creators=_PUPIL_CREATORS, firstname=first, lastname=last,
+                      department=dept, usergroup="Elev", customfield1=cf1, customfield2=cf2, status=status)
+        other = f"person:{sib}" if sib >= 0 else ""
+        b.add(_Draft(created, 0, user, "", "", [(kind, "", f"{first} {last}", other)]))
 
 
 def _person_keys(staff: StaffInfo, pupils: PupilInfo) -> dict[int, str]:

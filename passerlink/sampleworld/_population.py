@@ -14,10 +14,13 @@ import numpy as np
 
 from passerlink.sampleworld import names as _names
 from passerlink.sampleworld._personnummer import assign_personnummer, split_dates
+from passerlink.sampleworld._pupils import plant_households
 
-__all__ = ["Population", "make_population", "ROLES"]
+__all__ = ["Population", "make_population", "ROLES", "GRADUATE"]
 
 ROLES = ("staff", "former", "pupil", "manual")
+#: former pupils still in M5 (graduated or moved away): only the pupil-realistic world has them
+GRADUATE = "graduate"
 
 # shares that shape the population (the README lists them)
 INTERNATIONAL_SHARE = 0.07
@@ -46,6 +49,9 @@ class Population:
     pnr: list[str]  # 12 digits
     twin_of: np.ndarray  # index of the other twin, -1
     namesake_of: np.ndarray  # index of the person whose full name was copied, -1
+    family_id: np.ndarray | None = None  # pupils and graduates of one household share an id, -1
+    sibling_of: np.ndarray | None = None  # graduates: the current pupil whose sibling they are, -1
+    sibling_name: np.ndarray | None = None  # graduates: True when given that sibling's given name
 
     def __len__(self) -> int:
         return len(self.pnr)
@@ -72,6 +78,9 @@ def _draw_births(rng: np.random.Generator, role: str, n: int, today: _dt.date) -
     if role == "pupil":
         years = np.arange(2007, 2021)
         w = np.where(years == 2007, 0.03, np.where(years <= 2010, 0.8, 1.0))
+    elif role == GRADUATE:  # left school: graduated, or moved on to another municipality's school
+        years = np.arange(2000, 2011)
+        w = np.where(years <= 2006, 1.0, 0.35)
     elif role == "manual":
         years = np.arange(1950, 2008)
         w = np.ones(years.shape[0])
@@ -136,12 +145,18 @@ def _draw_given(
 
 
 def make_population(
-    rng: np.random.Generator, counts: dict[str, int], today: _dt.date
+    rng: np.random.Generator, counts: dict[str, int], today: _dt.date, *, households: bool = False
 ) -> Population:
-    """Draw everybody; plant twins and namesakes; give each a unique personnummer."""
-    roles = np.concatenate([np.full(counts[r], r, dtype=object) for r in ROLES]).astype(str)
+    """Draw everybody; plant twins and namesakes; give each a unique personnummer.
+
+    ``households`` (the pupil-realistic world) also groups pupils into siblings who share a
+    family name, and attaches graduates (``counts["graduate"]``) to some of those households,
+    a share of them with a current sibling's given name.
+    """
+    roles_used = (*ROLES, GRADUATE) if counts.get(GRADUATE) else ROLES
+    roles = np.concatenate([np.full(counts[r], r, dtype=object) for r in roles_used]).astype(str)
     n = roles.shape[0]
-    births = np.concatenate([_draw_births(rng, r, counts[r], today) for r in ROLES]) if n else np.array([], dtype="datetime64[D]")
+    births = np.concatenate([_draw_births(rng, r, counts[r], today) for r in roles_used]) if n else np.array([], dtype="datetime64[D]")
     male = rng.random(n) < 0.5
     intl = rng.random(n) < INTERNATIONAL_SHARE
     years, _, _ = split_dates(births)
@@ -207,6 +222,11 @@ def make_population(
             twin_of[a], twin_of[b] = b, a
 
     taken = twin_of >= 0
+    family_id = sibling_of = sibling_name = None
+    if households:
+        family_id, sibling_of, sibling_name = plant_households(
+            rng, roles, births, given, call, family, double, intl, male, twin_of)
+        taken |= family_id >= 0
     for r in ("staff", "pupil"):
         members = np.flatnonzero((roles == r) & ~taken)
         k = int(round(members.size * NAMESAKE_SHARE))
@@ -246,6 +266,7 @@ def make_population(
         role=roles, male=male, birth=births, international=intl, given=given, call=call,
         family=family, double=double, former_family=former, coordination=coordination,
         pnr=pnr, twin_of=twin_of, namesake_of=namesake_of,
+        family_id=family_id, sibling_of=sibling_of, sibling_name=sibling_name,
     )
 
 

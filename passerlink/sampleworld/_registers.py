@@ -18,6 +18,7 @@ import pandas as pd
 from passerlink.sampleworld import names as _names
 from passerlink.sampleworld._personnummer import format_personnummer, split_dates
 from passerlink.sampleworld._population import Population
+from passerlink.sampleworld._pupils import PUPIL_SHARES
 
 __all__ = [
     "HR_COLUMNS",
@@ -201,10 +202,23 @@ def staff_frame(
         {c: pd.Series([], dtype=str) for c in HR_COLUMNS})
 
 
+def _per_household(rng: np.random.Generator, house: np.ndarray, choice: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """One school per household (``house`` -1: the pupil's own draw): siblings go to one school."""
+    n_house = int(house.max()) + 1 if (house >= 0).any() else 0
+    if not n_house:
+        return choice
+    picked = rng.choice(len(p), size=n_house, p=p)
+    return np.where(house >= 0, picked[np.maximum(house, 0)], choice)
+
+
 def build_students(
-    rng: np.random.Generator, pop: Population, idx: np.ndarray, today: _dt.date
+    rng: np.random.Generator, pop: Population, idx: np.ndarray, today: _dt.date, *, households: bool = False
 ) -> tuple[pd.DataFrame, PupilInfo]:
-    """The school system's export of every enrolled pupil."""
+    """The school system's export of every enrolled pupil.
+
+    With ``households`` (the pupil-realistic world) siblings go to the same school at each stage
+    and twins are nearly always in one class.
+    """
     n = idx.size
     sy = school_year_start(today)
     years, _, _ = split_dates(pop.birth[idx])
@@ -220,6 +234,11 @@ def build_students(
     prog_i = rng.choice(len(progs), size=n, p=prog_w / prog_w.sum())
     u = rng.random((n, 6))
     raw = rng.bytes(16 * n)
+    twins_together = 0.7
+    if households and pop.family_id is not None and n:
+        prim_i = _per_household(rng, pop.family_id[idx], prim_i, pw / pw.sum())
+        upper_i = _per_household(rng, pop.family_id[idx], upper_i, uw / uw.sum())
+        twins_together = PUPIL_SHARES["twins_same_class"]
     emails = EmailBook(PUPIL_DOMAIN)
     info = PupilInfo(idx=idx, pupil_id=[], school=[], klass=[], email=[], marking=[], given_field=[])
     rows = []
@@ -237,7 +256,7 @@ def build_students(
             prog = "IM" if g > 12 else progs[prog_i[j]]
             klass = f"{prog}{(sy - min(g, 12) + 10) % 100:02d}"
         twin = int(pop.twin_of[p])
-        if twin in twin_class and u[j, 1] < 0.7:
+        if twin in twin_class and u[j, 1] < twins_together:
             school, klass = twin_class[twin]
         twin_class[p] = (school, klass)
         pupil_id = str(uuid.UUID(bytes=raw[16 * j: 16 * j + 16], version=4))

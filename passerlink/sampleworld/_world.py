@@ -13,7 +13,8 @@ import pandas as pd
 
 from passerlink.errors import InputError
 from passerlink.sampleworld._m5 import SHARES, build_m5
-from passerlink.sampleworld._population import make_population
+from passerlink.sampleworld._population import GRADUATE, make_population
+from passerlink.sampleworld._pupils import graduate_count
 from passerlink.sampleworld._registers import (
     STAFF_DOMAIN,
     EmailBook,
@@ -22,7 +23,7 @@ from passerlink.sampleworld._registers import (
     staff_frame,
 )
 
-__all__ = ["World", "generate_world", "FILE_NAMES", "DEFAULT_TODAY"]
+__all__ = ["World", "generate_world", "generate_pupil_world", "PUPIL_WORLD_ARGS", "FILE_NAMES", "DEFAULT_TODAY"]
 
 DEFAULT_TODAY = _dt.date(2026, 11, 1)
 
@@ -123,11 +124,18 @@ def generate_world(
     manual_share: float = 0.10,
     former_staff: int = 60,
     today: _dt.date = DEFAULT_TODAY,
+    pupil_reality: bool = False,
 ) -> World:
     """Generate a municipality deterministically: the same arguments give the same bytes.
 
     ``manual_share`` is the share of M5 users that are manual records (contractors, substitutes,
     visitors), so their number follows from the expected count of register people in M5.
+
+    ``pupil_reality`` gives the pupils the reality of a school office (``_pupils``): siblings in
+    one school, twins in one class, graduates still in M5 (8 % of the pupil part, some with a
+    sibling's given name), M5 pupil records with names and a school written several ways only
+    (a birth date for one in ten, a personnummer for a few). ``generate_pupil_world`` is the
+    pupils-only world of that kind the pupil benchmark and property tests match.
     """
     for name, value in (("staff", staff), ("pupils", pupils), ("former_staff", former_staff)):
         if not isinstance(value, int | np.integer) or value < 0:
@@ -135,10 +143,13 @@ def generate_world(
     if not 0 <= manual_share < 1:
         raise InputError(f"manual_share must be at least 0 and below 1, not {manual_share!r}.")
     rng = np.random.default_rng(seed)
-    expected = staff * SHARES["staff_in_m5"] + pupils * SHARES["pupils_in_m5"] + former_staff
+    graduates = graduate_count(int(pupils), SHARES["pupils_in_m5"], manual_share) if pupil_reality else 0
+    expected = staff * SHARES["staff_in_m5"] + pupils * SHARES["pupils_in_m5"] + former_staff + graduates
     manual = int(round(expected * manual_share / (1 - manual_share)))
     counts = {"staff": int(staff), "former": int(former_staff), "pupil": int(pupils), "manual": manual}
-    pop = make_population(rng, counts, today)
+    if pupil_reality:
+        counts[GRADUATE] = graduates
+    pop = make_population(rng, counts, today, households=pupil_reality)
 
     space = max(90_000, 10 * (staff + former_staff))
     numbers = 10_000 + rng.choice(space, size=staff + former_staff, replace=False)
@@ -146,7 +157,18 @@ def generate_world(
     former_info = build_staff(rng, pop, pop.indices("former"), today, numbers[staff:], emails, former=True)
     staff_info = build_staff(rng, pop, pop.indices("staff"), today, numbers[:staff], emails, former=False)
     hr = staff_frame(rng, pop, staff_info, today)
-    students, pupil_info = build_students(rng, pop, pop.indices("pupil"), today)
-    m5_seed, truth, divergences = build_m5(rng, pop, staff_info, pupil_info, former_info, manual_share, today)
+    students, pupil_info = build_students(rng, pop, pop.indices("pupil"), today, households=pupil_reality)
+    m5_seed, truth, divergences = build_m5(rng, pop, staff_info, pupil_info, former_info, manual_share, today,
+                                           pupil_reality=pupil_reality)
     return World(seed=seed, today=today, hr=hr, students=students, m5_seed=m5_seed, truth=truth,
                  divergences=divergences)
+
+
+#: the pupil-realistic world of the pupil benchmark and property tests: pupils only, 4 % manual
+PUPIL_WORLD_ARGS = {"staff": 0, "former_staff": 0, "manual_share": 0.04, "pupil_reality": True}
+
+
+def generate_pupil_world(seed: int = 0, pupils: int = 2000, today: _dt.date = DEFAULT_TODAY) -> World:
+    """A school register against the pupil part of M5: ``pupils`` pupils in households, graduates
+    still in M5 (8 % of its users) and manual records (4 %); no staff. Deterministic per seed."""
+    return generate_world(seed=seed, pupils=pupils, today=today, **PUPIL_WORLD_ARGS)
