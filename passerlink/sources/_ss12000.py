@@ -263,7 +263,7 @@ def read_ss12000(
     with httpx.Client(
         headers={"Accept": "application/json"}, verify=_tls(spec), timeout=spec.timeout_seconds, transport=transport
     ) as client:
-        api = Api(client, api_url, auth, who, spec.page_size)
+        api = Api(client, api_url, auth, who, spec.page_size, client_cert=spec.client_cert is not None)
         persons = _persons(api, spec)
         embedded = any(isinstance(p.get("_embedded"), Mapping) for p in persons)
         duties = _duties_by_person(api, spec) if spec.role == "staff" and persons and not embedded else None

@@ -22,8 +22,18 @@ Params = Mapping[str, str | Sequence[str]]
 class Api:
     """GET collections of one SS 12000 API base URL through one client and one way of auth."""
 
-    def __init__(self, client: httpx.Client, base: str, auth: httpx.Auth | None, who: str, page_size: int) -> None:
+    def __init__(
+        self,
+        client: httpx.Client,
+        base: str,
+        auth: httpx.Auth | None,
+        who: str,
+        page_size: int,
+        *,
+        client_cert: bool = False,
+    ) -> None:
         self.client = client
+        self.client_cert = client_cert  # whether a refused TLS handshake may be for want of one
         self.base = base.rstrip("/")
         self.auth = auth
         self.who = who  # "the token in X" etc., for refusals
@@ -62,6 +72,11 @@ class Api:
         except httpx.ConnectError as exc:
             why = "TLS certificate not trusted" if "CERTIFICATE" in str(exc).upper() else str(exc)
             raise SourceError(f"cannot reach the SS 12000 API at {url} ({why})") from None
+        except httpx.RemoteProtocolError:
+            hint = "" if self.client_cert or not url.startswith("https:") else (
+                "; a server that wants a client certificate does this: see 'client_cert'"
+            )
+            raise SourceError(f"the SS 12000 API at {url} closed the connection without an answer{hint}") from None
         except httpx.TimeoutException:
             raise SourceError(f"the SS 12000 API at {url} did not answer in time") from None
         except httpx.HTTPError as exc:

@@ -1,4 +1,8 @@
-"""SS 12000 persons over real HTTP: a small stand-in server on 127.0.0.1, three pages."""
+"""SS 12000 protocol over real HTTP: paging, the envelope, civicNo, errors (a bare handler on 127.0.0.1).
+
+Who is read and how (pupils only, names, dates, e-mail, OAuth2) is in ``test_ss12000_register.py``
+against the spec-shaped stand-in.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from passerlink.config import SourceConfig
+from passerlink.config import SourceConfig, parse_source
 from passerlink.errors import ConfigError, SourceError
 from passerlink.features import luhn_ok
 from passerlink.sources import read_source
@@ -21,6 +25,7 @@ def pnr(date8: str, serial: str) -> str:
     return next(date8 + serial + c for c in "0123456789" if luhn_ok(date8[2:] + serial + c))
 
 
+NOW = {"enroledAt": {"id": "su-1", "displayName": "Hagaskolan"}, "schoolType": "GR", "startDate": "2020-08-15"}
 PERSONS = [
     {"id": "p1", "givenName": "Nils", "middleName": "Erik", "familyName": "Åkesson",
      "civicNo": {"value": pnr("20100517", "234"), "nationality": "SE"}, "birthDate": "2010-05-17",
@@ -29,15 +34,16 @@ PERSONS = [
      "enrolments": [{"enroledAt": {"id": "su-1", "displayName": "Hagaskolan"}, "schoolYear": 4}]},
     {"id": "p2", "givenName": "Lo", "familyName": "Ström", "birthDate": "2011-02-03",
      "enrolments": [{"enroledAt": {"id": "su-2"}, "cancelled": True},
-                    {"enroledAt": {"id": "su-3", "displayName": "Norrskolan"}}]},
+                    {"enroledAt": {"id": "su-3", "displayName": "Norrskolan"}}]},  # no startDate: begun
     {"id": "p3", "givenName": "Hemlig", "familyName": "Person",
      "civicNo": {"value": pnr("20120101", "238")}, "birthDate": "2012-01-01",
      "securityMarking": "Skyddad folkbokföring", "emails": [{"value": "h@skola.se"}],
      "enrolments": [{"enroledAt": {"id": "su-1", "displayName": "Hagaskolan"}}]},
-    {"id": "p4", "givenName": "Bad", "familyName": "Number", "civicNo": {"value": "201001011112"}},
-    {"id": "p5", "givenName": "Ada", "familyName": "Al"},
+    {"id": "p4", "givenName": "Bad", "familyName": "Number", "civicNo": {"value": "201001011112"},
+     "enrolments": [NOW]},
+    {"id": "p5", "givenName": "Ada", "familyName": "Al", "enrolments": [NOW]},
     {"id": "p6", "givenName": "Bea", "familyName": "Bo", "enrolments": [{"enroledAt": {"id": "su-9"}}]},
-    {"id": "p7", "givenName": "Cid", "familyName": "Ceder"},
+    {"id": "p7", "givenName": "Cid", "familyName": "Ceder", "enrolments": [NOW]},
 ]
 PAGE = 3
 
@@ -69,6 +75,9 @@ class Handler(BaseHTTPRequestHandler):
         if url.path == "/loop/persons":
             self._send(200, json.dumps({"data": PERSONS[:1], "pageToken": "same"}).encode())
             return
+        if url.path == "/ss12000/organisations":
+            self._send(200, json.dumps({"data": [{"id": "su-9", "displayName": "Bergskolan"}]}).encode())
+            return
         if url.path == "/empty/persons":
             self._send(200, json.dumps({"data": [], "pageToken": None}).encode())
             return
@@ -94,8 +103,7 @@ def token(monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 def spec(url: str, token_env: str | None = None, **kw: object) -> SourceConfig:
-    return SourceConfig.model_validate(
-        {"name": "elever", "kind": "ss12000", "url": url, "token_env": token_env, **kw})
+    return parse_source({"name": "elever", "kind": "ss12000", "url": url, "token_env": token_env, **kw})
 
 
 def test_reads_all_three_pages(server: str, token: str) -> None:
@@ -113,7 +121,7 @@ def test_reads_all_three_pages(server: str, token: str) -> None:
     assert people.loc["p1", "email"] == "nils.akesson@skola.se"
     assert people.loc["p1", "org_unit"] == "Hagaskolan"
     assert people.loc["p2", "org_unit"] == "Norrskolan"  # the cancelled enrolment is skipped
-    assert people.loc["p6", "org_unit"] == "su-9"  # not expanded: the id
+    assert people.loc["p6", "org_unit"] == "Bergskolan"  # no displayName: named from /organisations
     assert people.loc["p2", "birth_date"] == "2011-02-03"
 
 
