@@ -31,6 +31,8 @@ __all__ = [
     "CreateUserGroup",
     "Plan",
     "PlanContext",
+    "Blanking",
+    "NAME_FIELDS",
     "plan",
     "replan_user",
     "WRITE_KINDS",
@@ -134,6 +136,25 @@ class CreateUserGroup(Op):
     name: str = ""
 
 
+#: M5 fields that hold a person's name: emptying one is a blanking of a name.
+NAME_FIELDS = frozenset({"firstname", "lastname"})
+
+
+@dataclass(frozen=True)
+class Blanking:
+    """A planned change that empties a field with a value in M5."""
+
+    label: str
+    m5_id: str
+    field: str
+    before: str
+    name: bool
+
+    def to_dict(self) -> dict[str, object]:
+        return {"label": self.label, "m5_id": self.m5_id, "field": self.field, "before": self.before,
+                "name": self.name}
+
+
 @dataclass(frozen=True)
 class PlanContext:
     """What the plan needs besides desired and current state (all read by the engine)."""
@@ -163,10 +184,36 @@ class Plan:
     gone: dict[str, str] = field(default_factory=dict)  # owned M5 id -> label, person gone
     present: set[str] = field(default_factory=set)  # owned M5 ids whose person is present
     issues: list[RegisterIssue] = field(default_factory=list)
+    #: M5 users the link store links (existing ones); ``owned`` also counts users with our marker
+    linked: int = 0
 
     @property
     def writes(self) -> list[Op]:
         return [op for op in self.ops if op.writes]
+
+    @property
+    def m5_users(self) -> int:
+        """Every M5 user the plan saw (owned and manual)."""
+        return self.owned + self.manual
+
+    def blankings(self) -> list[Blanking]:
+        """Every change that empties a field that has a value in M5 (its own change class).
+
+        Not counted: the end date a rehire clears, and the fields a person with protected identity
+        must not show (the policy empties them on purpose).
+        """
+        out: list[Blanking] = []
+        for op in self.ops:
+            if not isinstance(op, Update) or op.protected:
+                continue
+            for c in op.changes:
+                if not c.before.strip() or c.after.strip() or c.field == "status":
+                    continue
+                if isinstance(op, Reactivate) and c.field == "enddate":
+                    continue
+                out.append(Blanking(label=op.label, m5_id=op.m5_id or "", field=c.field, before=c.before,
+                                    name=c.field in NAME_FIELDS))
+        return out
 
     def of_kind(self, *kinds: str) -> list[Op]:
         return [op for op in self.ops if op.kind in kinds]
@@ -352,6 +399,73 @@ def _label_of(cu: CurrentUser) -> str:
     return f"{name} (M5 {cu.id})"
 
 
+def _ownership(users: Mapping[str, CurrentUser], marker_field: str, policy: SyncPolicy, ctx: PlanContext
+               ) -> tuple[set[str], dict[PersonKey, list[str]]]:
+    """Owned M5 ids (linked in the link store, or carrying our marker) and marker -> user ids."""
+    by_marker: dict[PersonKey, list[str]] = {}
+    owned: set[str] = set()
+    for uid in sorted(users, key=_num):
+        mk = policy.parse_marker(users[uid].get(marker_field))
+        if mk is not None:
+            owned.add(uid)
+            by_marker.setdefault(mk, []).append(uid)
+    owned.update(mid for mid in ctx.links.values() if mid in users)
+    return owned, by_marker
+
+
+def _targets(desired: DesiredState, users: Mapping[str, CurrentUser], ctx: PlanContext,
+             by_marker: Mapping[PersonKey, list[str]]) -> tuple[dict[PersonKey, str], dict[PersonKey, str]]:
+    """Each person's M5 user (link first, winner key first, then marker; a user is claimed once),
+    and the linked M5 user that no longer exists, for people whose link points nowhere."""
+    claimed: set[str] = set()
+    target: dict[PersonKey, str] = {}
+    missing_link: dict[PersonKey, str] = {}
+    for du in desired.users:
+        for k in du.keys:
+            mid = ctx.links.get(k)
+            if mid is None:
+                continue
+            if mid in users and mid not in claimed:
+                claimed.add(mid)
+                target[du.key] = mid
+                break
+            if mid not in users:
+                missing_link.setdefault(du.key, mid)
+    for du in desired.users:
+        if du.key in target:
+            continue
+        mid = next((m for k in du.keys for m in by_marker.get(k, ()) if m not in claimed), None)
+        if mid is not None:
+            claimed.add(mid)
+            target[du.key] = mid
+    return target, missing_link
+
+
+def _unmatched(p: _Planner, du: DesiredUser, lost: str | None, owned: set[str]) -> Op:
+    """The operation for a person without an M5 user: deleted in M5, new (report, queue, create)."""
+    policy, ctx = p.policy, p.ctx
+    if lost is not None and lost not in ctx.deleted_by_sync:
+        if policy.situations.deleted_in_m5 == "recreate":
+            return p.create(du, "deleted_in_m5")
+        p.count("deleted_in_m5")
+        return Report(situation="deleted_in_m5", label=du.label, key=du.key, m5_id=lost, protected=du.protected,
+                      message=f"the linked M5 user {lost} was deleted in M5; not recreated (deleted_in_m5 = report)")
+    if policy.situations.new == "report":
+        p.count("new")
+        return Report(situation="new", label=du.label, key=du.key, protected=du.protected,
+                      message="new in the register; not created (new = report)")
+    if policy.situations.new == "match_then_create":
+        users = p.current.users
+        cand = next((ctx.candidates[k] for k in du.keys
+                     if k in ctx.candidates and ctx.candidates[k][0] in users and ctx.candidates[k][0] not in owned),
+                    None)
+        if cand is not None:
+            p.count("queued")
+            return Queue(situation="queued", label=du.label, key=du.key, m5_id=cand[0], protected=du.protected,
+                         probability=float(cand[1]))
+    return p.create(du, "new")
+
+
 def plan(
     desired: DesiredState,
     current: CurrentState,
@@ -362,88 +476,25 @@ def plan(
     ctx = context or PlanContext()
     p = _Planner(current, policy, ctx, desired.managed_accessgroups)
     users = current.users
-    marker_field = current.marker_field
-
-    # ownership: linked in the link store, or carrying our marker
-    by_marker: dict[PersonKey, list[str]] = {}
-    owned: set[str] = set()
-    for uid in sorted(users, key=_num):
-        mk = policy.parse_marker(users[uid].get(marker_field))
-        if mk is not None:
-            owned.add(uid)
-            by_marker.setdefault(mk, []).append(uid)
-    for mid in ctx.links.values():
-        if mid in users:
-            owned.add(mid)
-
-    # targets: link first (winner key first), then marker; a user is claimed once
-    claimed: dict[str, DesiredUser] = {}
-    target: dict[PersonKey, str | None] = {}
-    missing_link: dict[PersonKey, str] = {}
-    for du in desired.users:
-        for k in du.keys:
-            mid = ctx.links.get(k)
-            if mid is None:
-                continue
-            if mid in users and mid not in claimed:
-                claimed[mid] = du
-                target[du.key] = mid
-                break
-            if mid not in users:
-                missing_link.setdefault(du.key, mid)
-    for du in desired.users:
-        if du.key in target:
-            continue
-        mid = next((m for k in du.keys for m in by_marker.get(k, ()) if m not in claimed), None)
-        if mid is not None:
-            claimed[mid] = du
-            target[du.key] = mid
+    owned, by_marker = _ownership(users, current.marker_field, policy, ctx)
+    target, missing_link = _targets(desired, users, ctx, by_marker)
 
     present: set[str] = set()
     for du in desired.users:
         mid = target.get(du.key)
-        if mid is not None:
-            present.add(mid)
-            op = p.linked(du, users[mid])
-            if op is not None:
-                p.ops.append(op)
+        if mid is None:
+            p.ops.append(_unmatched(p, du, missing_link.get(du.key), owned))
             continue
-        lost = missing_link.get(du.key)
-        if lost is not None and lost not in ctx.deleted_by_sync:
-            if policy.situations.deleted_in_m5 == "recreate":
-                p.ops.append(p.create(du, "deleted_in_m5"))
-            else:
-                p.count("deleted_in_m5")
-                p.ops.append(Report(situation="deleted_in_m5", label=du.label, key=du.key, m5_id=lost,
-                                    protected=du.protected,
-                                    message=f"the linked M5 user {lost} was deleted in M5; not recreated "
-                                            "(deleted_in_m5 = report)"))
-            continue
-        # new in a register
-        if policy.situations.new == "report":
-            p.count("new")
-            p.ops.append(Report(situation="new", label=du.label, key=du.key, protected=du.protected,
-                                message="new in the register; not created (new = report)"))
-            continue
-        if policy.situations.new == "match_then_create":
-            cand = next(
-                (ctx.candidates[k] for k in du.keys
-                 if k in ctx.candidates and ctx.candidates[k][0] in users and ctx.candidates[k][0] not in owned),
-                None,
-            )
-            if cand is not None:
-                p.count("queued")
-                p.ops.append(Queue(situation="queued", label=du.label, key=du.key, m5_id=cand[0],
-                                   protected=du.protected, probability=float(cand[1])))
-                continue
-        p.ops.append(p.create(du, "new"))
+        present.add(mid)
+        op = p.linked(du, users[mid])
+        if op is not None:
+            p.ops.append(op)
 
     gone: dict[str, str] = {}
     for uid in sorted(owned - present, key=_num):
         cu = users[uid]
-        label = _label_of(cu)
-        gone[uid] = label
-        op = p.gone(cu, label)
+        gone[uid] = _label_of(cu)
+        op = p.gone(cu, gone[uid])
         if op is not None:
             p.ops.append(op)
 
@@ -461,6 +512,7 @@ def plan(
         gone=gone,
         present=present,
         issues=list(desired.issues),
+        linked=sum(1 for mid in set(ctx.links.values()) if mid in users),
     )
 
 

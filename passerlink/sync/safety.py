@@ -17,7 +17,8 @@ from passerlink.policy import SyncPolicy, Threshold
 if TYPE_CHECKING:
     from passerlink.sync.planner import Plan
 
-__all__ = ["RuleResult", "check_safety", "source_unreadable", "stopping_rules", "raise_if_unsafe", "OVERRIDE_HINT"]
+__all__ = ["RuleResult", "check_safety", "source_unreadable", "stopping_rules", "raise_if_unsafe", "OVERRIDE_HINT",
+           "first_night", "blanking"]
 
 OVERRIDE_HINT = "review the dry run (passerlink sync --dry-run) and rerun with --allow-mass-changes"
 
@@ -111,6 +112,7 @@ def check_safety(
             ))
     base = plan.owned
     n_create = len(plan.of_kind("create"))
+    results += first_night(plan, policy, allow)
     n_update = len(plan.of_kind("update", "reactivate"))
     n_deact = len(plan.of_kind("deactivate"))
     n_delete = len(plan.of_kind("delete"))
@@ -119,7 +121,56 @@ def check_safety(
     results += _threshold("updates", "updates", n_update, base, th.updates, mb, allow)
     results += _threshold("deactivations", "deactivations", n_deact, base, th.deactivations, mb, allow)
     results += _threshold("deletes", "deletes", n_delete, base, th.deletes, mb, allow)
+    results += blanking(plan, policy, allow)
     return results
+
+
+def first_night(plan: Plan, policy: SyncPolicy, allow: bool = False) -> list[RuleResult]:
+    """The first-night guard: creates while the engine owns (almost) nobody in a non-empty M5.
+
+    Before go-live is finished every register person looks new, and every create could be a
+    second card holder for someone already in M5. The rule applies while the link store is empty
+    or the engine owns fewer users than ``first_night_min_owned``; an M5 without manual users
+    (empty, or holding only users with our marker: a first night into an empty M5, interrupted)
+    has nobody to duplicate.
+    """
+    floor = policy.thresholds.first_night_min_owned
+    creates = len(plan.of_kind("create"))
+    if plan.manual == 0 or (plan.linked > 0 and plan.owned >= floor):
+        return []
+    ok = creates == 0
+    why = "the link store is empty" if plan.linked == 0 else f"only {plan.owned} M5 users are owned (floor {floor})"
+    return [RuleResult(
+        rule="first_night", ok=ok, value=creates, limit=0,
+        message=(f"{why}; no creates planned" if ok else
+                 f"{creates} creates planned while {why} and M5 has {plan.m5_users} users: finish go-live first "
+                 "(match in the workbench and passerlink links import), or approve this plan"),
+        overridden=not ok and allow,
+    )]
+
+
+def blanking(plan: Plan, policy: SyncPolicy, allow: bool = False) -> list[RuleResult]:
+    """Blanking as its own change class: emptying a name, and emptying any other field."""
+    found = plan.blankings()
+    names = [b for b in found if b.name]
+    others = [b for b in found if not b.name]
+    th = policy.thresholds
+    out = []
+    for rule, what, items, t in (("blank_names", "names emptied", names, th.blank_names),
+                                 ("blank_fields", "other fields emptied", others, th.blank_fields)):
+        if t.max_count is None:
+            continue
+        n = len(items)
+        ok = n <= t.max_count
+        fields = ", ".join(sorted({b.field for b in items}))
+        out.append(RuleResult(
+            rule=rule, ok=ok, value=n, limit=t.max_count,
+            message=(f"{n} {what}, limit {t.max_count}" if ok else
+                     f"{n} {what} ({fields}) where M5 has a value, more than the limit of {t.max_count}: a "
+                     "damaged export looks like this"),
+            overridden=not ok and allow,
+        ))
+    return out
 
 
 def stopping_rules(results: list[RuleResult]) -> list[RuleResult]:

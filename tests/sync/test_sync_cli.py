@@ -78,7 +78,8 @@ def test_links_import_refuses_a_bad_table_without_writing(site, m5sim, tmp_path,
     assert main(["links", "import", str(bad), "--config", str(site.config_path)]) == 2
     err = capsys.readouterr().err
     assert "row 3" in err and "'source'" in err and "personal" in err and m5sim.writes() == []
-    bad.write_text("source,source_id,m5_id\nhr,1,999999\n", encoding="utf-8")
+    hr_id = str(site.world.hr["Anställningsnummer"].iloc[0])  # a real person: the M5 id is what is wrong
+    bad.write_text(f"source,source_id,m5_id\nhr,{hr_id},999999\n", encoding="utf-8")
     assert main(["links", "import", str(bad), "--config", str(site.config_path)]) == 2
     assert "M5 user 999999 does not exist" in capsys.readouterr().err and m5sim.writes() == []
 
