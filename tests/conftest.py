@@ -95,7 +95,8 @@ class RunningSimulator:
 
 
 def _start(tmp: Path, *, seed: Path | Mapping[str, Any] | None = None, faults: str | Mapping[str, Any] | None = None,
-           tls: tuple[Path, Path] | None = None, env: Mapping[str, str] | None = None) -> RunningSimulator:
+           tls: tuple[Path, Path] | None = None, env: Mapping[str, str] | None = None,
+           profile: str | None = None) -> RunningSimulator:
     tmp.mkdir(parents=True, exist_ok=True)
     db = tmp / "m5sim.sqlite"
     port = free_port()
@@ -111,6 +112,8 @@ def _start(tmp: Path, *, seed: Path | Mapping[str, Any] | None = None, faults: s
         args += ["--faults", spec]
     if tls is not None:
         args += ["--tls-cert", str(tls[0]), "--tls-key", str(tls[1])]
+    if profile is not None:
+        args += ["--profile", profile]
     child_env = {**os.environ, **(env or {})}
     log = tmp / "m5sim.log"
     proc = start_process(args, log=log, env=child_env)
@@ -170,8 +173,8 @@ def m5sim_tls(_m5sim_tls_session: RunningSimulator) -> RunningSimulator:
 
 @pytest.fixture
 def m5sim_factory(tmp_path: Path) -> Iterator[Callable[..., RunningSimulator]]:
-    """``start(seed=path_or_dict, faults="a=1,b=2" or dict, tls=(cert, key), env={...})``: a
-    dedicated simulator process, stopped after the test."""
+    """``start(seed=path_or_dict, faults="a=1,b=2" or dict, tls=(cert, key), env={...}, profile="no-count")``:
+    a dedicated simulator process (playing that variant of the real API), stopped after the test."""
     started: list[RunningSimulator] = []
 
     def start(**kw: Any) -> RunningSimulator:

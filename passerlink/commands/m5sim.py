@@ -24,6 +24,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--faults", default="",
                    help="fault settings, e.g. latency=0.05,error500=0.1,timeout=0.05,429=0.05,"
                         "retry_after=1,lost_reply=0.02,timeout_sleep=5,token_ttl=5,seed=7")
+    p.add_argument("--profile", default="strict",
+                   help="which variant of the real API to play: strict (default), page-cap-100, "
+                        "ignores-unknown-params, include-required, no-count")
     p.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"],
                    help="uvicorn log level (default warning)")
 
@@ -32,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from passerlink.errors import InputError
-    from passerlink.m5sim import create_app, parse_faults
+    from passerlink.m5sim import create_app, parse_faults, profile_named
 
     if (args.tls_cert is None) != (args.tls_key is None):
         raise InputError("--tls-cert and --tls-key go together: give both or neither")
@@ -46,11 +49,16 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise InputError(f"--faults {args.faults!r}: {exc}") from None
     try:
-        app = create_app(args.db, seed=args.seed, faults=faults)
+        profile = profile_named(args.profile)
+    except ValueError as exc:
+        raise InputError(f"--profile: {exc}") from None
+    try:
+        app = create_app(args.db, seed=args.seed, faults=faults, profile=profile)
     except ValueError as exc:
         raise InputError(str(exc)) from None
     scheme = "https" if args.tls_cert else "http"
-    print(f"M5 simulator on {scheme}://{args.host}:{args.port}/m5adminapi/api (db {args.db})", flush=True)
+    print(f"M5 simulator on {scheme}://{args.host}:{args.port}/m5adminapi/api (db {args.db}, profile {profile.name})",
+          flush=True)
     uvicorn.run(
         app,
         host=args.host,

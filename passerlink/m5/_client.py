@@ -14,15 +14,19 @@ What it promises its callers (the extractor, the sync engine, the workbench):
   has succeeded if the object holds every value we sent.
 - Failures are the typed exceptions of ``passerlink.errors``, each one sentence naming the URL
   and endpoint. Passwords and tokens never reach a log or a message.
+- No answer is used that does not confirm its question (``M5AssumptionError``, exit 3, before
+  anything is written): a listing is complete (``count`` reached, or two reads agree), a card
+  list asked for one user holds only that user's cards, a filtered user list holds only users
+  that match, and a user without its ``cards``/``accessgroups`` is asked again with
+  ``include=`` — never read as "none". How the site pages, filters and embeds is the
+  ``M5Dialect`` made from ``[m5]``.
 """
 
 from __future__ import annotations
 
 import collections
 import contextlib
-import email.utils
 import logging
-import random
 import ssl
 import threading
 import time
@@ -41,21 +45,22 @@ from passerlink.errors import (
     M5ProtocolError,
     M5UnavailableError,
 )
+from passerlink.m5._dialect import USER_RELATIONS, M5AssumptionError, M5Dialect, format_filter
+from passerlink.m5._listing import Page, read_complete
+from passerlink.m5._retry import RetryPolicy, retry_after_seconds
 
 if TYPE_CHECKING:
     from passerlink.config import M5Config
 
-__all__ = ["M5Client", "format_filter"]
+__all__ = ["M5Client", "M5Record", "format_filter"]
 
 log = logging.getLogger(__name__)
 
 _SAFE = frozenset({"GET", "PUT", "DELETE", "PATCH"})
 _MAX_RETRY_AFTER = 300.0
 
-
-def format_filter(conditions: Mapping[str, str]) -> str:
-    """``{"firstname": "anna", "lastname": "berg"}`` -> ``firstname:'anna'¤lastname:'berg'``."""
-    return "¤".join(f"{k}:'{str(v).replace(chr(39), chr(39) * 2)}'" for k, v in conditions.items())
+#: One M5 object as JSON (a user, a card, an access group ...).
+M5Record = dict[str, Any]
 
 
 class _ConflictAfterLostReply(M5ConflictError):
@@ -106,16 +111,17 @@ class M5Client:
         page_size: int = 500,
         backoff_base: float = 0.25,
         backoff_max: float = 10.0,
+        dialect: M5Dialect | None = None,
         transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         if page_size < 1:
             raise ValueError("page_size must be at least 1")
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
-        self.retries = max(0, int(retries))
-        self.page_size = page_size
-        self.backoff_base = backoff_base
-        self.backoff_max = backoff_max
+        self.retry = RetryPolicy(max(0, int(retries)), backoff_base, backoff_max)
+        #: how this site pages, filters and embeds (``[m5]``); ``page_size`` when not given.
+        self.dialect = dialect if dialect is not None else M5Dialect(page_size=page_size)
         self._user = user
         self._password = password
         self._apikey = apikey
@@ -130,10 +136,19 @@ class M5Client:
         self._token: str | None = None
         self._token_lock = threading.Lock()
         self._stats_lock = threading.Lock()
-        self._rng = random.Random()
-        self._sleep = time.sleep  # one seam for tests that count the waits
+        self._sleep = sleep
         #: requests sent per method ("GET", "POST", ...), plus "writes", "retries", "logins".
         self.stats: collections.Counter[str] = collections.Counter()
+        #: the ``Date`` header of the last answer (for the clock-skew check), as sent.
+        self.last_date: str | None = None
+
+    @property
+    def retries(self) -> int:
+        return self.retry.retries
+
+    @property
+    def page_size(self) -> int:
+        return self.dialect.page_size
 
     @classmethod
     def from_config(cls, m5: M5Config, *, config_path: Path | None = None, url: str | None = None) -> M5Client:
@@ -156,7 +171,7 @@ class M5Client:
             cert=cert,
             timeout=m5.timeout_seconds,
             retries=m5.retries,
-            page_size=m5.page_size,
+            dialect=M5Dialect.from_config(m5),
         )
 
     # ------------------------------------------------------------------ lifecycle
@@ -218,31 +233,13 @@ class M5Client:
             for k in keys:
                 self.stats[k] += 1
 
-    def _backoff(self, attempt: int) -> float:
-        return self._rng.uniform(0, min(self.backoff_max, self.backoff_base * (2**attempt)))
-
-    @staticmethod
-    def _retry_after(resp: httpx.Response) -> float | None:
-        value = resp.headers.get("Retry-After")
-        if not value:
-            return None
-        try:
-            return max(0.0, min(float(value), _MAX_RETRY_AFTER))
-        except ValueError:
-            pass
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        return max(0.0, min(when.timestamp() - time.time(), _MAX_RETRY_AFTER))
-
     def _call(
         self,
         method: str,
         path: str,
         *,
-        json: Any = None,
-        params: Mapping[str, Any] | None = None,
+        json: object = None,
+        params: Mapping[str, str | int] | None = None,
         retry: bool | None = None,
         auth: bool = True,
     ) -> tuple[httpx.Response, bool]:
@@ -256,7 +253,6 @@ class M5Client:
         ambiguous = False
         while True:
             headers = {"Access-Token": self._current_token()} if auth else {}
-            token = headers.get("Access-Token", "")
             self._count(method, *(["writes"] if write else []))
             try:
                 resp = self._http.request(method, path, json=json, params=params, headers=headers)
@@ -265,48 +261,43 @@ class M5Client:
                 reason = self._transport_reason(exc)
                 if "certificate" in reason:
                     raise M5UnavailableError(f"M5 at {self.base_url}: {reason}") from exc
-                if (safe or not sent) and attempt < self.retries:
+                if (safe or not sent) and self.retry.allows(attempt):
                     ambiguous = ambiguous or sent
-                    delay = self._backoff(attempt)
-                    log.warning("M5 %s: %s; retry %d/%d in %.2f s", endpoint, reason, attempt + 1, self.retries, delay)
+                    self._pause(endpoint, reason, attempt, None)
                     attempt += 1
-                    self._count("retries")
-                    self._sleep(delay)
                     continue
                 tail = f" after {attempt + 1} attempts" if attempt else ""
                 if not safe and sent:
                     tail += " (not repeated: the request may have been applied)"
                 raise M5UnavailableError(f"M5 at {self.base_url} failed {endpoint}: {reason}{tail}") from exc
+            self.last_date = resp.headers.get("Date") or self.last_date
             status = resp.status_code
             if 200 <= status < 300:
                 return resp, ambiguous
             if status == 401 and auth and not relogged:
                 relogged = True
-                self._drop_token(token)
+                self._drop_token(headers["Access-Token"])
                 self._count("relogins")
                 log.info("M5 %s: access token refused; logging in again", endpoint)
                 continue
-            if status == 429 and attempt < self.retries:
-                wait = self._retry_after(resp)
-                delay = wait if wait is not None else self._backoff(attempt)
-                log.warning("M5 %s: 429 too many requests; retry %d/%d in %.2f s", endpoint, attempt + 1,
-                            self.retries, delay)
+            # a 429 was not processed (any method); a 5xx may have been (only safe calls again)
+            again = status == 429 or (status >= 500 and safe)
+            if again and self.retry.allows(attempt):
+                ambiguous = ambiguous or status >= 500
+                wait = retry_after_seconds(resp.headers.get("Retry-After")) if status == 429 else None
+                self._pause(endpoint, f"answered {status}", attempt, wait)
                 attempt += 1
-                self._count("retries")
-                self._sleep(delay)
-                continue
-            if status >= 500 and safe and attempt < self.retries:
-                ambiguous = True
-                delay = self._backoff(attempt)
-                log.warning("M5 %s: answered %d; retry %d/%d in %.2f s", endpoint, status, attempt + 1,
-                            self.retries, delay)
-                attempt += 1
-                self._count("retries")
-                self._sleep(delay)
                 continue
             if status == 404 and method == "DELETE" and ambiguous:
                 return resp, ambiguous  # an earlier attempt deleted it; its answer was lost
             raise self._error(resp, endpoint, attempts=attempt + 1, retried=safe, ambiguous=ambiguous)
+
+    def _pause(self, endpoint: str, why: str, attempt: int, retry_after: float | None) -> None:
+        """The one place a retry waits: log it, count it, sleep the policy's delay."""
+        delay = self.retry.delay(attempt, retry_after)
+        log.warning("M5 %s: %s; retry %d/%d in %.2f s", endpoint, why, attempt + 1, self.retry.retries, delay)
+        self._count("retries")
+        self._sleep(delay)
 
     def _transport_reason(self, exc: httpx.HTTPError) -> str:
         cause: BaseException | None = exc
@@ -360,67 +351,100 @@ class M5Client:
         return cls(msg, status=status, errorcode=errorcode, friendlymessage=friendly,
                    developermessage=developer, endpoint=endpoint)
 
-    def _json(self, resp: httpx.Response, endpoint: str) -> Any:
+    def _json(self, resp: httpx.Response, endpoint: str) -> object:
         try:
             return resp.json()
         except ValueError:
             raise M5ProtocolError(f"M5 at {self.base_url} answered {endpoint} with something that is not JSON") from None
 
-    def _object(self, resp: httpx.Response, endpoint: str, *, need: str = "id") -> dict[str, Any]:
+    def _object(self, resp: httpx.Response, endpoint: str, *, need: str = "id") -> M5Record:
         data = self._json(resp, endpoint)
         if not isinstance(data, dict) or (need and need not in data):
             raise M5ProtocolError(f"M5 at {self.base_url} answered {endpoint} with JSON that is not the expected object")
         return data
 
-    def _list(self, path: str, key: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
-        """Every item of a list resource: pages of ``page_size`` until a short page."""
-        out: list[dict[str, Any]] = []
-        seen: set[Any] = set()
-        offset = 0
+    def fetch_page(self, path: str, key: str, params: Mapping[str, str | int] | None = None) -> Page:
+        """One GET of a list resource exactly as asked: its items under ``key`` and its ``count``.
+
+        The building block of complete listings, and of ``passerlink m5 check``'s probes."""
         endpoint = f"GET {path}"
-        while True:
-            resp, _ = self._call("GET", path, params={**(params or {}), "offset": offset, "limit": self.page_size})
-            data = self._json(resp, endpoint)
-            page = data.get(key) if isinstance(data, dict) else None
-            if not isinstance(page, list) or not all(isinstance(x, dict) and "id" in x for x in page):
-                raise M5ProtocolError(
-                    f"M5 at {self.base_url} answered {endpoint} without a list of objects under {key!r}")
-            fresh = [x for x in page if x["id"] not in seen]
-            if page and not fresh:
-                raise M5ProtocolError(f"M5 at {self.base_url} answered {endpoint} with the same page twice "
-                                      "(does it ignore offset?)")
-            seen.update(x["id"] for x in fresh)
-            out.extend(fresh)
-            if len(page) != self.page_size:  # short page; or longer: M5 ignored the limit and sent all
-                return out
-            offset += len(page)
+        resp, _ = self._call("GET", path, params=params)
+        data = self._json(resp, endpoint)
+        page = data.get(key) if isinstance(data, dict) else None
+        if not isinstance(page, list) or not all(isinstance(x, dict) and "id" in x for x in page):
+            raise M5ProtocolError(f"M5 at {self.base_url} answered {endpoint} without a list of objects under {key!r}")
+        count = data.get("count") if isinstance(data, dict) else None
+        return Page(items=page, count=count if isinstance(count, int) and not isinstance(count, bool) else None)
+
+    def _list(self, path: str, key: str, params: Mapping[str, str | int] | None = None) -> list[M5Record]:
+        """Every item of a list resource, shown complete (see ``passerlink.m5._listing``)."""
+        what = f"GET {path}" + (f"?{_query_text(params)}" if params else "")
+        return read_complete(lambda q: self.fetch_page(path, key, q), self.dialect, what, params)
 
     # ------------------------------------------------------------------ API
-    def version(self) -> dict:
+    def version(self) -> M5Record:
         """``{"version": "1.5.4", ...}``; needs no login."""
         resp, _ = self._call("GET", "/version", auth=False)
         return self._object(resp, "GET /version", need="version")
 
-    def list_users(self, filter: Mapping[str, str] | None = None) -> list[dict]:
-        """Every user (expanded), optionally only those whose fields equal ``filter`` (case-insensitive)."""
-        params = {"filter": format_filter(filter)} if filter else None
-        return self._list("/user", "users", params)
+    def list_users(self, filter: Mapping[str, str] | None = None) -> list[M5Record]:
+        """Every user (with ``cards`` and ``accessgroups``), or only those whose fields equal
+        ``filter`` (case-insensitive). Raises ``M5AssumptionError`` when M5 answered a listing it
+        cannot show complete, users that do not match the filter, or users whose cards or access
+        groups it would not give."""
+        params: dict[str, str | int] = {"filter": format_filter(filter)} if filter else {}
+        users = self._users(params, self.dialect.include)
+        if filter:
+            _check_filter(users, filter, f"GET /user?filter={params['filter']}", self.base_url)
+        missing = _missing_relations(users)
+        if missing:
+            asked = tuple(dict.fromkeys((*self.dialect.include, *missing)))
+            if asked != self.dialect.include:
+                log.warning("M5 GET /user: users came without %s; asking again with include=",
+                            " and ".join(missing))
+                users = self._users(params, asked)
+                missing = _missing_relations(users)
+        if "cards" in missing:
+            users = self._attach_cards(users)
+            missing = _missing_relations(users)
+        if missing:
+            raise M5AssumptionError(
+                f"M5 at {self.base_url} answered GET /user without the users' {missing[0]!r} even with "
+                f"include={','.join(missing)}: they are unknown, and unknown is never read as none")
+        for u in users:
+            _check_cards(u["cards"], int(u["id"]), f"GET /user (the cards embedded in user {u['id']})",
+                         self.base_url)
+        return users
 
-    def get_user(self, user_id: int) -> dict:
+    def _users(self, params: Mapping[str, str | int], include: Sequence[str]) -> list[M5Record]:
+        asked = {**params, **({"include": ",".join(include)} if include else {})}
+        return self._list("/user", "users", asked)
+
+    def _attach_cards(self, users: list[M5Record]) -> list[M5Record]:
+        """Users without an embedded ``cards`` get theirs from one complete card listing."""
+        by_user: dict[int, list[M5Record]] = {}
+        for card in self.list_cards():
+            owner = card.get("fkusernumber")
+            if isinstance(owner, int):
+                by_user.setdefault(owner, []).append(card)
+        return [u if "cards" in u else {**u, "cards": by_user.get(int(u["id"]), [])} for u in users]
+
+    def get_user(self, user_id: int) -> M5Record:
         path = f"/user/{int(user_id)}"
         resp, _ = self._call("GET", path)
         return self._object(resp, f"GET {path}")
 
-    def create_user(self, fields: Mapping[str, Any]) -> dict:
+    def create_user(self, fields: Mapping[str, object]) -> M5Record:
         """Create a user; returns it with ``id`` and ``rastamp``. Not repeated after a timeout."""
         resp, _ = self._call("POST", "/user", json=dict(fields))
         return self._object(resp, "POST /user")
 
-    def update_user(self, user_id: int, fields: Mapping[str, Any], rastamp: str) -> dict:
+    def update_user(self, user_id: int, fields: Mapping[str, object], rastamp: str) -> M5Record:
         """PATCH the given fields; ``rastamp`` is the one last read (stale -> M5ConflictError)."""
         return self._patch(f"/user/{int(user_id)}", fields, rastamp, lambda: self.get_user(user_id))
 
-    def _patch(self, path: str, fields: Mapping[str, Any], rastamp: str, reread: Callable[[], dict]) -> dict:
+    def _patch(self, path: str, fields: Mapping[str, object], rastamp: str, reread: Callable[[], M5Record]
+               ) -> M5Record:
         """PATCH guarded by ``rastamp``; a 409 met by a retry whose earlier attempt may have been
         applied is resolved with ``reread``: the object holding every value we sent is success."""
         try:
@@ -436,16 +460,22 @@ class M5Client:
     def delete_user(self, user_id: int) -> None:
         self._call("DELETE", f"/user/{int(user_id)}")
 
-    def list_cards(self, user_id: int | None = None) -> list[dict]:
-        params = {"fkusernumber": int(user_id)} if user_id is not None else None
-        return self._list("/card", "cards", params)
+    def list_cards(self, user_id: int | None = None) -> list[M5Record]:
+        """Every card, or one user's cards: asked in the site's form (``[m5] card_filter``) and
+        checked — a list for one user that holds any other user's card raises
+        ``M5AssumptionError`` (it would otherwise block cards of people who did not leave)."""
+        if user_id is None:
+            return self._list("/card", "cards")
+        cards = self._list("/card", "cards", self.dialect.card_params(user_id))
+        _check_cards(cards, int(user_id), self.dialect.card_question(user_id), self.base_url)
+        return cards
 
-    def get_card(self, card_id: int) -> dict:
+    def get_card(self, card_id: int) -> M5Record:
         path = f"/card/{int(card_id)}"
         resp, _ = self._call("GET", path)
         return self._object(resp, f"GET {path}")
 
-    def update_card(self, card_id: int, fields: Mapping[str, Any], rastamp: str) -> dict:
+    def update_card(self, card_id: int, fields: Mapping[str, object], rastamp: str) -> M5Record:
         """PATCH a card (e.g. ``{"isblocked": False}`` to unblock it); ``rastamp`` as for users."""
         return self._patch(f"/card/{int(card_id)}", fields, rastamp, lambda: self.get_card(card_id))
 
@@ -455,21 +485,21 @@ class M5Client:
         if ids:
             self._call("POST", "/card/block", json={"cards": [{"id": c} for c in ids]}, retry=True)
 
-    def list_departments(self) -> list[dict]:
+    def list_departments(self) -> list[M5Record]:
         return self._list("/Department", "departments")
 
-    def create_department(self, name: str, data: str = "") -> dict:
+    def create_department(self, name: str, data: str = "") -> M5Record:
         resp, _ = self._call("POST", "/Department", json={"departmentname": name, "departmentdata": data})
         return self._object(resp, "POST /Department")
 
-    def list_usergroups(self) -> list[dict]:
+    def list_usergroups(self) -> list[M5Record]:
         return self._list("/usergroup", "usergroups")
 
-    def create_usergroup(self, name: str, data: str = "") -> dict:
+    def create_usergroup(self, name: str, data: str = "") -> M5Record:
         resp, _ = self._call("POST", "/usergroup", json={"groupname": name, "groupdata": data})
         return self._object(resp, "POST /usergroup")
 
-    def list_accessgroups(self) -> list[dict]:
+    def list_accessgroups(self) -> list[M5Record]:
         return self._list("/accessgroup", "accessgroups")
 
     def add_user_accessgroup(self, user_id: int, accessgroup_id: int) -> None:
@@ -477,3 +507,45 @@ class M5Client:
 
     def remove_user_accessgroup(self, user_id: int, accessgroup_id: int) -> None:
         self._call("DELETE", f"/user/{int(user_id)}/accessgroup/{int(accessgroup_id)}")
+
+    def get_accessgroup(self, accessgroup_id: int) -> M5Record:
+        path = f"/accessgroup/{int(accessgroup_id)}"
+        resp, _ = self._call("GET", path)
+        return self._object(resp, f"GET {path}")
+
+    def add_card_accessgroup(self, card_id: int, accessgroup_id: int) -> None:
+        self._call("PUT", f"/card/{int(card_id)}/accessgroup/{int(accessgroup_id)}")
+
+    def remove_card_accessgroup(self, card_id: int, accessgroup_id: int) -> None:
+        self._call("DELETE", f"/card/{int(card_id)}/accessgroup/{int(accessgroup_id)}")
+
+
+def _query_text(params: Mapping[str, str | int]) -> str:
+    return "&".join(f"{k}={v}" for k, v in params.items())
+
+
+def _missing_relations(users: Sequence[M5Record]) -> tuple[str, ...]:
+    """The relations some user came without (absent or not a list): unknown, not empty."""
+    return tuple(r for r in USER_RELATIONS if any(not isinstance(u.get(r), list) for u in users))
+
+
+def _check_cards(cards: Sequence[object], user_id: int, question: str, base_url: str) -> None:
+    """Every card of an answer about one user belongs to that user, or the answer is not used."""
+    others = sorted({c.get("fkusernumber") for c in cards if isinstance(c, dict)
+                     and c.get("fkusernumber") != user_id}, key=str)
+    if others:
+        raise M5AssumptionError(
+            f"M5 at {base_url} answered {question} with cards of {len(others)} other users (e.g. user "
+            f"{others[0]}): it does not honour that filter, so no card is blocked on it "
+            "(passerlink m5 check says which [m5] card_filter works)")
+
+
+def _check_filter(users: Sequence[M5Record], conditions: Mapping[str, str], question: str, base_url: str) -> None:
+    """Every user of a filtered answer matches the filter (M5 compares case-insensitively)."""
+    for u in users:
+        for field, value in conditions.items():
+            got = u.get(field)
+            if ("" if got is None else str(got)).casefold() != str(value).casefold():
+                raise M5AssumptionError(
+                    f"M5 at {base_url} answered {question} with user {u.get('id')}, whose {field} does not "
+                    "match: it does not honour filter= on /user, so no user is adopted or created on it")

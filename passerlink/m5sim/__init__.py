@@ -1,7 +1,8 @@
 """A stand-in RCard M5 Admin API: a real HTTP server on loopback with its own SQLite store.
 
 The sync engine cannot tell it from the real thing except by its address; tests switch its
-faults (latency, 500s, timeouts, 429s, lost replies, token expiry) at run time.
+faults (latency, 500s, timeouts, 429s, lost replies, token expiry) at run time, and a profile
+makes it play one plausible variant of the real API (page caps, ignored parameters, ...).
 """
 
 from passerlink.m5sim.app import API_VERSION, BASE_PATH, Simulator, create_app
@@ -12,6 +13,7 @@ from passerlink.m5sim.faults import (
     faults_from_mapping,
     parse_faults,
 )
+from passerlink.m5sim.profiles import PROFILES, Profile, profile_named
 from passerlink.m5sim.store import (
     CARD_WRITABLE,
     USER_READONLY,
@@ -27,6 +29,9 @@ __all__ = [
     "CARD_WRITABLE",
     "FAULT_KINDS",
     "FaultPlan",
+    "PROFILES",
+    "Profile",
+    "profile_named",
     "Faults",
     "SimError",
     "Simulator",

@@ -23,7 +23,7 @@ import secrets
 import threading
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -35,6 +35,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from passerlink.m5sim import models as m
 from passerlink.m5sim.faults import FaultPlan, Faults, faults_from_mapping
+from passerlink.m5sim.profiles import PROFILES, Profile
 from passerlink.m5sim.store import USER_READONLY, SimError, Store, parse_filter
 
 __all__ = ["BASE_PATH", "API_VERSION", "Simulator", "create_app"]
@@ -94,8 +95,9 @@ class Simulator:
     """Everything one running simulator holds: store, tokens, faults, call log, credentials."""
 
     def __init__(self, store: Store, faults: Faults | None = None, *, user: str = "demo", password: str = "demo",
-                 apikey: str = "demo") -> None:
+                 apikey: str = "demo", profile: Profile | None = None) -> None:
         self.store = store
+        self.profile = profile or PROFILES["strict"]
         self.plan = FaultPlan(faults)
         self.tokens = _Tokens()
         self.credentials = (user, password, apikey)
@@ -133,6 +135,8 @@ class _FaultsAndLog:
             await self.app(scope, receive, send)
             return
         method = scope["method"]
+        query = scope.get("query_string", b"")
+        scope = {**scope, "query_string": self.sim.profile.query(query)}
         state = scope.setdefault("state", {})
         headers = dict(scope.get("headers") or [])
         token = headers.get(b"access-token", b"").decode("latin-1") or None
@@ -175,8 +179,7 @@ class _FaultsAndLog:
                 await self.app(scope, receive, send_logged)
         finally:
             user = state.get("m5_user") or self.sim.tokens.peek(token)
-            self.sim.log_call(method, path, scope.get("query_string", b"").decode("latin-1"), status["code"],
-                              user, kind)
+            self.sim.log_call(method, path, query.decode("latin-1"), status["code"], user, kind)
 
 
 async def _drain(receive: Any) -> None:
@@ -199,10 +202,12 @@ def _load_seed(seed: str | Path | Mapping[str, Any] | None) -> Mapping[str, Any]
 
 
 def create_app(db_path: str | Path, seed: str | Path | Mapping[str, Any] | None = None,
-               faults: Faults | None = None, *, credentials: tuple[str, str, str] | None = None) -> FastAPI:
+               faults: Faults | None = None, *, credentials: tuple[str, str, str] | None = None,
+               profile: Profile | None = None) -> FastAPI:
     """The simulator app on the SQLite file ``db_path``; ``seed`` (a JSON file or mapping) is
     loaded only when the database is empty. Credentials default to ``M5SIM_USER``,
-    ``M5SIM_PASSWORD``, ``M5SIM_APIKEY`` or ``demo``/``demo``/``demo``. ValueError for a bad seed."""
+    ``M5SIM_PASSWORD``, ``M5SIM_APIKEY`` or ``demo``/``demo``/``demo``; ``profile`` is the variant of the
+    real API it plays (``passerlink.m5sim.profiles``, default strict). ValueError for a bad seed."""
     store = Store(db_path)
     world = _load_seed(seed)
     if world is not None and store.is_empty():
@@ -215,7 +220,8 @@ def create_app(db_path: str | Path, seed: str | Path | Mapping[str, Any] | None 
     if credentials is None:
         credentials = (os.environ.get("M5SIM_USER") or "demo", os.environ.get("M5SIM_PASSWORD") or "demo",
                        os.environ.get("M5SIM_APIKEY") or "demo")
-    sim = Simulator(store, faults, user=credentials[0], password=credentials[1], apikey=credentials[2])
+    sim = Simulator(store, faults, user=credentials[0], password=credentials[1], apikey=credentials[2],
+                    profile=profile)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -270,16 +276,40 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 
 _Offset = Annotated[int, Query(ge=0, description="skip this many")]
-_Limit = Annotated[int, Query(ge=1, le=10_000, description="at most this many (default 500)")]
+_Limit = Annotated[int | None, Query(ge=1, le=10_000, description="at most this many (default: all)")]
 _Count = Annotated[bool, Query(description="also answer the total count")]
+_Include = Annotated[str | None, Query(description="relations to embed, comma-separated (e.g. cards,accessgroups)")]
+_Filter = Annotated[str | None, Query(description="field:'value' conditions joined by ¤ (equality, case-insensitive)")]
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": m.ErrorBody} for code in (400, 401, 404, 409, 429, 500)
 }
+#: relations each resource can embed (``include=``).
+_RELATIONS = {
+    "user": ("cards", "accessgroups", "department", "usergroup", "floor"),
+    "card": ("user", "accessgroups", "readeraccess", "accessalarms"),
+    "accessgroup": ("cards", "users", "units", "machinegroups", "functions"),
+}
+
+
+def _included(resource: str, include: str | None) -> tuple[str, ...]:
+    names = tuple(n.strip().lower() for n in (include or "").split(",") if n.strip())
+    known = _RELATIONS[resource]
+    for n in names:
+        if n not in known:
+            raise SimError(400, "invalid", f"include {n!r} is not a relation of {resource} (known: {', '.join(known)})")
+    return names
+
+
+def _listing(key: str, items: list[dict[str, Any]], total: int | None) -> JSONResponse:
+    body: dict[str, Any] = {key: items}
+    if total is not None:
+        body["count"] = total
+    return JSONResponse(body)
 
 
 def _m5_router(sim: Simulator) -> APIRouter:
-    store = sim.store
+    """Every M5 endpoint, one group of resources at a time."""
     r = APIRouter(responses=_ERRORS)
 
     def who(request: Request, access_token: str | None = Header(default=None, alias="Access-Token")) -> str:
@@ -287,14 +317,14 @@ def _m5_router(sim: Simulator) -> APIRouter:
         request.state.m5_user = user
         return user
 
+    _session_routes(r, sim)
+    _user_routes(r, sim, who)
+    _card_routes(r, sim, who)
+    _group_routes(r, sim, who)
+    return r
 
-    def listing(key: str, items: list[dict[str, Any]], total: int | None) -> JSONResponse:
-        body: dict[str, Any] = {key: items}
-        if total is not None:
-            body["count"] = total
-        return JSONResponse(body)
 
-    # -- session -------------------------------------------------------------------------
+def _session_routes(r: APIRouter, sim: Simulator) -> None:
     @r.post("/login", response_model=m.TokenBody, tags=["session"])
     async def login(body: m.LoginBody, request: Request) -> JSONResponse:
         user, password, apikey = sim.credentials
@@ -313,24 +343,35 @@ def _m5_router(sim: Simulator) -> APIRouter:
     async def version() -> JSONResponse:
         return JSONResponse({"version": API_VERSION})
 
-    # -- users ---------------------------------------------------------------------------
-    @r.get("/user", response_model=m.UserList, tags=["user"])
-    async def list_users(
-        by: str = Depends(who),
-        filter: str | None = Query(default=None, description="field:'value' conditions joined by ¤ (equality, case-insensitive)"),
-        offset: _Offset = 0, limit: _Limit = 500, count: _Count = False,
-    ) -> JSONResponse:
+
+_USER_EMBEDS = ("cards", "accessgroups", "department", "usergroup", "floor")
+
+
+def _user_routes(r: APIRouter, sim: Simulator, who: Callable[..., str]) -> None:
+    store = sim.store
+
+    def shown(user: dict[str, Any], include: tuple[str, ...]) -> dict[str, Any]:
+        """A user as the profile answers it: some servers embed relations only when asked."""
+        if sim.profile.embeds_without_include:
+            return user
+        return {k: v for k, v in user.items() if k not in _USER_EMBEDS or k in include}
+
+    @r.get("/user", response_model=m.UserList, response_model_exclude_unset=True, tags=["user"])
+    async def list_users(by: str = Depends(who), filter: _Filter = None, include: _Include = None,
+                         offset: _Offset = 0, limit: _Limit = None, count: _Count = False) -> JSONResponse:
+        embed = _included("user", include)
         conditions = parse_filter(filter) if filter else []
-        users, total = store.list_users(conditions, offset=offset, limit=limit, count=count)
-        return listing("users", users, total)
+        users, total = store.list_users(conditions, offset=offset, limit=sim.profile.page_limit(limit),
+                                        count=count and sim.profile.honours_count)
+        return _listing("users", [shown(u, embed) for u in users], total)
 
     @r.post("/user", response_model=m.UserOut, tags=["user"])
     async def create_user(body: m.UserCreate, by: str = Depends(who)) -> JSONResponse:
         return JSONResponse(store.create_user(body.model_dump(exclude_unset=True), by))
 
     @r.get("/user/{user_id}", response_model=m.UserOut, tags=["user"])
-    async def get_user(user_id: int, by: str = Depends(who)) -> JSONResponse:
-        return JSONResponse(store.get_user(user_id))
+    async def get_user(user_id: int, by: str = Depends(who), include: _Include = None) -> JSONResponse:
+        return JSONResponse(shown(store.get_user(user_id), _included("user", include)))
 
     @r.patch("/user/{user_id}", response_model=m.UserOut, tags=["user"])
     async def patch_user(user_id: int, body: m.UserPatch, by: str = Depends(who)) -> JSONResponse:
@@ -353,15 +394,22 @@ def _m5_router(sim: Simulator) -> APIRouter:
         store.remove_membership(user_id, accessgroup_id)
         return Response(status_code=204)
 
-    # -- cards ---------------------------------------------------------------------------
-    @r.get("/card", response_model=m.CardList, tags=["card"])
+
+def _card_routes(r: APIRouter, sim: Simulator, who: Callable[..., str]) -> None:
+    store = sim.store
+
+    @r.get("/card", response_model=m.CardList, response_model_exclude_unset=True, tags=["card"])
     async def list_cards(
-        by: str = Depends(who),
-        fkusernumber: int | None = Query(default=None, description="only this user's cards"),
-        offset: _Offset = 0, limit: _Limit = 500, count: _Count = False,
+        by: str = Depends(who), filter: _Filter = None, include: _Include = None,
+        fkusernumber: int | None = Query(default=None, description="only this user's cards (older form of filter=)"),
+        offset: _Offset = 0, limit: _Limit = None, count: _Count = False,
     ) -> JSONResponse:
-        cards, total = store.list_cards(fkusernumber, offset=offset, limit=limit, count=count)
-        return listing("cards", cards, total)
+        conditions = parse_filter(filter) if filter else []
+        if fkusernumber is not None:
+            conditions.append(("fkusernumber", str(fkusernumber)))
+        cards, total = store.list_cards(conditions, offset=offset, limit=sim.profile.page_limit(limit),
+                                        count=count and sim.profile.honours_count, include=_included("card", include))
+        return _listing("cards", cards, total)
 
     @r.post("/card/block", status_code=204, tags=["card"])
     async def block_cards(body: m.CardBlock, by: str = Depends(who)) -> Response:
@@ -373,8 +421,8 @@ def _m5_router(sim: Simulator) -> APIRouter:
         return JSONResponse(store.create_card(body.model_dump(exclude_unset=True), by))
 
     @r.get("/card/{card_id}", response_model=m.CardOut, tags=["card"])
-    async def get_card(card_id: int, by: str = Depends(who)) -> JSONResponse:
-        return JSONResponse(store.get_card(card_id))
+    async def get_card(card_id: int, by: str = Depends(who), include: _Include = None) -> JSONResponse:
+        return JSONResponse(store.get_card(card_id, _included("card", include)))
 
     @r.patch("/card/{card_id}", response_model=m.CardOut, tags=["card"])
     async def patch_card(card_id: int, body: m.CardPatch, by: str = Depends(who)) -> JSONResponse:
@@ -387,35 +435,55 @@ def _m5_router(sim: Simulator) -> APIRouter:
         store.delete_card(card_id)
         return Response(status_code=204)
 
-    # -- departments, user groups, access groups ----------------------------------------
+    @r.put("/card/{card_id}/accessgroup/{accessgroup_id}", status_code=204, tags=["card"])
+    async def add_card_accessgroup(card_id: int, accessgroup_id: int, by: str = Depends(who)) -> Response:
+        store.add_card_membership(card_id, accessgroup_id)
+        return Response(status_code=204)
+
+    @r.delete("/card/{card_id}/accessgroup/{accessgroup_id}", status_code=204, tags=["card"])
+    async def remove_card_accessgroup(card_id: int, accessgroup_id: int, by: str = Depends(who)) -> Response:
+        store.remove_card_membership(card_id, accessgroup_id)
+        return Response(status_code=204)
+
+
+def _page(sim: Simulator, rows: list[dict[str, Any]], offset: int, limit: int | None, count: bool
+          ) -> tuple[list[dict[str, Any]], int | None]:
+    cap = sim.profile.page_limit(limit)
+    page = rows[offset:] if cap is None else rows[offset:offset + cap]
+    return page, (len(rows) if count and sim.profile.honours_count else None)
+
+
+def _group_routes(r: APIRouter, sim: Simulator, who: Callable[..., str]) -> None:
+    store = sim.store
     for path, schema in (("/Department", True), ("/department", False)):
         @r.get(path, response_model=m.DepartmentList, tags=["department"], include_in_schema=schema)
-        async def list_departments(by: str = Depends(who), offset: _Offset = 0, limit: _Limit = 500,
+        async def list_departments(by: str = Depends(who), offset: _Offset = 0, limit: _Limit = None,
                                    count: _Count = False) -> JSONResponse:
-            rows = store.list_departments()
-            return listing("departments", rows[offset:offset + limit], len(rows) if count else None)
+            return _listing("departments", *_page(sim, store.list_departments(), offset, limit, count))
 
         @r.post(path, response_model=m.DepartmentOut, tags=["department"], include_in_schema=schema)
         async def create_department(body: m.DepartmentCreate, by: str = Depends(who)) -> JSONResponse:
             return JSONResponse(store.create_department(body.departmentname, body.departmentdata, by))
 
     @r.get("/usergroup", response_model=m.UsergroupList, tags=["usergroup"])
-    async def list_usergroups(by: str = Depends(who), offset: _Offset = 0, limit: _Limit = 500,
+    async def list_usergroups(by: str = Depends(who), offset: _Offset = 0, limit: _Limit = None,
                               count: _Count = False) -> JSONResponse:
-        rows = store.list_usergroups()
-        return listing("usergroups", rows[offset:offset + limit], len(rows) if count else None)
+        return _listing("usergroups", *_page(sim, store.list_usergroups(), offset, limit, count))
 
     @r.post("/usergroup", response_model=m.UsergroupOut, tags=["usergroup"])
     async def create_usergroup(body: m.UsergroupCreate, by: str = Depends(who)) -> JSONResponse:
         return JSONResponse(store.create_usergroup(body.groupname, body.groupdata, by))
 
-    @r.get("/accessgroup", response_model=m.AccessgroupList, tags=["accessgroup"])
-    async def list_accessgroups(by: str = Depends(who), offset: _Offset = 0, limit: _Limit = 500,
-                                count: _Count = False) -> JSONResponse:
-        rows = store.list_accessgroups()
-        return listing("accessgroups", rows[offset:offset + limit], len(rows) if count else None)
+    @r.get("/accessgroup", response_model=m.AccessgroupList, response_model_exclude_unset=True, tags=["accessgroup"])
+    async def list_accessgroups(by: str = Depends(who), include: _Include = None, offset: _Offset = 0,
+                                limit: _Limit = None, count: _Count = False) -> JSONResponse:
+        rows = store.list_accessgroups(_included("accessgroup", include))
+        return _listing("accessgroups", *_page(sim, rows, offset, limit, count))
 
-    return r
+    @r.get("/accessgroup/{accessgroup_id}", response_model=m.AccessgroupOut, response_model_exclude_unset=True,
+           tags=["accessgroup"])
+    async def get_accessgroup(accessgroup_id: int, by: str = Depends(who), include: _Include = None) -> JSONResponse:
+        return JSONResponse(store.get_accessgroup(accessgroup_id, _included("accessgroup", include)))
 
 
 def _control_router(sim: Simulator) -> APIRouter:

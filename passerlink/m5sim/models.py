@@ -32,6 +32,7 @@ __all__ = [
     "UsergroupCreate",
     "UsergroupOut",
     "UsergroupList",
+    "TimePeriod",
     "AccessgroupOut",
     "AccessgroupList",
 ]
@@ -103,6 +104,24 @@ class _UserFields(BaseModel):
     enddate: str | None = Field(default=None, description="YYYY-MM-DD or empty")
     apireference: str | None = Field(default=None, description="free text; integrations keep their marker here")
     message: str | None = None
+    # the real API's further user fields (public Go client, API 1.5.4); accepted and kept
+    phoneconnectionnumber: str | None = None
+    phoneconnectiontext: str | None = None
+    extra: str | None = None
+    webpassword: str | None = None
+    fkfloor: int | None = Field(default=None, **_UINT)
+    showregister: bool | None = None
+    cardgroupname: str | None = None
+    cardgroupstamp: str | None = None
+    cardtype: int | None = Field(default=None, **_UINT)
+    readinfomsg: bool | None = None
+    remindpass: bool | None = None
+    remindmachine: str | None = None
+    balance: float | None = None
+    lastcalc: str | None = None
+    showmeasure: bool | None = None
+    showbooked: bool | None = None
+    language: str | None = None
 
 
 class UserCreate(_UserFields):
@@ -132,8 +151,28 @@ class _CardFields(BaseModel):
     startdate: str | None = None
     enddate: str | None = None
     inherituseraccess: bool | None = None
-    expired: bool | None = None
     apireference: str | None = None
+    # the real API's further card fields (public Go client); ``booktype`` is always sent, null when unset
+    regnumber: str | None = None
+    booktype: int | None = Field(default=None, **_UINT)
+    timecode: int | None = Field(default=None, **_UINT)
+    timecodetype: int | None = Field(default=None, **_UINT)
+    timebookings: bool | None = None
+    alarmon: str | None = None
+    alarmoff: str | None = None
+    phoneshort: str | None = None
+    phonetele: str | None = None
+    phoneteleall: bool | None = None
+    phoneuseexternal: bool | None = None
+    disability: bool | None = None
+    fieldex1: str | None = None
+    fieldex2: str | None = None
+    selectpindatetime: str | None = None
+    asciicard: str | None = None
+    showregister: bool | None = None
+    parentcard: int | None = Field(default=None, **_UINT)
+    vacation: bool | None = None
+    fkaccessgroup: int | None = Field(default=None, **_UINT)
 
 
 class CardCreate(_CardFields):
@@ -159,7 +198,13 @@ class _Stamps(BaseModel):
 
 
 class CardOut(_Stamps, _CardFields):
-    pass
+    """A card as M5 answers it; ``expired`` is read-only, the relations come with ``include=``."""
+
+    expired: bool = False
+    user: dict[str, Any] | None = None
+    accessgroups: list[dict[str, Any]] | None = None
+    readeraccess: list[dict[str, Any]] | None = None
+    accessalarms: list[dict[str, Any]] | None = None
 
 
 class CardList(BaseModel):
@@ -209,13 +254,46 @@ class UsergroupList(BaseModel):
     count: int | None = None
 
 
+class TimePeriod(BaseModel):
+    """An access group's time period: an object, not a string."""
+
+    periods: list[dict[str, Any]] = Field(default_factory=list)
+    lock: bool = False
+    color: str = ""
+
+
 class AccessgroupOut(BaseModel):
+    """An access group with the real API's fields; its relations come with ``include=``."""
+
     id: int
     name: str
+    numbertype: int = 0
     blocked: int
     startdate: str
     enddate: str
-    timeperiod: Any = None
+    timeperiod: TimePeriod
+    timecode: int | None = None
+    timecodetype: int | None = None
+    alarmon: str = ""
+    alarmoff: str = ""
+    elsassigned: bool = False
+    userassigned: bool = False
+    functionassigned: bool = False
+    pincodeassigned: bool = False
+    rasystem: int = 1
+    bookobjects: bool = False
+    refguid: str
+    apidooraccess: bool = False
+    rastamp: str
+    createdby: str
+    createddate: str
+    changedby: str
+    changeddate: str
+    cards: list[dict[str, Any]] | None = None
+    users: list[dict[str, Any]] | None = None
+    units: list[dict[str, Any]] | None = None
+    machinegroups: list[dict[str, Any]] | None = None
+    functions: list[dict[str, Any]] | None = None
 
 
 class AccessgroupList(BaseModel):
@@ -228,10 +306,11 @@ class UserOut(_Stamps, _UserFields):
 
     status: int
     type: int
-    cards: list[CardOut]
-    department: DepartmentOut | None
-    usergroup: UsergroupOut | None
-    accessgroups: list[AccessgroupOut]
+    floor: dict[str, Any] | None = None
+    cards: list[CardOut] | None = Field(default=None, description="embedded (some servers only with include=)")
+    department: DepartmentOut | None = None
+    usergroup: UsergroupOut | None = None
+    accessgroups: list[AccessgroupOut] | None = Field(default=None, description="embedded (some servers only with include=)")
 
 
 class UserList(BaseModel):

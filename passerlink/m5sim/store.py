@@ -2,8 +2,9 @@
 
 One SQLite file in WAL mode, one connection guarded by a lock (the HTTP layer may call from
 several threads). Every write stamps ``changedby``/``changeddate`` with the logged-in user and a
-fresh ``rastamp`` (``/changed/changedBy/created/createdBy``); timestamps are strictly increasing
-so that two writes never share a rastamp. Problems are raised as ``SimError`` carrying the HTTP
+fresh ``rastamp``, written compactly as the real API does
+(``/20150923121107/reception/20130301111639/admin``); a row's rastamp moves forward by at least a
+second on every write, so two writes of one row never share one. Problems are raised as ``SimError`` carrying the HTTP
 status and the M5 error body, so the HTTP layer only translates.
 """
 
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import re
 import sqlite3
 import threading
 import uuid
@@ -19,6 +19,22 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from passerlink.m5sim.fields import (
+    CARD_KINDS,
+    CARD_READONLY,
+    CARD_WRITABLE,
+    ERR,
+    STAMPS,
+    USER_KINDS,
+    USER_READONLY,
+    USER_WRITABLE,
+    SimError,
+    check_fields,
+    column_sql,
+    compact_stamp,
+)
+from passerlink.m5sim.fields import invalid as _invalid
 
 __all__ = [
     "SimError",
@@ -30,98 +46,47 @@ __all__ = [
     "ERR",
 ]
 
-#: errorcode of each kind of problem (the simulator's own numbering; the real M5 has its own).
-ERR = {
-    "invalid": 4000,
-    "readonly": 4001,
-    "unknown_field": 4002,
-    "duplicate": 4003,
-    "filter": 4004,
-    "no_token": 4010,
-    "token_expired": 4011,
-    "login": 4012,
-    "not_found": 4040,
-    "stale": 4090,
-    "no_rastamp": 4091,
-    "rate": 4290,
-    "internal": 5000,
-    "timeout": 5040,
-}
-
-_STR_FIELDS = (
-    "firstname", "lastname", "email", "phone1", "phone2", "phone3", "address", "city",
-    "postalcode", "employmenttext",
-    *(f"customfield{i}" for i in range(1, 11)),
-    "startdate", "enddate", "apireference", "message",
-)
-_INT_FIELDS = ("employmentnumber", "fkdepartment", "fkusergroup", "status", "type")
-USER_WRITABLE = (*_STR_FIELDS, *_INT_FIELDS)
-_STAMPS = ("rastamp", "refguid", "createdby", "createddate", "changedby", "changeddate")
-USER_READONLY = ("id", *_STAMPS, "cards", "department", "usergroup", "accessgroups")
-_USER_COLUMNS = ("id", *USER_WRITABLE, *_STAMPS)
-_USER_DEFAULTS: dict[str, Any] = {**dict.fromkeys(_STR_FIELDS, ""), **dict.fromkeys(_INT_FIELDS)}
+_USER_COLUMNS = ("id", *USER_WRITABLE, *STAMPS)
+_USER_DEFAULTS: dict[str, Any] = {k: "" if kind in ("str", "date") else None for k, kind in USER_KINDS.items()}
 _USER_DEFAULTS.update(status=1, type=0)
+_CARD_COLUMNS = ("id", *CARD_WRITABLE, *STAMPS)
+_CARD_DEFAULTS: dict[str, Any] = {k: "" if kind in ("str", "date") else None for k, kind in CARD_KINDS.items()}
+_CARD_DEFAULTS.update(type=0, pinblocked=False, isblocked=False, inherituseraccess=True)
+_CARD_BOOL = tuple(k for k, kind in CARD_KINDS.items() if kind == "bool")
+_USER_BOOL = tuple(k for k, kind in USER_KINDS.items() if kind == "bool")
+#: access-group fields beyond the columns, with the value a group without them shows.
+_AG_MORE: dict[str, Any] = {"numbertype": 0, "timecode": None, "timecodetype": None, "alarmon": "", "alarmoff": "",
+                            "elsassigned": False, "userassigned": False, "functionassigned": False,
+                            "pincodeassigned": False, "rasystem": 1, "bookobjects": False, "apidooraccess": False}
+_STAMP_COLS = ", ".join(f"{c} TEXT NOT NULL DEFAULT ''" for c in STAMPS)
 
-_CARD_STR = ("name", "cardidentity", "cardidentityraw", "pincode", "startdate", "enddate", "apireference")
-_CARD_BOOL = ("pinblocked", "isblocked", "inherituseraccess", "expired")
-CARD_WRITABLE = ("fkusernumber", "type", *_CARD_STR, *_CARD_BOOL)
-_CARD_READONLY = ("id", *_STAMPS, "user")
-_CARD_COLUMNS = ("id", *CARD_WRITABLE, *_STAMPS)
-_CARD_DEFAULTS: dict[str, Any] = {**dict.fromkeys(_CARD_STR, ""), **dict.fromkeys(_CARD_BOOL, False)}
-_CARD_DEFAULTS.update(type=0, inherituseraccess=True)
-
-_MAX_LEN = {"message": 4000}
-_UINT_MAX = 2**32 - 1
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?)?$")
-
+# AUTOINCREMENT: an id is never given again after a delete (as in M5)
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS departments (
-    id INTEGER PRIMARY KEY, departmentname TEXT NOT NULL, departmentdata TEXT NOT NULL DEFAULT '',
+    id INTEGER PRIMARY KEY AUTOINCREMENT, departmentname TEXT NOT NULL, departmentdata TEXT NOT NULL DEFAULT '',
     rastamp TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS usergroups (
-    id INTEGER PRIMARY KEY, groupname TEXT NOT NULL, groupdata TEXT NOT NULL DEFAULT '',
+    id INTEGER PRIMARY KEY AUTOINCREMENT, groupname TEXT NOT NULL, groupdata TEXT NOT NULL DEFAULT '',
     rastamp TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS accessgroups (
-    id INTEGER PRIMARY KEY, name TEXT NOT NULL, blocked INTEGER NOT NULL DEFAULT 0,
-    startdate TEXT NOT NULL DEFAULT '', enddate TEXT NOT NULL DEFAULT '', timeperiod TEXT NOT NULL DEFAULT 'null');
+    id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, blocked INTEGER NOT NULL DEFAULT 0,
+    startdate TEXT NOT NULL DEFAULT '', enddate TEXT NOT NULL DEFAULT '', timeperiod TEXT NOT NULL DEFAULT '{{}}',
+    more TEXT NOT NULL DEFAULT '{{}}', {_STAMP_COLS});
 CREATE TABLE IF NOT EXISTS users (
-    id INTEGER PRIMARY KEY,
-    {", ".join(f"{c} TEXT NOT NULL DEFAULT ''" for c in _STR_FIELDS)},
-    {", ".join(f"{c} INTEGER" for c in _INT_FIELDS)},
-    {", ".join(f"{c} TEXT NOT NULL DEFAULT ''" for c in _STAMPS)});
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    {", ".join(column_sql(k, kind) for k, kind in USER_KINDS.items())},
+    {_STAMP_COLS});
 CREATE TABLE IF NOT EXISTS cards (
-    id INTEGER PRIMARY KEY, fkusernumber INTEGER NOT NULL, type INTEGER NOT NULL DEFAULT 0,
-    {", ".join(f"{c} TEXT NOT NULL DEFAULT ''" for c in _CARD_STR)},
-    {", ".join(f"{c} INTEGER NOT NULL DEFAULT 0" for c in _CARD_BOOL)},
-    {", ".join(f"{c} TEXT NOT NULL DEFAULT ''" for c in _STAMPS)});
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    {", ".join(column_sql(k, kind) for k, kind in CARD_KINDS.items())},
+    {_STAMP_COLS});
 CREATE INDEX IF NOT EXISTS cards_user ON cards (fkusernumber);
 CREATE TABLE IF NOT EXISTS user_accessgroups (
     user_id INTEGER NOT NULL, accessgroup_id INTEGER NOT NULL, PRIMARY KEY (user_id, accessgroup_id));
+CREATE TABLE IF NOT EXISTS card_accessgroups (
+    card_id INTEGER NOT NULL, accessgroup_id INTEGER NOT NULL, PRIMARY KEY (card_id, accessgroup_id));
 """
-
-
-class SimError(Exception):
-    """A request the simulated M5 refuses: HTTP status plus the M5 error body."""
-
-    def __init__(self, status: int, kind: str, friendly: str, developer: str = "") -> None:
-        super().__init__(friendly)
-        self.status = status
-        self.kind = kind
-        self.friendly = friendly
-        self.developer = developer or friendly
-
-    def body(self) -> dict[str, Any]:
-        return {
-            "errorcode": ERR[self.kind],
-            "friendlymessage": self.friendly,
-            "developermessage": self.developer,
-            "moreinfo": "",
-            "reject": 1,
-        }
-
-
-def _invalid(msg: str, kind: str = "invalid") -> SimError:
-    return SimError(400, kind, msg)
+_TABLES = ("user_accessgroups", "card_accessgroups", "cards", "users", "accessgroups", "usergroups", "departments")
 
 
 def _casefold(value: Any) -> str | None:
@@ -171,6 +136,18 @@ def parse_filter(text: str) -> list[tuple[str, str]]:
     return out
 
 
+def _timeperiod(value: Any) -> dict[str, Any]:
+    """An access group's ``timeperiod`` as the real API has it: ``{periods[], lock, color}``.
+
+    A seed may give a name ("Kontorstid 07-18"): it becomes the one period's name."""
+    out: dict[str, Any] = {"periods": [], "lock": False, "color": ""}
+    if isinstance(value, Mapping):
+        out.update({k: value[k] for k in out if k in value})
+    elif value:
+        out["periods"] = [{"name": str(value)}]
+    return out
+
+
 class Store:
     """The simulated M5 database in one SQLite file."""
 
@@ -213,12 +190,22 @@ class Store:
         return stamp
 
     @staticmethod
-    def _rastamp(changed: str, changedby: str, created: str, createdby: str) -> str:
-        return f"/{changed}/{changedby}/{created}/{createdby}"
+    def _rastamp(changed: str, changedby: str, created: str, createdby: str, after: str = "") -> str:
+        """``/changed/changedBy/created/createdBy`` in compact stamps; ``after`` (the row's rastamp
+        until now) is passed by, so a row's rastamps never repeat within one second."""
+        stamp = compact_stamp(changed)
+        before = after.split("/")[1] if after.count("/") >= 4 else ""
+        if before and stamp <= before:
+            try:
+                stamp = (_dt.datetime.strptime(before, "%Y%m%d%H%M%S") + _dt.timedelta(seconds=1)).strftime(
+                    "%Y%m%d%H%M%S")
+            except ValueError:
+                stamp = before + "1"
+        return f"/{stamp}/{changedby}/{compact_stamp(created)}/{createdby}"
 
     def is_empty(self) -> bool:
         with self._lock:
-            for table in ("users", "cards", "departments", "usergroups", "accessgroups"):
+            for table in _TABLES:
                 if self._conn.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone():
                     return False
             return True
@@ -226,8 +213,9 @@ class Store:
     def reset(self, seed: Mapping[str, Any] | None = None) -> None:
         """Forget everything (and load ``seed`` if given)."""
         with self._tx() as c:
-            for table in ("user_accessgroups", "cards", "users", "accessgroups", "usergroups", "departments"):
+            for table in _TABLES:
                 c.execute(f"DELETE FROM {table}")
+            c.execute("DELETE FROM sqlite_sequence")
         if seed:
             self.load_seed(seed)
 
@@ -258,10 +246,14 @@ class Store:
                     ag = {"name": ag}
                 if not isinstance(ag, Mapping) or not ag.get("name"):
                     raise ValueError(f"seed accessgroups[{n}] has no name")
+                more = {k: ag[k] for k in _AG_MORE if k in ag}
+                rastamp = self._rastamp(stamp, "admin", stamp, "admin")
                 cur = c.execute(
-                    "INSERT INTO accessgroups (id, name, blocked, startdate, enddate, timeperiod) VALUES (?,?,?,?,?,?)",
+                    "INSERT INTO accessgroups (id, name, blocked, startdate, enddate, timeperiod, more, refguid, "
+                    "rastamp, createdby, createddate, changedby, changeddate) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (ag.get("id"), ag["name"], int(bool(ag.get("blocked", 0))), ag.get("startdate", "") or "",
-                     ag.get("enddate", "") or "", json.dumps(ag.get("timeperiod"))),
+                     ag.get("enddate", "") or "", json.dumps(_timeperiod(ag.get("timeperiod"))), json.dumps(more),
+                     str(uuid.uuid4()), rastamp, "admin", stamp, "admin", stamp),
                 )
                 ag_ids[str(ag["name"]).casefold()] = int(cur.lastrowid)
             counts["accessgroups"] = len(ag_ids)
@@ -358,67 +350,29 @@ class Store:
 
     # ------------------------------------------------------------------ validation
     def _check_user_fields(self, c: sqlite3.Connection, fields: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for key, value in fields.items():
-            if key in USER_READONLY:
-                raise _invalid(f"user field '{key}' is read-only", "readonly")
-            if key not in USER_WRITABLE:
-                raise _invalid(f"'{key}' is not a user field", "unknown_field")
-            if key in _STR_FIELDS:
-                if value is None:
-                    value = ""
-                if not isinstance(value, str):
-                    raise _invalid(f"user field '{key}' must be text")
-                if len(value) > _MAX_LEN.get(key, 255):
-                    raise _invalid(f"user field '{key}' is longer than {_MAX_LEN.get(key, 255)} characters")
-                if key in ("startdate", "enddate") and value and not _DATE.match(value):
-                    raise _invalid(f"user field '{key}' is not a date (YYYY-MM-DD): {value!r}")
-            else:
-                if value is not None:
-                    if isinstance(value, bool) or not isinstance(value, int):
-                        raise _invalid(f"user field '{key}' must be a whole number")
-                    if not 0 <= value <= _UINT_MAX:
-                        raise _invalid(f"user field '{key}' must be between 0 and {_UINT_MAX}")
-                elif key in ("status", "type"):
-                    raise _invalid(f"user field '{key}' cannot be empty")
-                if key == "fkdepartment" and value is not None and not c.execute(
-                    "SELECT 1 FROM departments WHERE id=?", (value,)
-                ).fetchone():
-                    raise _invalid(f"department {value} does not exist")
-                if key == "fkusergroup" and value is not None and not c.execute(
-                    "SELECT 1 FROM usergroups WHERE id=?", (value,)
-                ).fetchone():
-                    raise _invalid(f"user group {value} does not exist")
-            out[key] = value
+        out = check_fields("user", fields, USER_KINDS, USER_READONLY)
+        for key, table, what in (("fkdepartment", "departments", "department"), ("fkusergroup", "usergroups",
+                                                                                  "user group")):
+            if out.get(key) is not None and not c.execute(f"SELECT 1 FROM {table} WHERE id=?", (out[key],)).fetchone():
+                raise _invalid(f"{what} {out[key]} does not exist")
         for key in ("firstname", "lastname"):
             if (creating or key in out) and not str(out.get(key) or "").strip():
                 raise _invalid(f"user field '{key}' is required")
         return out
 
     def _check_card_fields(self, c: sqlite3.Connection, fields: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for key, value in fields.items():
-            if key in _CARD_READONLY:
-                raise _invalid(f"card field '{key}' is read-only", "readonly")
-            if key not in CARD_WRITABLE:
-                raise _invalid(f"'{key}' is not a card field", "unknown_field")
-            if key in _CARD_STR:
-                value = "" if value is None else value
-                if not isinstance(value, str) or len(value) > 255:
-                    raise _invalid(f"card field '{key}' must be text of at most 255 characters")
-            elif key in _CARD_BOOL:
-                if not isinstance(value, bool):
-                    raise _invalid(f"card field '{key}' must be true or false")
-            else:
-                if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _UINT_MAX:
-                    raise _invalid(f"card field '{key}' must be a whole number")
-            out[key] = value
-        if creating and "fkusernumber" not in out:
+        out = check_fields("card", fields, CARD_KINDS, CARD_READONLY)
+        for key in ("pinblocked", "isblocked", "inherituseraccess"):
+            if key in out and out[key] is None:
+                raise _invalid(f"card field '{key}' must be true or false")
+        if creating and out.get("fkusernumber") is None:
             raise _invalid("card field 'fkusernumber' is required")
         if "fkusernumber" in out and not c.execute(
             "SELECT 1 FROM users WHERE id=?", (out["fkusernumber"],)
         ).fetchone():
             raise _invalid(f"user {out['fkusernumber']} does not exist")
+        if out.get("fkaccessgroup") is not None:
+            self._need(c, "accessgroups", "access group", int(out["fkaccessgroup"]))
         return out
 
     # ------------------------------------------------------------------ reading
@@ -426,11 +380,17 @@ class Store:
                    limit: int | None = None) -> list[dict[str, Any]]:
         sql = f"SELECT * FROM users {where} ORDER BY id"
         args = list(params)
-        if limit is not None:
+        if limit is not None or offset:
             sql += " LIMIT ? OFFSET ?"
-            args += [limit, offset]
-        rows = [dict(r) for r in c.execute(sql, args)]
+            args += [-1 if limit is None else limit, offset]
+        rows = [self._user_out(dict(r)) for r in c.execute(sql, args)]
         return self._expand_users(c, rows)
+
+    @staticmethod
+    def _user_out(row: dict[str, Any]) -> dict[str, Any]:
+        for key in _USER_BOOL:
+            row[key] = None if row[key] is None else bool(row[key])
+        return row
 
     def _expand_users(self, c: sqlite3.Connection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if not rows:
@@ -455,31 +415,37 @@ class Store:
             r["department"] = depts.get(r["fkdepartment"])
             r["usergroup"] = groups.get(r["fkusergroup"])
             r["accessgroups"] = member.get(r["id"], [])
+            r["floor"] = None
         return rows
 
     @staticmethod
     def _card_out(row: dict[str, Any]) -> dict[str, Any]:
         for key in _CARD_BOOL:
-            row[key] = bool(row[key])
+            row[key] = None if row[key] is None else bool(row[key])
+        end = str(row.get("enddate") or "")[:10]
+        row["expired"] = bool(end) and end < _dt.date.today().isoformat()
         return row
 
     @staticmethod
     def _ag_out(row: dict[str, Any]) -> dict[str, Any]:
-        row["timeperiod"] = json.loads(row["timeperiod"] or "null")
-        return row
+        more = json.loads(row.pop("more", None) or "{}")
+        row["timeperiod"] = _timeperiod(json.loads(row["timeperiod"] or "null"))
+        return {**row, **_AG_MORE, **more}
 
-    def _filter_sql(self, conditions: Sequence[tuple[str, str]]) -> tuple[str, list[Any]]:
+    @staticmethod
+    def _filter_sql(conditions: Sequence[tuple[str, str]], columns: Sequence[str], what: str) -> tuple[str, list[Any]]:
         parts, args = [], []
         for field, value in conditions:
-            if field not in _USER_COLUMNS:
-                raise _invalid(f"cannot filter on {field!r}: not a user field", "filter")
+            if field not in columns:
+                raise _invalid(f"cannot filter on {field!r}: not a {what} field", "filter")
             parts.append(f"casefold({field}) = ?")
             args.append(value.casefold())
         return ("WHERE " + " AND ".join(parts) if parts else ""), args
 
-    def list_users(self, conditions: Sequence[tuple[str, str]] = (), *, offset: int = 0, limit: int = 500,
+    def list_users(self, conditions: Sequence[tuple[str, str]] = (), *, offset: int = 0, limit: int | None = 500,
                    count: bool = False) -> tuple[list[dict[str, Any]], int | None]:
-        where, args = self._filter_sql(conditions)
+        """Users matching every ``(field, value)`` (case-insensitive), ``limit`` None for all."""
+        where, args = self._filter_sql(conditions, _USER_COLUMNS, "user")
         with self._lock:
             users = self._user_rows(self._conn, where, args, offset, limit)
             total = self._conn.execute(f"SELECT count(*) FROM users {where}", args).fetchone()[0] if count else None
@@ -542,13 +508,16 @@ class Store:
     def _update_stamped(self, c: sqlite3.Connection, table: str, ident: int, fields: dict[str, Any],
                         cur: Mapping[str, Any], by: str) -> None:
         now = self._now()
-        fields.update(changedby=by, changeddate=now, rastamp=self._rastamp(now, by, cur["createddate"], cur["createdby"]))
+        fields.update(changedby=by, changeddate=now,
+                      rastamp=self._rastamp(now, by, cur["createddate"], cur["createdby"], cur["rastamp"]))
         c.execute(f"UPDATE {table} SET {', '.join(f'{k} = ?' for k in fields)} WHERE id = ?", [*fields.values(), ident])
 
     def delete_user(self, user_id: int) -> None:
         with self._tx() as c:
             if c.execute("DELETE FROM users WHERE id=?", (user_id,)).rowcount == 0:
                 raise SimError(404, "not_found", f"user {user_id} does not exist")
+            c.execute("DELETE FROM card_accessgroups WHERE card_id IN (SELECT id FROM cards WHERE fkusernumber=?)",
+                      (user_id,))
             c.execute("DELETE FROM cards WHERE fkusernumber=?", (user_id,))
             c.execute("DELETE FROM user_accessgroups WHERE user_id=?", (user_id,))
 
@@ -571,21 +540,55 @@ class Store:
                 raise SimError(404, "not_found", f"user {user_id} is not in access group {accessgroup_id}")
 
     # ------------------------------------------------------------------ cards
-    def list_cards(self, fkusernumber: int | None = None, *, offset: int = 0, limit: int = 500,
-                   count: bool = False) -> tuple[list[dict[str, Any]], int | None]:
-        where, args = ("WHERE fkusernumber = ?", [fkusernumber]) if fkusernumber is not None else ("", [])
+    def list_cards(self, conditions: Sequence[tuple[str, str]] = (), *, offset: int = 0, limit: int | None = 500,
+                   count: bool = False, include: Sequence[str] = ()) -> tuple[list[dict[str, Any]], int | None]:
+        """Cards matching every ``(field, value)``, with the relations named in ``include``."""
+        where, args = self._filter_sql(conditions, _CARD_COLUMNS, "card")
         with self._lock:
             rows = [self._card_out(dict(r)) for r in self._conn.execute(
-                f"SELECT * FROM cards {where} ORDER BY id LIMIT ? OFFSET ?", [*args, limit, offset])]
+                f"SELECT * FROM cards {where} ORDER BY id LIMIT ? OFFSET ?",
+                [*args, -1 if limit is None else limit, offset])]
             total = self._conn.execute(f"SELECT count(*) FROM cards {where}", args).fetchone()[0] if count else None
+            self._card_relations(self._conn, rows, include)
         return rows, total
 
-    def get_card(self, card_id: int) -> dict[str, Any]:
+    def _card_relations(self, c: sqlite3.Connection, rows: list[dict[str, Any]], include: Sequence[str]) -> None:
+        ags = {r["id"]: self._ag_out(dict(r)) for r in c.execute("SELECT * FROM accessgroups")} \
+            if "accessgroups" in include else {}
+        for card in rows:
+            if "user" in include:
+                u = c.execute("SELECT id, firstname, lastname FROM users WHERE id=?", (card["fkusernumber"],)).fetchone()
+                card["user"] = dict(u) if u else None
+            if "accessgroups" in include:
+                card["accessgroups"] = [ags[r[0]] for r in c.execute(
+                    "SELECT accessgroup_id FROM card_accessgroups WHERE card_id=? ORDER BY accessgroup_id",
+                    (card["id"],)) if r[0] in ags]
+            for key in ("readeraccess", "accessalarms"):
+                if key in include:
+                    card[key] = []
+
+    def get_card(self, card_id: int, include: Sequence[str] = ()) -> dict[str, Any]:
         with self._lock:
             row = self._conn.execute("SELECT * FROM cards WHERE id=?", (card_id,)).fetchone()
-        if row is None:
-            raise SimError(404, "not_found", f"card {card_id} does not exist")
-        return self._card_out(dict(row))
+            if row is None:
+                raise SimError(404, "not_found", f"card {card_id} does not exist")
+            card = self._card_out(dict(row))
+            self._card_relations(self._conn, [card], include)
+        return card
+
+    def add_card_membership(self, card_id: int, accessgroup_id: int) -> None:
+        with self._tx() as c:
+            self._need(c, "cards", "card", card_id)
+            self._need(c, "accessgroups", "access group", accessgroup_id)
+            c.execute("INSERT OR IGNORE INTO card_accessgroups VALUES (?, ?)", (card_id, accessgroup_id))
+
+    def remove_card_membership(self, card_id: int, accessgroup_id: int) -> None:
+        with self._tx() as c:
+            self._need(c, "cards", "card", card_id)
+            self._need(c, "accessgroups", "access group", accessgroup_id)
+            if c.execute("DELETE FROM card_accessgroups WHERE card_id=? AND accessgroup_id=?",
+                         (card_id, accessgroup_id)).rowcount == 0:
+                raise SimError(404, "not_found", f"card {card_id} is not in access group {accessgroup_id}")
 
     def create_card(self, fields: Mapping[str, Any], by: str) -> dict[str, Any]:
         with self._tx() as c:
@@ -604,13 +607,14 @@ class Store:
         with self._tx() as c:
             if c.execute("DELETE FROM cards WHERE id=?", (card_id,)).rowcount == 0:
                 raise SimError(404, "not_found", f"card {card_id} does not exist")
+            c.execute("DELETE FROM card_accessgroups WHERE card_id=?", (card_id,))
 
     def block_cards(self, card_ids: Sequence[int], by: str) -> int:
         """Block every card (all or nothing: an unknown id blocks none)."""
         with self._tx() as c:
             rows = []
             for cid in card_ids:
-                cur = c.execute("SELECT createddate, createdby FROM cards WHERE id=?", (cid,)).fetchone()
+                cur = c.execute("SELECT rastamp, createddate, createdby FROM cards WHERE id=?", (cid,)).fetchone()
                 if cur is None:
                     raise SimError(404, "not_found", f"card {cid} does not exist")
                 rows.append((cid, cur))
@@ -627,9 +631,35 @@ class Store:
         with self._lock:
             return [dict(r) for r in self._conn.execute("SELECT * FROM usergroups ORDER BY id")]
 
-    def list_accessgroups(self) -> list[dict[str, Any]]:
+    def list_accessgroups(self, include: Sequence[str] = ()) -> list[dict[str, Any]]:
         with self._lock:
-            return [self._ag_out(dict(r)) for r in self._conn.execute("SELECT * FROM accessgroups ORDER BY id")]
+            rows = [self._ag_out(dict(r)) for r in self._conn.execute("SELECT * FROM accessgroups ORDER BY id")]
+            for ag in rows:
+                self._ag_relations(self._conn, ag, include)
+        return rows
+
+    def get_accessgroup(self, accessgroup_id: int, include: Sequence[str] = ()) -> dict[str, Any]:
+        with self._lock:
+            row = self._conn.execute("SELECT * FROM accessgroups WHERE id=?", (accessgroup_id,)).fetchone()
+            if row is None:
+                raise SimError(404, "not_found", f"access group {accessgroup_id} does not exist")
+            ag = self._ag_out(dict(row))
+            self._ag_relations(self._conn, ag, include)
+        return ag
+
+    @staticmethod
+    def _ag_relations(c: sqlite3.Connection, ag: dict[str, Any], include: Sequence[str]) -> None:
+        if "users" in include:
+            ag["users"] = [dict(r) for r in c.execute(
+                "SELECT u.id, u.firstname, u.lastname FROM users u JOIN user_accessgroups m ON m.user_id = u.id "
+                "WHERE m.accessgroup_id = ? ORDER BY u.id", (ag["id"],))]
+        if "cards" in include:
+            ag["cards"] = [dict(r) for r in c.execute(
+                "SELECT k.id, k.fkusernumber, k.name FROM cards k JOIN card_accessgroups m ON m.card_id = k.id "
+                "WHERE m.accessgroup_id = ? ORDER BY k.id", (ag["id"],))]
+        for key in ("units", "machinegroups", "functions"):
+            if key in include:
+                ag[key] = []
 
     def _create_named(self, table: str, name_col: str, data_col: str, what: str, name: str, data: str,
                       by: str) -> dict[str, Any]:

@@ -12,6 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from passerlink.m5 import USER_RELATIONS, M5AssumptionError
+
 __all__ = ["CurrentUser", "CurrentState", "current_from_m5", "m5_text", "m5_value", "INT_FIELDS"]
 
 #: M5 user fields that hold unsigned integers (text "" <-> null).
@@ -77,16 +79,23 @@ def _name(obj: Any, key: str) -> str:
 
 
 def user_from_m5(raw: Mapping[str, Any], dept_names: Mapping[str, str], group_names: Mapping[str, str]) -> CurrentUser:
-    """One M5 user dict as a ``CurrentUser`` (ids of departments/groups resolved to names)."""
+    """One M5 user dict as a ``CurrentUser`` (ids of departments/groups resolved to names).
+
+    A user without its ``cards`` or ``accessgroups`` is not a user without cards: the plan would
+    never block a leaver's cards. ``M5Client.list_users`` asks again with ``include=``; should one
+    still arrive without them, this stops the run (``M5AssumptionError``) before any write."""
+    for relation in USER_RELATIONS:
+        if not isinstance(raw.get(relation), list):
+            raise M5AssumptionError(
+                f"M5 user {raw.get('id')} came without its {relation!r}: they are unknown, not none, "
+                "so the sync stops before writing (passerlink m5 check says which [m5] include to set)")
     fields = {k: m5_text(k, v) for k, v in raw.items() if k not in _EXPANDED}
     dept = _name(raw.get("department"), "departmentname") or dept_names.get(fields.get("fkdepartment", ""), "")
     group = _name(raw.get("usergroup"), "groupname") or group_names.get(fields.get("fkusergroup", ""), "")
     fields["department"] = dept
     fields["usergroup"] = group
-    ags = frozenset(_name(a, "name") for a in (raw.get("accessgroups") or []) if _name(a, "name"))
-    cards = tuple(
-        (str(c.get("id")), bool(c.get("isblocked"))) for c in (raw.get("cards") or []) if isinstance(c, Mapping)
-    )
+    ags = frozenset(_name(a, "name") for a in raw["accessgroups"] if _name(a, "name"))
+    cards = tuple((str(c.get("id")), bool(c.get("isblocked"))) for c in raw["cards"] if isinstance(c, Mapping))
     return CurrentUser(
         id=fields.get("id", ""), rastamp=fields.get("rastamp", ""), fields=fields, accessgroups=ags, cards=cards,
         raw=raw,

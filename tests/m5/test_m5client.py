@@ -21,7 +21,7 @@ from passerlink.errors import (
     M5ProtocolError,
     M5UnavailableError,
 )
-from passerlink.m5 import M5Client, format_filter
+from passerlink.m5 import M5AssumptionError, M5Client, M5Dialect, format_filter
 
 URL = "https://m5.example.se/m5adminapi/api"
 SECRET = "pa55-w0rd-never-logged"
@@ -74,12 +74,12 @@ class FakeM5:
         return answer
 
     def client(self, **kw) -> M5Client:
+        sleeps: list[float] = []
         opts = {"user": "svc", "password": SECRET, "apikey": "key", "retries": 3, "backoff_base": 0.001,
-                "backoff_max": 0.004, "transport": httpx.MockTransport(self.handler)}
+                "backoff_max": 0.004, "transport": httpx.MockTransport(self.handler), "sleep": sleeps.append}
         opts.update(kw)
         c = M5Client(URL, **opts)
-        c.sleeps = []
-        c._sleep = c.sleeps.append
+        c.sleeps = sleeps
         return c
 
     def count(self, method: str, path: str) -> int:
@@ -92,7 +92,8 @@ def fake() -> FakeM5:
 
 
 def user(uid: int, **fields) -> dict:
-    return {"id": uid, "firstname": "A", "lastname": "B", "rastamp": f"/r{uid}", **fields}
+    return {"id": uid, "firstname": "A", "lastname": "B", "rastamp": f"/r{uid}", "cards": [], "accessgroups": [],
+            **fields}
 
 
 def test_login_is_lazy_and_sends_the_documented_body(fake):
@@ -215,35 +216,119 @@ def test_list_shape_is_checked(fake):
         fake.client().list_users()
 
 
-def _pager(items: list[dict], key: str, *, honour_limit: bool = True, honour_offset: bool = True) -> Callable:
+def _pager(items: list[dict], key: str, *, honour_limit: bool = True, honour_offset: bool = True,
+           count: bool = True, cap: int | None = None) -> Callable:
+    """A list resource as a server that may ignore limit/offset/count or cap its pages."""
     def answer(request: httpx.Request) -> httpx.Response:
         q = parse_qs(urlsplit(str(request.url)).query)
-        off = int(q["offset"][0]) if honour_offset else 0
-        lim = int(q["limit"][0]) if honour_limit else len(items)
-        return httpx.Response(200, json={key: items[off:off + lim]})
+        off = int(q.get("offset", ["0"])[0]) if honour_offset else 0
+        lim = int(q["limit"][0]) if honour_limit and "limit" in q else len(items)
+        lim = min(lim, cap) if cap else lim
+        body: dict = {key: items[off:off + lim]}
+        if count and q.get("count") == ["true"]:
+            body["count"] = len(items)
+        return httpx.Response(200, json=body)
 
     return answer
 
 
-@pytest.mark.parametrize(("n", "pages"), [(7, 3), (6, 3), (0, 1), (2, 1)])
-def test_paging_until_a_short_page(fake, n, pages):
-    fake.on("GET", "/user", _pager([user(i) for i in range(1, n + 1)], "users"))
-    c = fake.client(page_size=3)
+@pytest.mark.parametrize(("n", "cap", "pages"), [(7, None, 3), (6, None, 2), (0, None, 1), (7, 2, 4), (250, 100, 3)])
+def test_paging_follows_the_count_whatever_page_size_the_server_chooses(fake, n, cap, pages):
+    fake.on("GET", "/user", _pager([user(i) for i in range(1, n + 1)], "users", cap=cap))
+    c = fake.client(page_size=3 if n < 100 else 500)
     assert [u["id"] for u in c.list_users()] == list(range(1, n + 1))
     assert fake.count("GET", "/user") == pages
 
 
-def test_paging_copes_with_a_server_that_ignores_limit_and_refuses_one_that_ignores_offset(fake):
-    fake.on("GET", "/card", _pager([{"id": i} for i in range(7)], "cards", honour_limit=False))
+@pytest.mark.parametrize(("n", "cap", "pages"), [(7, None, 4), (0, None, 1), (250, 100, 4)])
+def test_without_a_count_the_listing_is_read_to_an_empty_page_twice(fake, n, cap, pages):
+    fake.on("GET", "/user", _pager([user(i) for i in range(1, n + 1)], "users", cap=cap, count=False))
+    c = fake.client(page_size=3 if n < 100 else 500)
+    assert [u["id"] for u in c.list_users()] == list(range(1, n + 1))
+    assert fake.count("GET", "/user") == 2 * pages  # a short page (a capped server) is not the end
+
+
+def test_a_server_that_ignores_limit_and_offset_is_complete_by_its_count_and_refused_without(fake):
+    fake.on("GET", "/card", _pager([{"id": i} for i in range(7)], "cards", honour_limit=False, honour_offset=False))
     c = fake.client(page_size=3)
     assert len(c.list_cards()) == 7 and fake.count("GET", "/card") == 1
-    fake.on("GET", "/Department", _pager([{"id": i} for i in range(7)], "departments", honour_offset=False))
-    with pytest.raises(M5ProtocolError, match="offset"):
+    fake.on("GET", "/Department", _pager([{"id": i} for i in range(7)], "departments", honour_offset=False,
+                                         count=False))
+    with pytest.raises(M5AssumptionError, match="does not honour 'offset'") as exc:
         c.list_departments()
+    assert exc.value.exit_code == 3
+
+
+def test_a_listing_short_of_its_count_stops(fake):
+    def short(request: httpx.Request) -> httpx.Response:
+        q = parse_qs(urlsplit(str(request.url)).query)
+        off = int(q["offset"][0])
+        return httpx.Response(200, json={"users": [user(i) for i in range(1, 6)][off:off + 3], "count": 9})
+
+    fake.on("GET", "/user", short)
+    with pytest.raises(M5AssumptionError, match=r"listed 5 items for GET /user.* counts 9: the listing is incomplete"):
+        fake.client(page_size=3).list_users()
+
+
+def test_two_reads_that_differ_stop(fake):
+    reads = iter([[user(1), user(2)], [], [user(1)], []])
+    fake.on("GET", "/user", lambda request: httpx.Response(200, json={"users": next(reads)}))
+    with pytest.raises(M5AssumptionError, match="two reads of it differ"):
+        fake.client(page_size=3).list_users()
+
+
+def test_paging_parameters_and_paging_none_come_from_the_dialect(fake):
+    fake.on("GET", "/user", _pager([user(i) for i in range(1, 5)], "users"))
+    c = fake.client(dialect=M5Dialect(paging="none"))
+    assert len(c.list_users()) == 4
+    q = parse_qs(urlsplit(str(fake.requests[-1].url)).query)
+    assert "offset" not in q and "limit" not in q and q["count"] == ["true"]
+    fake.on("GET", "/usergroup", httpx.Response(200, json={"usergroups": [], "count": 0}))
+    fake.client(dialect=M5Dialect(offset_param="skip", limit_param="take", page_size=2)).list_usergroups()
+    q = parse_qs(urlsplit(str(fake.requests[-1].url)).query)
+    assert q["skip"] == ["0"] and q["take"] == ["2"]
+
+
+def test_a_card_list_for_one_user_holding_other_users_cards_stops(fake):
+    every = [{"id": 1, "fkusernumber": 3}, {"id": 2, "fkusernumber": 4}]
+    fake.on("GET", "/card", lambda request: httpx.Response(200, json={"cards": every, "count": 2}))
+    with pytest.raises(M5AssumptionError, match=r"GET /card\?filter=fkusernumber:'3' with cards of 1 other users"):
+        fake.client().list_cards(3)
+    q = parse_qs(urlsplit(str(fake.requests[-1].url)).query)
+    assert q["filter"] == ["fkusernumber:'3'"]
+    fake.routes[("GET", "/card")] = [httpx.Response(200, json={"cards": every[:1], "count": 1})]
+    assert fake.client(dialect=M5Dialect(card_filter="param")).list_cards(3) == every[:1]
+    assert parse_qs(urlsplit(str(fake.requests[-1].url)).query)["fkusernumber"] == ["3"]
+
+
+def test_a_filtered_user_list_with_users_that_do_not_match_stops(fake):
+    fake.on("GET", "/user", httpx.Response(200, json={"users": [user(1, apireference="passerlink:hr:1"),
+                                                                 user(2, apireference="")], "count": 2}))
+    with pytest.raises(M5AssumptionError, match="does not honour filter= on /user"):
+        fake.client().list_users({"apireference": "passerlink:hr:1"})
+
+
+def test_users_without_embedded_lists_are_asked_again_with_include_and_never_read_as_none(fake):
+    def embed_only_when_asked(request: httpx.Request) -> httpx.Response:
+        q = parse_qs(urlsplit(str(request.url)).query)
+        asked = set(q.get("include", [""])[0].split(","))
+        u = {k: v for k, v in user(1, cards=[{"id": 5, "fkusernumber": 1}]).items()
+             if k not in ("cards", "accessgroups") or k in asked}
+        return httpx.Response(200, json={"users": [u], "count": 1})
+
+    fake.on("GET", "/user", embed_only_when_asked)
+    assert fake.client(dialect=M5Dialect(include=()))\
+        .list_users()[0]["cards"] == [{"id": 5, "fkusernumber": 1}]
+    assert "cards,accessgroups" in str(fake.requests[-1].url.params.get("include"))
+
+    never = {k: v for k, v in user(1).items() if k != "accessgroups"}
+    fake.routes[("GET", "/user")] = [httpx.Response(200, json={"users": [never], "count": 1})]
+    with pytest.raises(M5AssumptionError, match="without the users' 'accessgroups' even with include="):
+        fake.client().list_users()
 
 
 def test_filter_is_sent_in_m5_syntax(fake):
-    fake.on("GET", "/user", httpx.Response(200, json={"users": []}))
+    fake.on("GET", "/user", httpx.Response(200, json={"users": [], "count": 0}))
     fake.client().list_users({"firstname": "Anna", "lastname": "O'Brien"})
     q = parse_qs(urlsplit(str(fake.requests[-1].url)).query)
     assert q["filter"] == ["firstname:'Anna'¤lastname:'O''Brien'"]
