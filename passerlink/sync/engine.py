@@ -224,6 +224,7 @@ def _run(config: Any, policy: Any, report: dict[str, Any], result: SyncResult, s
     from passerlink.errors import ConfigError
     from passerlink.sync.apply import apply_plan
     from passerlink.sync.desired import build_desired
+    from passerlink.sync.keys import key_link_ids, key_registers, keyer_for
     from passerlink.sync.planner import PlanContext, plan
     from passerlink.sync.safety import check_safety, raise_if_unsafe, source_unreadable
 
@@ -240,6 +241,9 @@ def _run(config: Any, policy: Any, report: dict[str, Any], result: SyncResult, s
         report["safety"] = [source_unreadable(name, why).to_dict() for name, why in failed]
         result.exit_code, result.status = 3, "stopped"
         raise_if_unsafe([source_unreadable(name, why) for name, why in failed])
+    # a register keyed by personnummer: markers, links and reports see a keyed hash, never the number
+    keyer = keyer_for(config, tables)
+    tables = key_registers(tables, keyer)
 
     # 2. M5 as it is now
     if client is None:
@@ -253,6 +257,8 @@ def _run(config: Any, policy: Any, report: dict[str, Any], result: SyncResult, s
 
         # 3. links, state, desired, matcher for new people, plan
         links_df, rejected = _links(config)
+        links_df = key_link_ids(links_df, keyer)
+        rejected = {(s, keyer.key(s, i), m) for s, i, m in rejected}
         links = {(str(s), str(i)): str(m) for s, i, m in
                  zip(links_df["source"], links_df["source_id"], links_df["m5_id"], strict=True)}
         desired = build_desired(
@@ -273,6 +279,7 @@ def _run(config: Any, policy: Any, report: dict[str, Any], result: SyncResult, s
             {"key": list(i.key), "column": i.column, "problem": i.problem} for i in the_plan.issues
         ]
         report["changes"] = [op_to_dict(op) for op in the_plan.ops]
+        report["blankings"] = [b.to_dict() for b in the_plan.blankings()]
 
         # 4. safety before the first write
         rules = check_safety(the_plan, policy, state.previous_run_stats(), allow_mass_changes=allow)
