@@ -7,9 +7,10 @@
   before creating again: no duplicates.
 - A stale ``rastamp`` re-reads the user and re-plans it (``replan_user``); a manual edit made
   meanwhile is the ``before`` of the re-planned change, never silently lost.
-- Cards blocked on deactivation are recorded in the state once M5 confirmed the block; on rehire
-  exactly those are unblocked, each re-read first: a card deleted, moved to another user or
-  changed in M5 since the engine blocked it is reported and left as it is.
+- Cards blocked on deactivation are journaled before the block call and recorded with their
+  rastamp once M5 confirmed it; on rehire exactly those are unblocked (also after a run killed
+  between the two), each re-read first: a card deleted, moved to another user or changed in M5
+  since the engine blocked it is reported and left as it is.
 - A circuit breaker stops after ``[sync] circuit_breaker`` failures in a row that say M5 is in
   trouble (unreachable, refusing our login, answering garbage); a single record M5 refuses
   (a 4xx about its data) is an error of that record only.
@@ -346,17 +347,23 @@ class _Applier:
         if op.block_cards:
             m5_id = str(op.m5_id)
             wanted = {str(c) for c in op.block_cards}
+            # write-ahead: a run killed after the block but before the record still knows the cards
+            self.state.intend_block(m5_id, wanted, self.run_id)
             try:
-                self.client.block_cards([int(c) for c in op.block_cards])
+                self.client.block_cards([int(c) for c in sorted(wanted, key=_num)])
             except M5NotFoundError:
                 # a card went away meanwhile: block what the user holds now
                 cards = self.client.list_cards(int(m5_id))
                 wanted = {str(c["id"]) for c in cards if not c.get("isblocked")}
-                self.client.block_cards([int(c) for c in wanted])
+                self.state.intend_block(m5_id, wanted, self.run_id)
+                self.client.block_cards([int(c) for c in sorted(wanted, key=_num)])
             # remember what we blocked (and its rastamp now): only these are unblocked on rehire
             held = self.client.list_cards(int(m5_id))
-            self.state.record_blocked(m5_id, {str(c["id"]): str(c.get("rastamp", "")) for c in held
-                                              if str(c["id"]) in wanted and c.get("isblocked")}, self.run_id)
+            blocked = {str(c["id"]): str(c.get("rastamp", "")) for c in held
+                       if str(c["id"]) in wanted and c.get("isblocked")}
+            self.state.record_blocked(m5_id, blocked, self.run_id)
+            # an intent M5 answered for but that is not blocked now: not ours to unblock later
+            self.state.forget_blocked(m5_id, ({str(c) for c in op.block_cards} | wanted) - set(blocked))
 
     def _delete(self, op: Delete, outcome: Outcome) -> None:
         try:
@@ -405,6 +412,10 @@ def apply_plan(
         with ThreadPoolExecutor(max_workers=policy.concurrency, thread_name_prefix="passerlink-apply") as pool:
             outcomes += list(pool.map(a.run, runnable))
     return ApplyResult(outcomes=outcomes, stopped=a.breaker.tripped)
+
+
+def _num(card_id: str) -> tuple[int, str]:
+    return (int(card_id), "") if card_id.isdigit() else (1 << 62, card_id)
 
 
 def _needs_named(op: Op) -> set[tuple[str, str]]:

@@ -10,9 +10,11 @@ The review queue is where the engine puts a new register person that the matcher
 already in M5 as an unlinked user: the operator decides in the workbench (which reads
 ``SyncState.review_queue()``), and the answer lands in the link store.
 
-The blocked cards are the ones the engine itself blocked when their holder left (recorded only
-after M5 confirmed the block, with the card's rastamp right after it): on rehire exactly these are
-unblocked. A card blocked by hand is never in the table, so it stays blocked.
+The blocked cards are the ones the engine itself blocked when their holder left: the intent is
+written ahead of the block call (``intend_block``), and once M5 confirmed the block the card's
+rastamp right after it is recorded (``record_blocked``). On rehire exactly these are unblocked,
+also after a run killed between the block and the record. A card blocked by hand is never in the
+table, so it stays blocked.
 """
 
 from __future__ import annotations
@@ -185,6 +187,17 @@ class SyncState:
             self._con.execute("COMMIT")
 
     # ---- cards the engine blocked --------------------------------------------------------------------
+    def intend_block(self, m5_id: str, card_ids: Iterable[str], run_id: str) -> None:
+        """Write-ahead: ``run_id`` is about to block ``card_ids`` of ``m5_id``.
+
+        Committed before the block is sent, with an empty rastamp ("not confirmed yet"): a run
+        killed between the block and ``record_blocked`` still leaves the cards here, so a rehire
+        unblocks them (a card that was never blocked is found open and left alone).
+        """
+        now = _now()
+        self._many("INSERT OR REPLACE INTO blocked_cards (m5_id, card_id, rastamp, run_id, at) VALUES (?,?,?,?,?)",
+                   [(str(m5_id), str(c), "", run_id, now) for c in card_ids])
+
     def record_blocked(self, m5_id: str, cards: Mapping[str, str], run_id: str) -> None:
         """Remember that this run blocked ``cards`` (card id -> its rastamp after the block)."""
         now = _now()

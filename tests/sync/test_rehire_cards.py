@@ -5,7 +5,13 @@ lost card), stays blocked."""
 from __future__ import annotations
 
 import copy
+import os
+import signal
+import subprocess
+import sys
+import time
 
+import pytest
 from _syncworld import make_site, with_registers
 
 from passerlink.sync import SyncState, sync_paths
@@ -18,8 +24,8 @@ def _cards(site, uid: int) -> dict[int, dict]:
         return {card["id"]: card for card in c.list_cards(uid)}
 
 
-def _left(tmp_path, m5sim, sync_toml: str = ""):
-    """A site after go-live whose person with three cards (one blocked by hand) has just left."""
+def _with_cards(tmp_path, m5sim, sync_toml: str = ""):
+    """A site after go-live whose person has three cards (one blocked by hand)."""
     site = make_site(tmp_path, m5sim, staff=30, pupils=40, sync_toml=sync_toml)
     seed = copy.deepcopy(site.world.m5_seed)
     status = {u["id"]: u.get("status", 1) for u in seed["users"]}
@@ -37,11 +43,22 @@ def _left(tmp_path, m5sim, sync_toml: str = ""):
     m5sim.reset(seed)
     assert site.import_truth() == 0
     assert site.sync(allow_mass_changes=True).exit_code == 0
+    return site, uid, sid
 
-    # the person leaves: deactivated, the engine blocks the two open cards and remembers them
+
+def _leave(site, sid):
+    """The person leaves the HR register; returns the full register (to come back with)."""
     hr = site.world.hr
     site.write_registers(with_registers(site.world, hr=hr[hr["Anställningsnummer"].astype(str) != sid]
                                         .reset_index(drop=True)))
+    return hr
+
+
+def _left(tmp_path, m5sim, sync_toml: str = ""):
+    """A site after go-live whose person with three cards (one blocked by hand) has just left."""
+    site, uid, sid = _with_cards(tmp_path, m5sim, sync_toml)
+    # the person leaves: deactivated, the engine blocks the two open cards and remembers them
+    hr = _leave(site, sid)
     left = site.sync()
     assert left.exit_code == 0, left.report.get("stop_reason")
     (deact,) = [c for c in left.report["changes"] if c["kind"] == "deactivate" and c["m5_id"] == str(uid)]
@@ -121,3 +138,47 @@ def test_a_card_deleted_meanwhile_is_reported_and_the_setting_can_keep_cards_blo
     assert all(c["isblocked"] for c in _cards(site, uid).values())
     with SyncState(state_path) as st:
         assert str(uid) not in st.blocked_by_sync()  # forgotten: a later rehire will not open them either
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
+def test_a_kill_between_block_and_record_still_unblocks_on_rehire(tmp_path, m5sim, m5_env):
+    """Write-ahead for card blocks (issue 13 item 6): the leaver's run is killed after M5 blocked
+    the cards but before the engine heard back; the rehire still opens exactly the engine's cards."""
+    site, uid, sid = _with_cards(tmp_path, m5sim, '[sync.situations]\nnew = "create"\n')
+    hr = _leave(site, sid)
+    with m5sim.client() as watch:
+        watch.login()  # logged in before the faults: our own POST /login is not held
+        m5sim.clear_calls()
+        proc = subprocess.Popen([sys.executable, "-m", "passerlink", "sync", "--config", str(site.config_path)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 60
+            while not any(c["method"] == "GET" for c in m5sim.calls()):  # the child has logged in
+                assert proc.poll() is None and time.monotonic() < deadline
+                time.sleep(0.01)
+            # from now on M5 applies every POST (the card block) but holds its answer
+            m5sim.set_faults({"methods": ["POST"], "lost_reply": 1.0, "timeout_sleep": 30})
+            while not watch.get_card(ENGINE)["isblocked"]:
+                assert proc.poll() is None, f"the sync ended (exit {proc.returncode}) before the block"
+                assert time.monotonic() < deadline
+                time.sleep(0.01)
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=10)
+            m5sim.set_faults({})
+    assert all(c["isblocked"] for c in _cards(site, uid).values())
+    with m5sim.client() as c:
+        assert c.get_user(uid)["status"] == 0
+
+    # back at work: the engine's two cards open again, the one blocked by hand stays blocked
+    site.write_registers(with_registers(site.world, hr=hr))
+    back = site.sync()
+    assert back.exit_code == 0, back.report.get("stop_reason")
+    cards = _cards(site, uid)
+    assert cards[ENGINE]["isblocked"] is False and cards[LOST]["isblocked"] is False
+    assert cards[BY_HAND]["isblocked"] is True and cards[BY_HAND]["changedby"] == "kerstin"
+    (react,) = [c for c in back.report["changes"] if c["kind"] == "reactivate" and c["m5_id"] == str(uid)]
+    assert sorted(react["unblock_cards"]) == sorted([str(ENGINE), str(LOST)])
