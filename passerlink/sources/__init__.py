@@ -20,7 +20,7 @@ from passerlink.sources._m5 import read_m5
 from passerlink.sources._profile import describe, profile
 from passerlink.sources._sql import read_sql
 from passerlink.sources._ss12000 import read_ss12000
-from passerlink.sources._text import refuse_unsafe_text
+from passerlink.sources._text import mask_text, refuse_unsafe_text
 
 __all__ = [
     "read_file",
@@ -34,6 +34,7 @@ __all__ = [
     "parse_birth_date",
     "profile",
     "describe",
+    "mask_text",
 ]
 
 

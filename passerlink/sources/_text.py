@@ -26,6 +26,7 @@ __all__ = [
     "cell_text",
     "clean_text",
     "shown",
+    "mask_text",
     "looks_like_formula",
     "formula_rows",
     "unique_headers",
@@ -94,9 +95,15 @@ def cell_text(value: object) -> str:
     return str(value)
 
 
+def mask_text(value: str) -> str:
+    """Free text with every personnummer-like digit run masked ('19800101-****'): for any text
+    that may hold one – a name typed wrongly, an M5 error message, a log line."""
+    return _PNR_LIKE.sub(lambda m: mask_personnummer(m.group(0)), value)
+
+
 def shown(value: str, limit: int = 40) -> str:
     """A value quoted for a message: personnummer-like digit runs masked, long text cut."""
-    s = _PNR_LIKE.sub(lambda m: mask_personnummer(m.group(0)), value)
+    s = mask_text(value)
     if len(s) > limit:
         s = s[: limit - 1] + "…"
     return repr(s)

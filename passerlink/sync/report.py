@@ -1,27 +1,41 @@
-"""Run reports: JSON for machines, HTML (Swedish) for people, XLSX for sign-off – from one dict.
+"""Run reports: JSON for machines, HTML (Swedish by default) for people, XLSX for sign-off.
 
-Every run writes all three, dry or not, stopped or not. Personal data is handled as such:
-personnummer-like values are masked, the values of people with protected identity are never
-shown, and every XLSX text cell that a spreadsheet could read as a formula is neutralised.
+Every run writes all three, dry or not, stopped, failed or crashed (the engine calls this from a
+``finally``). Personal data is handled as such: anything that looks like a personnummer is masked
+in every text of the report (names, messages, notes, stop reasons), the values of people with
+protected identity are never shown, and a report writer never crashes on a string: the XLSX
+cells are made XML-safe, cut and formula-guarded (``passerlink.spreadsheet``), the HTML is a
+Jinja2 template with autoescape.
+
+Memory stays bounded however large the plan: the XLSX is written by openpyxl's write-only
+workbook row by row and holds every change; the HTML shows the first ``HTML_ROW_LIMIT`` changes
+and errors with a note pointing to the XLSX; the JSON is written change by change.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import html
 import json
+import logging
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from passerlink.errors import InputError
 from passerlink.features import mask_personnummer
+from passerlink.sources import mask_text
+from passerlink.spreadsheet import guard_text, report_cell
 
 __all__ = [
     "SITUATION_LABELS",
+    "HTML_ROW_LIMIT",
     "mask_value",
+    "mask_report_text",
     "safe_cell",
+    "sanitize",
+    "render_html",
     "write_reports",
     "prune_reports",
     "list_reports",
@@ -29,6 +43,11 @@ __all__ = [
     "load_report",
     "summary_text",
 ]
+
+log = logging.getLogger(__name__)
+
+#: Changes (and errors) the HTML report lists before it points to the XLSX for the rest.
+HTML_ROW_LIMIT = 2000
 
 #: Swedish names of the situations (for the HTML and XLSX reports).
 SITUATION_LABELS: dict[str, str] = {
@@ -62,44 +81,70 @@ _STATUS_LABELS = {
 _OP_STATUS = {"planned": "Planerad", "done": "Utförd", "failed": "Misslyckad", "skipped": "Ej utförd"}
 
 _PNR = re.compile(r"^(?:\d{2})?\d{6}[-+]?\d{4}$")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NAME = re.compile(r"^sync-(\d{8}-\d{6})(\d{3})?-[0-9a-f]+\.json$")
+#: Keys whose values are machine text (ids, times, paths): never masked.
+_MACHINE_KEYS = frozenset({"run_id", "started", "finished", "files", "config", "kind", "situation",
+                           "status", "rule", "m5_id", "user", "duration_seconds"})
 
 
 def mask_value(value: Any) -> Any:
-    """A personnummer-looking text masked; anything else as it is."""
-    if isinstance(value, str) and _PNR.match(value.strip()):
-        return mask_personnummer(value)
+    """A personnummer-looking value masked (a whole value, or digit runs inside a text)."""
+    if isinstance(value, str):
+        if _PNR.match(value.strip()):
+            return mask_personnummer(value)
+        return mask_text(value)
+    return value
+
+
+def mask_report_text(value: Any) -> Any:
+    """``value`` with every personnummer-like text masked, however deep in lists and dicts."""
+    if isinstance(value, str):
+        return mask_value(value)
+    if isinstance(value, list | tuple):
+        return [mask_report_text(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: (v if k in _MACHINE_KEYS else mask_report_text(v)) for k, v in value.items()}
     return value
 
 
 def safe_cell(value: Any) -> Any:
-    """A value a spreadsheet will show as text, never run as a formula."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+    """A value a spreadsheet will show as text, never run as a formula (the one guard)."""
+    return guard_text(value) if isinstance(value, str) else value
 
 
 def _sanitize_change(ch: Mapping[str, Any], protected: bool) -> dict[str, Any]:
     if protected:
         return {"field": ch["field"], "before": "***" if ch.get("before") else "",
                 "after": "***" if ch.get("after") else ""}
-    return {"field": ch["field"], "before": mask_value(ch.get("before", "")), "after": mask_value(ch.get("after", ""))}
+    return {"field": ch["field"], "before": mask_value(ch.get("before", "")),
+            "after": mask_value(ch.get("after", ""))}
+
+
+def _sanitize_op(c: Mapping[str, Any]) -> dict[str, Any]:
+    """One change as it may be shown: masked, protected identities without values."""
+    out = mask_report_text({k: v for k, v in c.items() if k not in ("changes", "fields")})
+    prot = bool(c.get("protected"))
+    out["changes"] = [_sanitize_change(ch, prot) for ch in c.get("changes") or []]
+    if c.get("fields"):
+        out["fields"] = {k: ("***" if prot and v else mask_value(v)) for k, v in c["fields"].items()}
+    return out
+
+
+def _head(report: Mapping[str, Any]) -> dict[str, Any]:
+    """Everything of the report but its list of changes, masked."""
+    return mask_report_text({k: v for k, v in report.items() if k != "changes"})
+
+
+def _changes(report: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    """The changes masked one by one (a million of them are never copied at once)."""
+    for c in report.get("changes") or []:
+        yield _sanitize_op(c)
 
 
 def sanitize(report: Mapping[str, Any]) -> dict[str, Any]:
-    """The report with personal data masked (applied before anything is written)."""
-    out = dict(report)
-    changes = []
-    for c in report.get("changes", []):
-        c = dict(c)
-        prot = bool(c.get("protected"))
-        c["changes"] = [_sanitize_change(ch, prot) for ch in c.get("changes", [])]
-        if c.get("fields"):
-            c["fields"] = {k: ("***" if prot and v else mask_value(v)) for k, v in c["fields"].items()}
-        changes.append(c)
-    out["changes"] = changes
-    out["errors"] = [{k: mask_value(v) for k, v in e.items()} for e in report.get("errors", [])]
+    """The whole report with personal data masked (for a caller that wants it in one dict)."""
+    out = _head(report)
+    out["changes"] = list(_changes(report))
     return out
 
 
@@ -109,23 +154,63 @@ def _stamp(report: Mapping[str, Any]) -> str:
     return started.strftime("%Y%m%d-%H%M%S") + f"{started.microsecond // 1000:03d}"
 
 
-def write_reports(report: Mapping[str, Any], report_dir: str | Path) -> dict[str, Path]:
-    """Write ``sync-<time>-<run>.{json,html,xlsx}``; returns the paths by format."""
+def check_report_dir(report_dir: str | Path) -> Path:
+    """The report folder, created if missing; ``InputError`` (exit 2) if a report could not be
+    written there. The engine calls it before the run takes the lock or writes anything."""
+    folder = Path(report_dir)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".passerlink-write-test-{_dt.datetime.now().strftime('%H%M%S%f')}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise InputError(
+            f"{folder}: the report folder ([sync] report_dir) cannot be written "
+            f"({exc.strerror or exc}); every run must leave a report, so nothing was done"
+        ) from None
+    return folder
+
+
+def write_reports(report: Mapping[str, Any], report_dir: str | Path, *, lang: str = "sv") -> dict[str, Path]:
+    """Write ``sync-<time>-<run>.{json,html,xlsx}``; returns the paths by format.
+
+    The HTML and the XLSX are each written in their own ``try``: a writer that fails (a full
+    disk) is logged and named in the JSON, which is written last – it is what
+    ``report --last`` looks for."""
     folder = Path(report_dir)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"{folder}: cannot create the report folder ({exc.strerror})") from None
-    data = sanitize(report)
-    base = folder / f"sync-{_stamp(data)}-{str(data['run_id'])[:8]}"
+    head = _head(report)
+    base = folder / f"sync-{_stamp(head)}-{str(head['run_id'])[:8]}"
     paths = {"json": base.with_suffix(".json"), "html": base.with_suffix(".html"), "xlsx": base.with_suffix(".xlsx")}
-    data["files"] = {k: str(v) for k, v in paths.items()}
-    paths["html"].write_text(render_html(data), encoding="utf-8")
-    _write_xlsx(data, paths["xlsx"])
+    head["files"] = {k: str(v) for k, v in paths.items()}
+    problems: list[str] = []
+    for fmt, writer in (("html", _write_html), ("xlsx", _write_xlsx)):
+        try:
+            writer(head, report, paths[fmt], lang)
+        except Exception as exc:  # noqa: BLE001 - one broken writer must not cost the others
+            log.error("could not write the %s report %s: %s", fmt, paths[fmt], exc)
+            problems.append(f"{fmt}: {type(exc).__name__}: {mask_text(str(exc))[:300]}")
+    if problems:
+        head["report_problems"] = problems
     tmp = paths["json"].with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
-    tmp.replace(paths["json"])  # the JSON last: it is what "report --last" looks for
+    with tmp.open("w", encoding="utf-8") as fh:
+        _write_json(head, _changes(report), fh)
+    tmp.replace(paths["json"])
     return paths
+
+
+def _write_json(head: Mapping[str, Any], changes: Iterable[Mapping[str, Any]], fh: IO[str]) -> None:
+    """The report as one JSON object, its changes written one by one."""
+    text = json.dumps(dict(head), ensure_ascii=False, indent=2, default=str)
+    fh.write(text[:-1].rstrip())  # without the closing brace
+    fh.write(',\n  "changes": [' if head else '{\n  "changes": [')
+    for i, c in enumerate(changes):
+        fh.write(",\n    " if i else "\n    ")
+        fh.write(json.dumps(c, ensure_ascii=False, default=str))
+    fh.write("\n  ]\n}\n")
 
 
 def list_reports(report_dir: str | Path) -> list[Path]:
@@ -200,137 +285,165 @@ def summary_text(report: Mapping[str, Any]) -> str:
 
 
 # ---- HTML -----------------------------------------------------------------------------------------
-_CSS = """
-body{font-family:system-ui,Segoe UI,Arial,sans-serif;margin:2em;color:#222}
-table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;
-vertical-align:top}th{background:#f2f2f2}.stop{color:#a00;font-weight:bold}.ok{color:#070}
-.small{color:#666;font-size:.9em}
-"""
+_TEXTS: dict[str, dict[str, str]] = {
+    "sv": {
+        "title": "Synkrapport", "heading": "Synkronisering register → RCard M5", "run": "Körning",
+        "start": "start", "duration": "tid", "status": "Status", "warning": "Varning",
+        "dry_run": "Provkörning: planen visas nedan, ingenting har skrivits till M5.",
+        "sources": "Källor", "source": "Källa", "people": "Antal personer", "situations": "Situationer",
+        "situation": "Situation", "count": "Antal", "writes": "Skrivningar till M5",
+        "safety": "Säkerhetsregler", "rule": "Regel", "result": "Resultat", "value": "Värde", "limit": "Gräns",
+        "explanation": "Förklaring", "overridden": "Överstyrd", "stopped": "STOPP",
+        "how_to_override": "Granska provkörningen och kör sedan om med --allow-mass-changes om ändringarna "
+                           "är avsiktliga. En källa som inte kan läsas måste rättas först.",
+        "errors": "Fel", "person": "Person", "action": "Åtgärd", "error": "Fel", "changes": "Ändringar",
+        "m5_id": "M5-id", "fields": "Fält: före → efter",
+        "capped": "Visar de första {shown} av {total}; hela listan finns i XLSX-rapporten.",
+        "footer": "Manuella poster i M5 (ej länkade, utan markör) har lämnats orörda: {manual}. "
+                  "Personnummer visas maskerade; för personer med skyddad identitet visas inga uppgifter.",
+        "access_group": "behörighetsgrupp", "block_cards": "spärra kort", "card": "kort",
+        "blocked_open": "spärrat → öppet", "note": "anm.",
+    },
+    "en": {
+        "title": "Sync report", "heading": "Sync registers → RCard M5", "run": "Run", "start": "started",
+        "duration": "took", "status": "Status", "warning": "Warning",
+        "dry_run": "Dry run: the plan is shown below, nothing was written to M5.",
+        "sources": "Sources", "source": "Source", "people": "People", "situations": "Situations",
+        "situation": "Situation", "count": "Count", "writes": "Write calls to M5", "safety": "Safety rules",
+        "rule": "Rule", "result": "Result", "value": "Value", "limit": "Limit", "explanation": "Explanation",
+        "overridden": "Overridden", "stopped": "STOP",
+        "how_to_override": "Review the dry run, then run again with --allow-mass-changes if the changes are "
+                           "intended. A source that cannot be read must be fixed first.",
+        "errors": "Errors", "person": "Person", "action": "Action", "error": "Error", "changes": "Changes",
+        "m5_id": "M5 id", "fields": "Field: before → after",
+        "capped": "Showing the first {shown} of {total}; the XLSX report has the whole list.",
+        "footer": "Manual M5 records (not linked, no marker) were left alone: {manual}. Personnummer are "
+                  "masked; nothing is shown of people with protected identity.",
+        "access_group": "access group", "block_cards": "block cards", "card": "card",
+        "blocked_open": "blocked → open", "note": "note",
+    },
+}
 
 
-def _e(v: Any) -> str:
-    return html.escape("" if v is None else str(v))
+def _details(c: Mapping[str, Any], t: Mapping[str, str]) -> list[str]:
+    """The lines of one change's detail cell (plain text: the template escapes)."""
+    parts = [f"{ch['field']}: {ch['before'] or '–'} → {ch['after'] or '–'}" for ch in c.get("changes") or []]
+    parts += [f"{k}: {v}" for k, v in (c.get("fields") or {}).items() if v]
+    parts += [f"+ {t['access_group']} {g}" for g in c.get("add_groups") or []]
+    parts += [f"− {t['access_group']} {g}" for g in c.get("remove_groups") or []]
+    if c.get("block_cards"):
+        parts.append(f"{t['block_cards']} {', '.join(map(str, c['block_cards']))}")
+    if c.get("unblock_cards"):
+        parts.append(f"{t['card']} {', '.join(map(str, c['unblock_cards']))}: {t['blocked_open']}")
+    if c.get("message"):
+        parts.append(str(c["message"]))
+    parts += [f"{t['note']}: {n}" for n in c.get("notes") or []]
+    return parts
 
 
-def render_html(r: Mapping[str, Any]) -> str:
-    status = str(r.get("status", ""))
-    rows = []
-    add = rows.append
-    add("<!doctype html><html lang='sv'><head><meta charset='utf-8'>")
-    add(f"<title>Synkrapport {_e(r.get('started'))}</title><style>{_CSS}</style></head><body>")
-    add(f"<h1>Synkronisering register → RCard M5</h1><p>Körning <code>{_e(r.get('run_id'))}</code>, "
-        f"start {_e(r.get('started'))}, tid {float(r.get('duration_seconds', 0)):.1f} s.</p>")
-    cls = "ok" if status in ("done", "dry_run") else "stop"
-    add(f"<p class='{cls}'>Status: {_e(_STATUS_LABELS.get(status, status))}</p>")
-    if r.get("stop_reason"):
-        add(f"<p class='stop'>{_e(r['stop_reason'])}</p>")
-    if r.get("dry_run"):
-        add("<p>Provkörning: planen visas nedan, ingenting har skrivits till M5.</p>")
-    add("<h2>Källor</h2><table><tr><th>Källa</th><th>Antal personer</th></tr>")
-    for k, v in (r.get("sources") or {}).items():
-        add(f"<tr><td>{_e(k)}</td><td>{_e(v)}</td></tr>")
-    add("</table><h2>Situationer</h2><table><tr><th>Situation</th><th>Antal</th></tr>")
-    for k, v in sorted((r.get("counts") or {}).items()):
-        add(f"<tr><td>{_e(SITUATION_LABELS.get(k, k))}</td><td>{_e(v)}</td></tr>")
-    add(f"</table><p>Skrivningar till M5: {_e(r.get('m5_writes', 0))}.</p>")
-    add("<h2>Säkerhetsregler</h2><table><tr><th>Regel</th><th>Resultat</th><th>Värde</th><th>Gräns</th>"
-        "<th>Förklaring</th></tr>")
-    for s in r.get("safety") or []:
-        res = "OK" if s.get("ok") else ("Överstyrd" if s.get("overridden") else "STOPP")
-        add(f"<tr><td>{_e(s.get('rule'))}</td><td class='{'ok' if s.get('ok') else 'stop'}'>{res}</td>"
-            f"<td>{_e(s.get('value'))}</td><td>{_e(s.get('limit'))}</td><td>{_e(s.get('message'))}</td></tr>")
-    add("</table>")
-    if any(not s.get("ok") and not s.get("overridden") for s in r.get("safety") or []):
-        add("<p>Granska provkörningen och kör sedan om med <code>--allow-mass-changes</code> om ändringarna "
-            "är avsiktliga. En källa som inte kan läsas måste rättas först.</p>")
-    errors = r.get("errors") or []
-    if errors:
-        add("<h2>Fel</h2><table><tr><th>Person</th><th>Åtgärd</th><th>Fel</th></tr>")
-        for e in errors:
-            add(f"<tr><td>{_e(e.get('label'))}</td><td>{_e(_KIND_LABELS.get(e.get('kind', ''), e.get('kind')))}"
-                f"</td><td>{_e(e.get('message'))}</td></tr>")
-        add("</table>")
-    add("<h2>Ändringar</h2><table><tr><th>Åtgärd</th><th>Situation</th><th>Person</th><th>M5-id</th>"
-        "<th>Fält: före → efter</th><th>Status</th></tr>")
-    for c in r.get("changes") or []:
-        parts = [f"{_e(ch['field'])}: {_e(ch['before']) or '–'} → {_e(ch['after']) or '–'}"
-                 for ch in c.get("changes") or []]
-        if c.get("fields"):
-            parts += [f"{_e(k)}: {_e(v)}" for k, v in c["fields"].items() if v]
-        for g in c.get("add_groups") or []:
-            parts.append(f"+ behörighetsgrupp {_e(g)}")
-        for g in c.get("remove_groups") or []:
-            parts.append(f"− behörighetsgrupp {_e(g)}")
-        if c.get("block_cards"):
-            parts.append(f"spärra kort {_e(', '.join(c['block_cards']))}")
-        if c.get("unblock_cards"):
-            parts.append(f"kort {_e(', '.join(c['unblock_cards']))}: spärrat → öppet")
-        if c.get("message"):
-            parts.append(_e(c["message"]))
-        parts += [f"anm.: {_e(n)}" for n in c.get("notes") or []]
-        add(f"<tr><td>{_e(_KIND_LABELS.get(c.get('kind', ''), c.get('kind')))}</td>"
-            f"<td>{_e(SITUATION_LABELS.get(c.get('situation', ''), c.get('situation')))}</td>"
-            f"<td>{_e(c.get('label'))}</td><td>{_e(c.get('m5_id') or '')}</td><td>{'<br>'.join(parts)}</td>"
-            f"<td>{_e(_OP_STATUS.get(c.get('status', ''), c.get('status')))}</td></tr>")
-    add("</table>")
-    add(f"<p class='small'>Manuella poster i M5 (ej länkade, utan markör) har lämnats orörda: "
-        f"{_e(r.get('manual_left_alone', 0))}. Personnummer visas maskerade; för personer med skyddad identitet "
-        f"visas inga uppgifter.</p></body></html>")
-    return "\n".join(rows)
+def _environment() -> Any:
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    return Environment(loader=PackageLoader("passerlink.sync", "templates"),
+                       autoescape=select_autoescape(default=True, default_for_string=True))
+
+
+def render_html(head: Mapping[str, Any], changes: Iterable[Mapping[str, Any]] = (), *, lang: str = "sv",
+                limit: int = HTML_ROW_LIMIT, changes_total: int | None = None) -> str:
+    """The HTML report from the (masked) head and its changes: at most ``limit`` changes and
+    errors are listed, with a note saying how many there are."""
+    t = _TEXTS.get(lang, _TEXTS["sv"])
+    shown_changes = list(islice(changes, limit))
+    total = changes_total if changes_total is not None else len(shown_changes)
+    errors = list(head.get("errors") or [])
+    status = str(head.get("status", ""))
+    sv = lang == "sv"
+
+    def label(table: Mapping[str, str], key: Any) -> str:
+        return table.get(str(key or ""), str(key or "")) if sv else str(key or "")
+
+    return _environment().get_template("report.html.j2").render(
+        r=head, t=t, lang=lang if lang in _TEXTS else "sv",
+        status_label=label(_STATUS_LABELS, status),
+        counts=sorted((head.get("counts") or {}).items()),
+        stopped_by_rule=any(not s.get("ok") and not s.get("overridden") for s in head.get("safety") or []),
+        errors=errors[:limit], errors_total=len(errors), errors_left_out=len(errors) > limit,
+        changes=shown_changes, changes_total=total, changes_left_out=total > len(shown_changes),
+        situation=lambda k: label(SITUATION_LABELS, k), kind=lambda k: label(_KIND_LABELS, k),
+        op_status=lambda k: label(_OP_STATUS, k), details=lambda c: _details(c, t),
+    )
+
+
+def _write_html(head: Mapping[str, Any], report: Mapping[str, Any], path: Path, lang: str) -> None:
+    total = len(report.get("changes") or [])
+    path.write_text(render_html(head, _changes(report), lang=lang, changes_total=total), encoding="utf-8")
 
 
 # ---- XLSX -----------------------------------------------------------------------------------------
-def _sheet(wb: Any, title: str, header: list[str], rows: Iterable[list[Any]]) -> None:
+def _sheet(wb: Any, title: str, header: list[str], rows: Iterable[list[Any]], widths: list[int]) -> None:
+    """One sheet of a write-only workbook: rows streamed to disk, every cell made safe."""
+    from openpyxl.utils import get_column_letter
+
     ws = wb.create_sheet(title)
-    ws.append([safe_cell(h) for h in header])
+    for i, w in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = w
+    ws.append([report_cell(h) for h in header])
     for row in rows:
-        ws.append([safe_cell(v) for v in row])
-    for col in ws.columns:
-        width = max((len(str(c.value or "")) for c in col), default=8)
-        ws.column_dimensions[col[0].column_letter].width = min(60, max(10, width + 2))
+        ws.append([report_cell(v) for v in row])
 
 
-def _write_xlsx(r: Mapping[str, Any], path: Path) -> None:
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    wb.remove(wb.active)
-    summary = [
-        ["Körning", r.get("run_id")], ["Start", r.get("started")], ["Slut", r.get("finished")],
-        ["Tid (s)", round(float(r.get("duration_seconds", 0)), 2)],
-        ["Status", _STATUS_LABELS.get(str(r.get("status")), r.get("status"))],
-        ["Provkörning", "ja" if r.get("dry_run") else "nej"],
-        ["Skrivningar till M5", r.get("m5_writes", 0)],
-        ["Manuella poster orörda", r.get("manual_left_alone", 0)],
-        ["Stopporsak", r.get("stop_reason") or ""],
-    ]
-    summary += [[f"Källa {k}", v] for k, v in (r.get("sources") or {}).items()]
-    summary += [[SITUATION_LABELS.get(k, k), v] for k, v in sorted((r.get("counts") or {}).items())]
-    _sheet(wb, "Sammanfattning", ["Uppgift", "Värde"], summary)
-    change_rows = []
-    for c in r.get("changes") or []:
+def _change_rows(changes: Iterable[Mapping[str, Any]], label: Callable[[Mapping[str, str], Any], Any]
+                 ) -> Iterator[list[Any]]:
+    for c in changes:
         key = c.get("key") or ["", ""]
-        base = [_KIND_LABELS.get(c.get("kind", ""), c.get("kind")),
-                SITUATION_LABELS.get(c.get("situation", ""), c.get("situation")), c.get("label"),
-                key[0], key[1], c.get("m5_id") or "", _OP_STATUS.get(c.get("status", ""), c.get("status"))]
+        base = [label(_KIND_LABELS, c.get("kind")), label(SITUATION_LABELS, c.get("situation")), c.get("label"),
+                key[0], key[1], c.get("m5_id") or "", label(_OP_STATUS, c.get("status"))]
         details = [(ch["field"], ch["before"], ch["after"]) for ch in c.get("changes") or []]
         details += [(k, "", v) for k, v in (c.get("fields") or {}).items() if v]
         details += [("behörighetsgrupp", "", g) for g in c.get("add_groups") or []]
         details += [("behörighetsgrupp", g, "") for g in c.get("remove_groups") or []]
         if c.get("block_cards"):
-            details.append(("kort spärrade", "", ", ".join(c["block_cards"])))
+            details.append(("kort spärrade", "", ", ".join(map(str, c["block_cards"]))))
         for card in c.get("unblock_cards") or []:
             details.append((f"kort {card}", "spärrat", "öppet"))
         if c.get("message"):
             details.append(("meddelande", "", c["message"]))
         details += [("anmärkning", "", n) for n in c.get("notes") or []]
         for f, b, a in details or [("", "", "")]:
-            change_rows.append([*base, f, b, a])
+            yield [*base, f, b, a]
+
+
+def _write_xlsx(head: Mapping[str, Any], report: Mapping[str, Any], path: Path, lang: str) -> None:
+    from openpyxl import Workbook
+
+    del lang  # the workbook's sheet names and labels are Swedish (what sign-off uses)
+
+    def label(table: Mapping[str, str], key: Any) -> Any:
+        return table.get(str(key or ""), key)
+
+    r = head
+    wb = Workbook(write_only=True)
+    summary = [
+        ["Körning", r.get("run_id")], ["Start", r.get("started")], ["Slut", r.get("finished")],
+        ["Tid (s)", round(float(r.get("duration_seconds") or 0), 2)],
+        ["Status", label(_STATUS_LABELS, r.get("status"))],
+        ["Provkörning", "ja" if r.get("dry_run") else "nej"],
+        ["Skrivningar till M5", r.get("m5_writes", 0)],
+        ["Manuella poster orörda", r.get("manual_left_alone", 0)],
+        ["Stopporsak", r.get("stop_reason") or ""],
+    ]
+    summary += [["Varning", w] for w in r.get("warnings") or []]
+    summary += [[f"Källa {k}", v] for k, v in (r.get("sources") or {}).items()]
+    summary += [[label(SITUATION_LABELS, k), v] for k, v in sorted((r.get("counts") or {}).items())]
+    _sheet(wb, "Sammanfattning", ["Uppgift", "Värde"], summary, [28, 80])
     _sheet(wb, "Ändringar", ["Åtgärd", "Situation", "Person", "Källa", "Käll-id", "M5-id", "Status", "Fält",
-                             "Före", "Efter"], change_rows)
+                             "Före", "Efter"], _change_rows(_changes(report), label),
+           [14, 30, 30, 10, 14, 8, 12, 18, 30, 30])
     _sheet(wb, "Säkerhetsregler", ["Regel", "OK", "Värde", "Gräns", "Förklaring", "Överstyrd"],
-           [[s.get("rule"), "ja" if s.get("ok") else "nej", s.get("value"), s.get("limit"), s.get("message"),
-             "ja" if s.get("overridden") else "nej"] for s in r.get("safety") or []])
+           ([s.get("rule"), "ja" if s.get("ok") else "nej", s.get("value"), s.get("limit"), s.get("message"),
+             "ja" if s.get("overridden") else "nej"] for s in r.get("safety") or []),
+           [22, 6, 10, 10, 80, 10])
     _sheet(wb, "Fel", ["Person", "Åtgärd", "M5-id", "Fel"],
-           [[e.get("label"), e.get("kind"), e.get("m5_id"), e.get("message")] for e in r.get("errors") or []])
+           ([e.get("label"), e.get("kind"), e.get("m5_id"), e.get("message")] for e in r.get("errors") or []),
+           [30, 14, 8, 80])
     wb.save(path)
