@@ -15,6 +15,7 @@ grade the generator against itself.
 from passerlink.sampleworld._m5 import DIVERGENCE_COLUMNS, SHARES, TRUTH_COLUMNS
 from passerlink.sampleworld._pupils import PUPIL_SHARES
 from passerlink.sampleworld._registers import HR_COLUMNS, STUDENT_COLUMNS
+from passerlink.sampleworld._ss12000 import SS12000_FILE, render_ss12000, ss12000_bytes
 from passerlink.sampleworld._world import (
     DEFAULT_TODAY,
     FILE_NAMES,
@@ -37,4 +38,7 @@ __all__ = [
     "TRUTH_COLUMNS",
     "DIVERGENCE_COLUMNS",
     "SHARES",
+    "SS12000_FILE",
+    "render_ss12000",
+    "ss12000_bytes",
 ]

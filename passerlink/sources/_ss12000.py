@@ -145,7 +145,9 @@ def _duties_by_person(api: Api, spec: Ss12000SourceConfig) -> dict[str, list[obj
     return by_person
 
 
-def _spans_of(person: JSONObject, spec: Ss12000SourceConfig, duties: Mapping[str, list[object]] | None) -> list[object]:
+def _spans_of(
+    person: JSONObject, spec: Ss12000SourceConfig, duties: Mapping[str, list[object]] | None
+) -> list[JSONObject]:
     """The person's enrolments (pupils) or duties (staff), limited to the configured units."""
     if spec.role == "pupil":
         items = person.get("enrolments")
@@ -287,10 +289,19 @@ def read_ss12000(
         issues=issues,
         recognise=False,
     )
-    left_out = len(persons) - len(rows)
-    role = "pupils" if spec.role == "pupil" else "staff"
-    table.people.attrs["read_as"] = (
-        f"SS 12000 {role}: {len(rows)} of {len(persons)} persons read "
-        f"({left_out} without a current or future {'enrolment' if spec.role == 'pupil' else 'duty'} left out)"
-    )
+    table.people.attrs["read_as"] = _read_as(spec, len(persons), rows, day)
     return table
+
+
+def _read_as(spec: Ss12000SourceConfig, offered: int, rows: list[dict[str, str]], today: _dt.date) -> str:
+    """The summary line: how many were kept of how many offered, and the situations among them."""
+    span = "enrolment" if spec.role == "pupil" else "duty"
+    role = "pupils" if spec.role == "pupil" else "staff"
+    future = sum(1 for r in rows if r["startDate"] > today.isoformat())
+    leaving = sum(1 for r in rows if is_leaver(r["personStatus"]))
+    protected = sum(1 for r in rows if r["protected"] == "1")
+    return (
+        f"SS 12000 {role}: {len(rows)} kept of {offered} persons the API returned "
+        f"({offered - len(rows)} without a current or future {span} left out); "
+        f"{future} future starts, {leaving} ending (Avliden/Utvandrad), {protected} protected"
+    )
