@@ -48,3 +48,13 @@ def test_lock_of_a_killed_process_is_free_again(tmp_path):
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.05)
+
+
+def test_a_waiting_contender_does_not_erase_the_holders_name(tmp_path):
+    """Every process that tries the lock file truncates it; the holder's name lives beside it."""
+    path = tmp_path / "run.lock"
+    with RunLock(path):
+        for _ in range(3):
+            with pytest.raises(LockedError, match=r"\(pid \d+ on .+ since "):
+                RunLock(path).acquire()
+    assert RunLock(path).holder()["pid"]  # still readable after the holder has gone
