@@ -247,3 +247,19 @@ def test_client_certificate_tls(tls_cert: tuple[Path, Path], client_cert: tuple[
     assert set(table.people["source_id"]) == PUPILS
     with pytest.raises(SourceError, match="cannot use it as a client certificate"):
         read_ss12000(source(running, client_cert=str(tls_cert[0].parent / "nope.pem")), today=TODAY)
+
+
+def test_the_sync_sees_future_starts_leavers_and_protection(server: Running) -> None:
+    """The reader's extras are what the sync reads: dates per [sync.dates], 'protected'."""
+    from passerlink.policy import SyncPolicy
+    from passerlink.sync.desired import build_desired
+
+    policy = SyncPolicy.model_validate({"dates": {"elever": {"start": "startDate", "end": "endDate"}}})
+    desired = build_desired({"elever": read(server)}, None, policy)
+    users = {u.key[1]: u for u in desired.users}
+    assert users["pupil-future"].fields["startdate"] == (TODAY + _dt.timedelta(days=45)).isoformat()
+    assert users["pupil-emigrated"].fields["enddate"] == TODAY.isoformat()
+    assert users["pupil-nils"].fields["enddate"] == ""  # an open enrolment: no end
+    assert users["pupil-confidential"].protected and users["pupil-protected"].protected
+    assert not users["pupil-nils"].protected
+    assert users["pupil-nils"].fields["department"] == "Hagaskolan"
