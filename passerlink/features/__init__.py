@@ -13,8 +13,10 @@ from passerlink.features.comparisons import (
     PERSONNUMMER,
     SWAP,
     Comparison,
+    ComparisonLevel,
     compare_pairs,
     default_comparisons,
+    level_in,
     pair_similarity,
 )
 from passerlink.features.nicknames import NAME_GROUPS, name_groups
@@ -52,6 +54,8 @@ __all__ = [
     "prepare_people",
     "add_frequencies",
     "Comparison",
+    "ComparisonLevel",
+    "level_in",
     "compare_pairs",
     "default_comparisons",
     "pair_similarity",

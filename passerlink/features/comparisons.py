@@ -1,16 +1,24 @@
 """Pair comparisons: each turns two prepared tables and candidate pairs into a level per pair.
 
-A comparison is a short list of levels from "missing" (-1, never 0: a missing birth date is not a
-disagreeing one) through "disagree" (0) to its strongest agreement, plus a similarity score. All
-of it is vectorised over the pair arrays ``(il, ir)``; string similarities are computed once per
-distinct pair of values (a shared "Andersson"/"Anderson" costs one Jaro-Winkler call however many
-pairs carry it).
+A comparison declares its levels by name, as Splink's ``ComparisonLevel`` does: a "null" level
+(the value is missing: never the same as disagreeing, a missing birth date is not a different
+one), then its agreement levels from the strongest to the weakest, and last the level for
+everything else ("different"). Each level carries flags: ``exact`` (the values are equal),
+``null`` and ``term_frequency`` (the agreement is weighed by how rare the value is). The compute
+function returns one condition per named level; the comparison applies them in declared order,
+the first that holds wins. The integer stored per pair is only the level's rank (null -1, the
+else level 0, the strongest the highest) for the models' arrays: every rule elsewhere asks by
+name (``Comparison.code``, ``Comparison.isin``, ``level_in``), so adding a level to a comparison
+shifts no rule. All of it is vectorised over the pair arrays ``(il, ir)``; string similarities
+are computed once per distinct pair of values (a shared "Andersson"/"Anderson" costs one
+Jaro-Winkler call however many pairs carry it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from dataclasses import field as _field
 
 import numpy as np
 import pandas as pd
@@ -21,6 +29,8 @@ from passerlink.features.text import phonetic_key
 
 __all__ = [
     "Comparison",
+    "ComparisonLevel",
+    "level_in",
     "MISSING",
     "MISSING_LEFT",
     "MISSING_RIGHT",
@@ -93,18 +103,118 @@ def _best_slot_similarity(lt: np.ndarray, rt: np.ndarray, il: np.ndarray, ir: np
     return best
 
 
+Conditions = dict[str, np.ndarray]
+ComputeFn = Callable[[PreparedPeople, PreparedPeople, np.ndarray, np.ndarray], tuple[Conditions, np.ndarray]]
+_MISSING_NAMES = {MISSING_LEFT: "missing_left", MISSING_RIGHT: "missing_right"}
+
+
 @dataclass(frozen=True)
-class Comparison:
-    """One field comparison: levels (label per level) and the function computing them."""
+class ComparisonLevel:
+    """One named level of a comparison (Splink's ``ComparisonLevel``): a name rules ask for, the
+    words an explanation shows, and what kind of agreement it is."""
 
     name: str
-    labels: dict[int, str]
-    compute: Callable[[PreparedPeople, PreparedPeople, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
-    fields: tuple[str, ...]  # canonical fields it reads (for explanations)
+    label: str
+    exact: bool = False  # the two values are equal
+    null: bool = False  # the value is missing (on one side or both): neutral, not a disagreement
+    term_frequency: bool = False  # weighed by how rare the agreed value is (``<field>_tf`` columns)
 
-    def __call__(self, left: PreparedPeople, right: PreparedPeople, il: np.ndarray, ir: np.ndarray):
-        level, score = self.compute(left, right, il, ir)
-        level = level.astype(np.int8)
+
+@dataclass(frozen=True)
+class Comparison:
+    """One field comparison: named levels and the function computing their conditions.
+
+    ``levels``: the null level first, then the agreement levels strongest first, and last the
+    level of everything else. ``compute(L, R, il, ir)`` returns ``(conditions, score)``: one
+    boolean array per level name except the last (the null level's included), and a similarity
+    score per pair. The level array the comparison returns holds ranks (``code``): -1 for null
+    (-2/-3 when only the left/right value is missing), 0 for the else level, up to
+    ``n_levels - 1`` for the strongest.
+    """
+
+    name: str
+    levels: tuple[ComparisonLevel, ...]
+    compute: ComputeFn
+    fields: tuple[str, ...]  # canonical fields it reads (for explanations)
+    _codes: dict[str, int] = _field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        names = [lv.name for lv in self.levels]
+        if len(set(names)) != len(names):
+            raise ValueError(f"comparison {self.name!r} declares a level name twice: {names}")
+        nulls = [lv for lv in self.levels if lv.null]
+        if len(nulls) != 1 or self.levels[0] is not nulls[0]:
+            raise ValueError(f"comparison {self.name!r} needs exactly one null level, declared first")
+        ranked = self.levels[1:]
+        if len(ranked) < 2:
+            raise ValueError(f"comparison {self.name!r} needs an agreement level and an else level")
+        codes = {nulls[0].name: MISSING}
+        for k, lv in enumerate(ranked):
+            codes[lv.name] = len(ranked) - 1 - k
+        object.__setattr__(self, "_codes", codes)
+
+    # ---- asking by name --------------------------------------------------------------------
+    @property
+    def n_levels(self) -> int:
+        """Number of non-null levels (codes 0 .. n_levels - 1)."""
+        return len(self.levels) - 1
+
+    @property
+    def labels(self) -> dict[int, str]:
+        """Code -> the level's words (what explanations show)."""
+        return {self._codes[lv.name]: lv.label for lv in self.levels}
+
+    def code(self, name: str) -> int:
+        """The rank stored for the level called ``name`` (a KeyError names the known levels)."""
+        try:
+            return self._codes[name]
+        except KeyError:
+            raise KeyError(f"comparison {self.name!r} has no level {name!r} "
+                           f"(known: {', '.join(self._codes)})") from None
+
+    def codes(self, *names: str) -> list[int]:
+        return [self.code(n) for n in names]
+
+    def level(self, name: str) -> ComparisonLevel:
+        self.code(name)  # an unknown name raises, naming the known ones
+        return next(lv for lv in self.levels if lv.name == name)
+
+    def level_name(self, code: int) -> str:
+        """The name of the level stored as ``code`` (``missing_left``/``missing_right`` for -2/-3)."""
+        if code in _MISSING_NAMES:
+            return _MISSING_NAMES[code]
+        for name, c in self._codes.items():
+            if c == code:
+                return name
+        raise KeyError(f"comparison {self.name!r} has no level with code {code}")
+
+    def label_of(self, code: int) -> str:
+        """The words of the level stored as ``code`` (missing says on which side: ``MISSING_LABELS``)."""
+        if code < 0:
+            return MISSING_LABELS.get(code, "missing")
+        return self.labels[code]
+
+    def isin(self, levels: np.ndarray, names: Iterable[str]) -> np.ndarray:
+        """Mask of the pairs whose level is one of ``names``."""
+        return np.isin(np.asarray(levels), self.codes(*names))
+
+    def flagged(self, flag: str) -> list[str]:
+        """Names of the levels with ``flag`` (``exact``, ``null`` or ``term_frequency``) set."""
+        if flag not in ("exact", "null", "term_frequency"):
+            raise ValueError(f"unknown level flag {flag!r}")
+        return [lv.name for lv in self.levels if getattr(lv, flag)]
+
+    # ---- computing -------------------------------------------------------------------------
+    def __call__(self, left: PreparedPeople, right: PreparedPeople, il: np.ndarray,
+                 ir: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        conditions, score = self.compute(left, right, il, ir)
+        expected = {lv.name for lv in self.levels[:-1]}
+        if set(conditions) != expected:
+            raise ValueError(f"comparison {self.name!r}: conditions for {sorted(conditions)}, "
+                             f"levels need {sorted(expected)}")
+        order = self.levels[:-1]
+        level = np.select([np.asarray(conditions[lv.name], dtype=bool) for lv in order],
+                          [self._codes[lv.name] for lv in order], self._codes[self.levels[-1].name]).astype(np.int8)
         present = _FIELD_PRESENCE.get(self.name)
         if present is None and self.name in left.extra and self.name in right.extra:
             present = _extra_presence(self.name)
@@ -113,7 +223,26 @@ class Comparison:
             miss = level < 0
             level[miss & lp & ~rp] = MISSING_RIGHT
             level[miss & ~lp & rp] = MISSING_LEFT
-        return level, score.astype(np.float32)
+        return level, np.asarray(score).astype(np.float32)
+
+
+def level_in(features: pd.DataFrame, comparisons: Mapping[str, Comparison], column: str,
+             *names: str) -> np.ndarray:
+    """Mask of the pairs whose ``column`` level is one of ``names``; all False when the column
+    was not compared (no such field on one side). Unknown level names are a KeyError."""
+    comp = comparisons.get(column)
+    if comp is None:
+        return np.zeros(len(features), dtype=bool)
+    mask = comp.isin(features[column].to_numpy() if column in features.columns else np.zeros(0), names)
+    return mask if column in features.columns else np.zeros(len(features), dtype=bool)
+
+
+def _lv(name: str, label: str, **flags: bool) -> ComparisonLevel:
+    return ComparisonLevel(name, label, **flags)
+
+
+_NULL = _lv("missing", "missing", null=True)
+_ELSE = _lv("different", "different")
 
 
 # ---- names --------------------------------------------------------------------------------------
@@ -138,20 +267,24 @@ def _given(L: PreparedPeople, R: PreparedPeople, il: np.ndarray, ir: np.ndarray)
     l_first, l_len = _initials(L.in_use)
     r_first, r_len = _initials(R.in_use)
     initial = ((l_len[il] == 1) | (r_len[ir] == 1)) & (l_first[il] == r_first[ir])
-    level = np.select(
-        [missing, exact_in_use, group_in_use | phon_in_use, token_shared, group_shared,
-         best >= 0.92, best >= 0.85, initial | (best >= 0.75)],
-        [MISSING, 7, 6, 5, 4, 3, 2, 1],
-        0,
-    )
-    return level, np.where(missing, np.nan, best)
+    conditions = {"missing": missing, "exact": exact_in_use, "variant": group_in_use | phon_in_use,
+                  "equal_to_other": token_shared, "variant_of_other": group_shared,
+                  "nearly_equal": best >= 0.92, "similar": best >= 0.85,
+                  "initial_or_weak": initial | (best >= 0.75)}
+    return conditions, np.where(missing, np.nan, best)
 
 
 GIVEN = Comparison(
     "given_name",
-    {MISSING: "missing", 0: "different", 1: "initial or weak similarity", 2: "similar (JW>=0.85)",
-     3: "nearly equal (JW>=0.92)", 4: "nickname/variant of another given name",
-     5: "equal to another given name", 6: "nickname or spelling variant", 7: "equal"},
+    (_NULL,
+     _lv("exact", "equal", exact=True, term_frequency=True),
+     _lv("variant", "nickname or spelling variant"),
+     _lv("equal_to_other", "equal to another given name"),
+     _lv("variant_of_other", "nickname/variant of another given name"),
+     _lv("nearly_equal", "nearly equal (JW>=0.92)"),
+     _lv("similar", "similar (JW>=0.85)"),
+     _lv("initial_or_weak", "initial or weak similarity"),
+     _ELSE),
     _given,
     ("given_names", "call_name"),
 )
@@ -168,18 +301,22 @@ def _family(L: PreparedPeople, R: PreparedPeople, il: np.ndarray, ir: np.ndarray
         L.family_phon_hash[il], R.family_phon_hash[ir]
     )
     best_tok = _best_slot_similarity(L.family_tokens, R.family_tokens, il, ir)
-    level = np.select(
-        [missing, exact, phon, lev <= 1, shared, (jw >= 0.9) | (best_tok >= 0.92), jw >= 0.8],
-        [MISSING, 6, 5, 4, 3, 2, 1],
-        0,
-    )
-    return level, np.where(missing, np.nan, np.maximum(jw, best_tok))
+    conditions = {"missing": missing, "exact": exact, "same_sound": phon, "one_typo": lev <= 1,
+                  "part_in_common": shared, "nearly_equal": (jw >= 0.9) | (best_tok >= 0.92),
+                  "similar": jw >= 0.8}
+    return conditions, np.where(missing, np.nan, np.maximum(jw, best_tok))
 
 
 FAMILY = Comparison(
     "family_name",
-    {MISSING: "missing", 0: "different", 1: "similar (JW>=0.8)", 2: "nearly equal (JW>=0.9)",
-     3: "one part of a double name in common", 4: "one typo apart", 5: "same sound", 6: "equal"},
+    (_NULL,
+     _lv("exact", "equal", exact=True, term_frequency=True),
+     _lv("same_sound", "same sound"),
+     _lv("one_typo", "one typo apart"),
+     _lv("part_in_common", "one part of a double name in common"),
+     _lv("nearly_equal", "nearly equal (JW>=0.9)"),
+     _lv("similar", "similar (JW>=0.8)"),
+     _ELSE),
     _family,
     ("family_name",),
 )
@@ -215,10 +352,16 @@ def swapped_names(p: PreparedPeople) -> PreparedPeople:
     )
 
 
+def _not_computed_here(L: PreparedPeople, R: PreparedPeople, il: np.ndarray, ir: np.ndarray):
+    """The swap is decided by ``compare_pairs`` (it scores the names both ways round)."""
+    none = np.zeros(len(il), dtype=bool)
+    return {"missing": none, "swapped": none}, np.zeros(len(il), np.float32)
+
+
 SWAP = Comparison(
     "swapped_names",
-    {MISSING: "missing", 0: "in their fields", 1: "given and family name swapped"},
-    lambda L, R, il, ir: (np.zeros(len(il), np.int8), np.zeros(len(il), np.float32)),  # set by compare_pairs
+    (_NULL, _lv("swapped", "given and family name swapped"), _lv("in_their_fields", "in their fields")),
+    _not_computed_here,
     ("given_names", "family_name"),
 )
 
@@ -248,19 +391,22 @@ def _birth_date(L: PreparedPeople, R: PreparedPeople, il: np.ndarray, ir: np.nda
     year_off = same_mmdd & np.isin(np.abs(ya - yb), (1, 10))
     partial = same_mmdd | (same_year & ~diff[:, 4:6].any(axis=1))
     close = np.abs(ya - yb) <= 5
-    level = np.select(
-        [missing, ham == 0, ham == 1, swapped | transposed, year_off, partial, close],
-        [MISSING, 6, 5, 4, 3, 2, 1],
-        0,
-    )
-    return level, np.where(missing, np.nan, 1.0 - ham / 8.0)
+    conditions = {"missing": missing, "exact": ham == 0, "one_digit_off": ham == 1,
+                  "swapped_digits": swapped | transposed, "year_off": year_off, "partial": partial,
+                  "within_five_years": close}
+    return conditions, np.where(missing, np.nan, 1.0 - ham / 8.0)
 
 
 BIRTH_DATE = Comparison(
     "birth_date",
-    {MISSING: "missing", 0: "years apart", 1: "different, within five years",
-     2: "same year and month, or same day and month", 3: "year off by one or ten",
-     4: "day and month swapped, or two digits swapped", 5: "one digit off", 6: "equal"},
+    (_NULL,
+     _lv("exact", "equal", exact=True),
+     _lv("one_digit_off", "one digit off"),
+     _lv("swapped_digits", "day and month swapped, or two digits swapped"),
+     _lv("year_off", "year off by one or ten"),
+     _lv("partial", "same year and month, or same day and month"),
+     _lv("within_five_years", "different, within five years"),
+     _lv("different", "years apart")),
     _birth_date,
     ("birth_date",),
 )
@@ -280,18 +426,19 @@ def _personnummer(L: PreparedPeople, R: PreparedPeople, il: np.ndarray, ir: np.n
     lb, rb = L.pnr_birth[il], R.pnr_birth[ir]
     same_birth = va & vb & (lb == rb) & (lb != "")
     coord_mix = same_birth & (L.pnr_coord[il] != R.pnr_coord[ir])
-    level = np.select(
-        [missing, (ham == 0) & va & vb, (ham <= 1) | transposed, coord_mix, same_birth],
-        [MISSING, 5, 4, 3, 2],
-        0,
-    )
-    return level, np.where(missing, np.nan, 1.0 - ham / 10.0)
+    conditions = {"missing": missing, "exact": (ham == 0) & va & vb, "one_digit_off": (ham <= 1) | transposed,
+                  "coordination_number": coord_mix, "same_birth_date": same_birth}
+    return conditions, np.where(missing, np.nan, 1.0 - ham / 10.0)
 
 
 PERSONNUMMER = Comparison(
     "personnummer",
-    {MISSING: "missing", 0: "different", 2: "same birth date, different serial (twins?)",
-     3: "samordningsnummer and personnummer of the same birth date", 4: "one digit off", 5: "equal"},
+    (_NULL,
+     _lv("exact", "equal", exact=True),
+     _lv("one_digit_off", "one digit off"),
+     _lv("coordination_number", "samordningsnummer and personnummer of the same birth date"),
+     _lv("same_birth_date", "same birth date, different serial (twins?)"),
+     _ELSE),
     _personnummer,
     ("personnummer",),
 )
@@ -302,15 +449,19 @@ def _email(L: PreparedPeople, R: PreparedPeople, il: np.ndarray, ir: np.ndarray)
     missing = (la == "") | (rb == "")
     same_domain = L.email_domain[il] == R.email_domain[ir]
     jw = pair_similarity(L.email_local, R.email_local, il, ir)
-    level = np.select([missing, (la == rb) & same_domain, la == rb, jw >= 0.92, jw >= 0.8],
-                      [MISSING, 4, 3, 2, 1], 0)
-    return level, np.where(missing, np.nan, jw)
+    conditions = {"missing": missing, "exact": (la == rb) & same_domain, "same_local_part": la == rb,
+                  "nearly_equal_local_part": jw >= 0.92, "similar_local_part": jw >= 0.8}
+    return conditions, np.where(missing, np.nan, jw)
 
 
 EMAIL = Comparison(
     "email",
-    {MISSING: "missing", 0: "different", 1: "similar local part", 2: "nearly equal local part",
-     3: "equal local part, other domain", 4: "equal address"},
+    (_NULL,
+     _lv("exact", "equal address", exact=True),
+     _lv("same_local_part", "equal local part, other domain"),
+     _lv("nearly_equal_local_part", "nearly equal local part"),
+     _lv("similar_local_part", "similar local part"),
+     _ELSE),
     _email,
     ("email",),
 )
@@ -320,13 +471,13 @@ def _employee(L: PreparedPeople, R: PreparedPeople, il: np.ndarray, ir: np.ndarr
     la, rb = L.employee[il], R.employee[ir]
     missing = (la == "") | (rb == "")
     lev = pair_similarity(L.employee, R.employee, il, ir, _LEV)
-    level = np.select([missing, la == rb, lev <= 1], [MISSING, 2, 1], 0)
-    return level, np.where(missing, np.nan, (la == rb).astype(np.float32))
+    conditions = {"missing": missing, "exact": la == rb, "one_edit": lev <= 1}
+    return conditions, np.where(missing, np.nan, (la == rb).astype(np.float32))
 
 
 EMPLOYEE = Comparison(
     "employee_number",
-    {MISSING: "missing", 0: "different", 1: "one edit apart", 2: "equal"},
+    (_NULL, _lv("exact", "equal", exact=True), _lv("one_edit", "one edit apart"), _ELSE),
     _employee,
     ("employee_number",),
 )
@@ -336,13 +487,14 @@ def _org_unit(L: PreparedPeople, R: PreparedPeople, il: np.ndarray, ir: np.ndarr
     la, rb = L.org_unit[il], R.org_unit[ir]
     missing = (la == "") | (rb == "")
     sim = pair_similarity(L.org_unit, R.org_unit, il, ir, fuzz.token_set_ratio) / 100.0
-    level = np.select([missing, la == rb, sim >= 0.85, sim >= 0.6], [MISSING, 3, 2, 1], 0)
-    return level, np.where(missing, np.nan, sim)
+    conditions = {"missing": missing, "exact": la == rb, "nearly_equal": sim >= 0.85, "some_words": sim >= 0.6}
+    return conditions, np.where(missing, np.nan, sim)
 
 
 ORG_UNIT = Comparison(
     "org_unit",
-    {MISSING: "missing", 0: "different", 1: "some words in common", 2: "nearly equal", 3: "equal"},
+    (_NULL, _lv("exact", "equal", exact=True), _lv("nearly_equal", "nearly equal"),
+     _lv("some_words", "some words in common"), _ELSE),
     _org_unit,
     ("org_unit",),
 )
@@ -357,12 +509,14 @@ def extra_comparison(field: str) -> Comparison:
         missing = (la == "") | (rb == "")
         jw = pair_similarity(lv, rv, il, ir)
         lev = pair_similarity(lv, rv, il, ir, _LEV)
-        level = np.select([missing, la == rb, lev <= 1, jw >= 0.9, jw >= 0.75], [MISSING, 4, 3, 2, 1], 0)
-        return level, np.where(missing, np.nan, jw)
+        conditions = {"missing": missing, "exact": la == rb, "one_edit": lev <= 1, "nearly_equal": jw >= 0.9,
+                      "similar": jw >= 0.75}
+        return conditions, np.where(missing, np.nan, jw)
 
     return Comparison(
         field,
-        {MISSING: "missing", 0: "different", 1: "similar", 2: "nearly equal", 3: "one edit apart", 4: "equal"},
+        (_NULL, _lv("exact", "equal", exact=True), _lv("one_edit", "one edit apart"),
+         _lv("nearly_equal", "nearly equal"), _lv("similar", "similar"), _ELSE),
         compute,
         (field,),
     )
@@ -428,7 +582,7 @@ def compare_pairs(
 def _compare_chunk(left: PreparedPeople, right: PreparedPeople, il: np.ndarray, ir: np.ndarray,
                    comps: list[Comparison]) -> pd.DataFrame:
     cols: dict[str, np.ndarray] = {}
-    names = {c.name for c in comps}
+    by_name = {c.name: c for c in comps}
     swapped = np.zeros(len(il), dtype=bool)
     for comp in comps:
         if comp.name == SWAP.name:
@@ -436,26 +590,38 @@ def _compare_chunk(left: PreparedPeople, right: PreparedPeople, il: np.ndarray, 
         level, score = comp(left, right, il, ir)
         cols[comp.name] = level
         cols[f"{comp.name}_score"] = score
-    if SWAP.name in names and GIVEN.name in cols and FAMILY.name in cols:
-        # score the names in both orientations and keep, per pair, the one that fits better
-        rs = swapped_names(right)
-        g2, gs2 = GIVEN(left, rs, il, ir)
-        f2, fs2 = FAMILY(left, rs, il, ir)
-        g1, f1 = cols[GIVEN.name], cols[FAMILY.name]
-        direct = np.maximum(g1, 0).astype(np.int16) * 2 + np.maximum(f1, 0)
-        crossed = np.maximum(g2, 0).astype(np.int16) * 2 + np.maximum(f2, 0)
-        swapped = (crossed > direct + 2) & (g2 > 0) & (f2 > 0)
-        cols[GIVEN.name] = np.where(swapped, g2, g1)
-        cols[FAMILY.name] = np.where(swapped, f2, f1)
-        cols[f"{GIVEN.name}_score"] = np.where(swapped, gs2, cols[f"{GIVEN.name}_score"])
-        cols[f"{FAMILY.name}_score"] = np.where(swapped, fs2, cols[f"{FAMILY.name}_score"])
+    given, family = by_name.get(GIVEN.name), by_name.get(FAMILY.name)
+    if SWAP.name in by_name and given is not None and family is not None:
+        swapped = _score_both_orientations(left, right, il, ir, given, family, cols)
+        swap = by_name[SWAP.name]
         missing = (left.in_use[il] == "") & (left.family_full[il] == "") | (
             (right.in_use[ir] == "") & (right.family_full[ir] == ""))
-        cols[SWAP.name] = np.where(missing, MISSING, swapped.astype(np.int8)).astype(np.int8)
-    if FAMILY.name in cols and len(left.family_freq) == len(left):
-        freq = np.maximum(left.family_freq[il], np.where(swapped, right.given_freq[ir], right.family_freq[ir]))
-        cols["family_tf"] = np.where(cols[FAMILY.name] == 6, -np.log10(np.maximum(freq, 1e-9)), np.nan).astype(np.float32)
-    if GIVEN.name in cols and len(left.given_freq) == len(left):
-        freq = np.maximum(left.given_freq[il], np.where(swapped, right.family_freq[ir], right.given_freq[ir]))
-        cols["given_tf"] = np.where(cols[GIVEN.name] == 7, -np.log10(np.maximum(freq, 1e-9)), np.nan).astype(np.float32)
+        level = np.where(swapped, swap.code("swapped"), swap.code(swap.levels[-1].name))
+        cols[SWAP.name] = np.where(missing, MISSING, level).astype(np.int8)
+    for comp, tf_col, own, other in ((family, "family_tf", "family_freq", "given_freq"),
+                                     (given, "given_tf", "given_freq", "family_freq")):
+        if comp is None or comp.name not in cols or len(getattr(left, own)) != len(left):
+            continue
+        freq = np.maximum(getattr(left, own)[il], np.where(swapped, getattr(right, other)[ir], getattr(right, own)[ir]))
+        weighed = comp.isin(cols[comp.name], comp.flagged("term_frequency"))
+        cols[tf_col] = np.where(weighed, -np.log10(np.maximum(freq, 1e-9)), np.nan).astype(np.float32)
     return pd.DataFrame(cols)
+
+
+def _score_both_orientations(left: PreparedPeople, right: PreparedPeople, il: np.ndarray, ir: np.ndarray,
+                             given: Comparison, family: Comparison, cols: dict[str, np.ndarray]) -> np.ndarray:
+    """Score the names in both orientations and keep, per pair, the one that fits better (in
+    ``cols``); returns the mask of the pairs read the other way round. "Fits better" weighs the
+    levels' ranks: the crossed reading must beat the direct one clearly, both names agreeing."""
+    rs = swapped_names(right)
+    g2, gs2 = given(left, rs, il, ir)
+    f2, fs2 = family(left, rs, il, ir)
+    g1, f1 = cols[given.name], cols[family.name]
+    direct = np.maximum(g1, 0).astype(np.int16) * 2 + np.maximum(f1, 0)
+    crossed = np.maximum(g2, 0).astype(np.int16) * 2 + np.maximum(f2, 0)
+    swapped = (crossed > direct + 2) & (g2 > 0) & (f2 > 0)
+    cols[given.name] = np.where(swapped, g2, g1)
+    cols[family.name] = np.where(swapped, f2, f1)
+    cols[f"{given.name}_score"] = np.where(swapped, gs2, cols[f"{given.name}_score"])
+    cols[f"{family.name}_score"] = np.where(swapped, fs2, cols[f"{family.name}_score"])
+    return swapped

@@ -21,22 +21,43 @@ teach more than their own pair.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
+import pandas as pd
 
-if TYPE_CHECKING:  # pragma: no cover
-    from passerlink.matching.session import MatchSession
+from passerlink.matching.answers import Answer
 
-__all__ = ["open_questions", "pick_questions", "questions_left", "questions_to_stop", "expected_errors",
-           "stop_paying_off"]
+__all__ = ["QuestionState", "open_questions", "pick_questions", "questions_left", "questions_to_stop",
+           "expected_errors", "stop_paying_off"]
 
-_OPEN = 0
-_YES = 1
+_OPEN = Answer.OPEN
+_YES = Answer.YES
 _WORTH_ASKING = 0.1  # expected error of an open pair that is worth a question of its own
 
 
-def _settled_people(s: MatchSession) -> tuple[np.ndarray, np.ndarray]:
+class QuestionState(Protocol):
+    """What choosing questions reads of a conversation (``MatchSession`` is one): per candidate
+    pair its people, comparison levels, probability, link and answer, and the thresholds."""
+
+    left_ids: np.ndarray
+    right_ids: np.ndarray
+    il: np.ndarray
+    ir: np.ndarray
+    features: pd.DataFrame
+    level_columns: list[str]
+    probability: np.ndarray
+    linked: np.ndarray
+    decision: np.ndarray  # ``Answer`` per pair
+    history: list[tuple[int, bool, float]]  # (pair, answer, probability before)
+    ask_threshold: float
+    auto_threshold: float
+    verify_below: float
+    fp_cost: float
+    errors_at_start: float
+
+
+def _settled_people(s: QuestionState) -> tuple[np.ndarray, np.ndarray]:
     yes = s.decision == _YES
     left = np.zeros(len(s.left_ids), bool)
     right = np.zeros(len(s.right_ids), bool)
@@ -45,7 +66,7 @@ def _settled_people(s: MatchSession) -> tuple[np.ndarray, np.ndarray]:
     return left, right
 
 
-def open_questions(s: MatchSession) -> np.ndarray:
+def open_questions(s: QuestionState) -> np.ndarray:
     """Mask of the pairs that are worth a question at all."""
     p = s.probability
     if len(p) == 0:
@@ -58,7 +79,7 @@ def open_questions(s: MatchSession) -> np.ndarray:
     return undecided & (in_band | lost | shaky) & ~settled_l[s.il] & ~settled_r[s.ir]
 
 
-def pick_questions(s: MatchSession, n: int) -> np.ndarray:
+def pick_questions(s: QuestionState, n: int) -> np.ndarray:
     """Indices of up to ``n`` candidate pairs to ask about, most informative first."""
     cand = np.nonzero(open_questions(s))[0]
     if n <= 0 or len(cand) == 0:
@@ -96,7 +117,7 @@ def pick_questions(s: MatchSession, n: int) -> np.ndarray:
     return np.asarray(picked, dtype=np.int64)
 
 
-def questions_left(s: MatchSession) -> int:
+def questions_left(s: QuestionState) -> int:
     """How many questions the open pairs still hold (one per person they involve, at most)."""
     cand = np.nonzero(open_questions(s))[0]
     if len(cand) == 0:
@@ -104,7 +125,7 @@ def questions_left(s: MatchSession) -> int:
     return int(min(len(np.unique(s.il[cand])), len(np.unique(s.ir[cand]))))
 
 
-def questions_to_stop(s: MatchSession) -> int:
+def questions_to_stop(s: QuestionState) -> int:
     """About how many more answers before ``stop_paying_off`` says stop: 0 exactly when it does.
 
     Two views of the same thing, combined by their geometric mean:
@@ -144,7 +165,7 @@ def questions_to_stop(s: MatchSession) -> int:
     return max(1, round(estimate))
 
 
-def expected_errors(s: MatchSession) -> float:
+def expected_errors(s: QuestionState) -> float:
     """Expected wrong entries of the link table if we stopped now, among the open pairs.
 
     An open pair that is not linked is a missed link with probability p; a linked one a wrong
@@ -156,7 +177,7 @@ def expected_errors(s: MatchSession) -> float:
     return float(np.where(linked, 1 - p, p).sum())
 
 
-def stop_paying_off(s: MatchSession, *, window: int = 30) -> bool:
+def stop_paying_off(s: QuestionState, *, window: int = 30) -> bool:
     """True when the next questions are unlikely to change the link table.
 
     Either nothing is left to ask, the expected number of wrong entries among open pairs is below

@@ -3,24 +3,35 @@
 The classifier is linear in its inputs, so a pair's log-odds splits exactly into one contribution
 per comparison (its level's weight, centred on that comparison's average), the term-frequency
 terms and the one-to-one context (how the pair fares against the other candidates of both
-people). The workbench shows the table and translates the sentence.
+people). Without a classifier the start's ln(m/u) per comparison stands in. The explanation reads
+the intermediate values of the model's one scoring path (``PairScores``), never its own copy.
+
+What the workbench reads (``EXPLANATION_COLUMNS``), one row per input:
+
+* ``feature``: English words for the comparison or input ("given name", "rivals of the left
+  person", ...): keys of ``workbench.i18n.EXPLAIN_SV``;
+* ``left_value``/``right_value``: the values compared (personnummer masked), "" for inputs that
+  are not fields;
+* ``level``: the level's words (``ComparisonLevel.label``, also keys of ``EXPLAIN_SV``), a number
+  for term-frequency and context rows;
+* ``contribution``: its share of the pair's log-odds in nats (positive: for a link).
+
+``attrs['probability']`` is the pair's probability, ``attrs['summary']`` one English sentence,
+``attrs['level_names']`` maps each comparison row's ``feature`` to its level's *name*
+(``ComparisonLevel.name``, e.g. "exact", "missing_left"): what code should test against; the
+``level`` words are for people.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 import pandas as pd
 
-from passerlink.features.comparisons import MISSING_LABELS, compare_pairs
 from passerlink.features.personnummer import mask_personnummer
-from passerlink.matching.classifier import derived_levels
+from passerlink.matching.design import CONTEXT_COLUMNS, derived_levels
+from passerlink.matching.model import LinkModel, PairScores
 
-if TYPE_CHECKING:  # pragma: no cover
-    from passerlink.matching.session import MatchSession
-
-__all__ = ["explain_pair", "EXPLANATION_COLUMNS"]
+__all__ = ["explain_pair", "EXPLANATION_COLUMNS", "summary_sentence"]
 
 EXPLANATION_COLUMNS = ["feature", "left_value", "right_value", "level", "contribution"]
 
@@ -41,13 +52,15 @@ _READABLE = {
     "family_tf": "rarity of the family name",
     "given_tf": "rarity of the given name",
 }
+_DERIVED_LABELS = {"evidence": "identifiers in agreement", "org_unit_names_only": "org unit, names-only pair"}
 
 
-def _value(df: pd.DataFrame, row: int, fields: tuple[str, ...]) -> str:
+def _value(record: pd.Series, fields: tuple[str, ...]) -> str:
     parts = []
     for f in fields:
-        if f in df.columns:
-            v = str(df.at[row, f] or "")
+        if f in record.index:
+            v = record[f]
+            v = "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
             if f == "personnummer":
                 v = mask_personnummer(v)
             if v:
@@ -55,47 +68,34 @@ def _value(df: pd.DataFrame, row: int, fields: tuple[str, ...]) -> str:
     return " / ".join(parts)
 
 
-def explain_pair(s: MatchSession, left_id: str, right_id: str) -> pd.DataFrame:
-    k = s.pair_index(left_id, right_id)
-    i, j = s._lpos[left_id], s._rpos[right_id]
-    if k >= 0:
-        feats = s.features.iloc[[k]].reset_index(drop=True)
-        ctx = s.context[[k]] if hasattr(s, "context") and len(s.context) > k else np.zeros((1, 3))
-        probability = float(s.probability[k])
-    else:
-        il, ir = np.array([i]), np.array([j])
-        feats = compare_pairs(s.L, s.R, il, ir, s.comparisons)
-        z0 = s.fs.logit(feats[s.level_columns], s._tf_adjust(feats)) if s.fs is not None else np.zeros(1)
-        ctx = s._context_for_outsiders(z0, il, ir)
-        z = s.clf.decision_function(feats, ctx) if s.clf is not None else z0
-        probability = float(1 / (1 + np.exp(-z[0])))
-    if s.clf is not None:
-        contrib = s.clf.contributions(feats, ctx).iloc[0]
-    elif s.fs is not None:
-        contrib = s.fs.log_bayes_factors(feats[s.level_columns]).iloc[0]
-    else:
-        contrib = pd.Series(0.0, index=s.level_columns)
+def explain_pair(model: LinkModel, scores: PairScores, left: pd.Series, right: pd.Series) -> pd.DataFrame:
+    """The explanation of one scored pair (``scores`` of length one) between the records
+    ``left`` and ``right`` (canonical fields)."""
+    feats = scores.features
+    probability = float(scores.probability[0])
+    contrib = model.contributions(feats, scores.context).iloc[0]
     rows = []
-    for comp in s.comparisons:
+    level_names: dict[str, str] = {}
+    for comp in model.comparisons:
         level = int(feats.at[0, comp.name])
-        rows.append((_READABLE.get(comp.name, comp.name), _value(s.left, i, comp.fields),
-                     _value(s.right, j, comp.fields), comp.labels.get(level) if level >= 0 else MISSING_LABELS.get(level, "missing"),
-                     float(contrib.get(comp.name, 0.0))))
-    derived_labels = {"evidence": "identifiers in agreement", "org_unit_names_only": "org unit, names-only pair"}
-    for col, label in derived_labels.items():
+        rows.append((_READABLE.get(comp.name, comp.name), _value(left, comp.fields), _value(right, comp.fields),
+                     comp.label_of(level), float(contrib.get(comp.name, 0.0))))
+        level_names[_READABLE.get(comp.name, comp.name)] = comp.level_name(level)
+    for col, label in _DERIVED_LABELS.items():
         if col in contrib.index and float(contrib[col]) != 0.0:
-            level = int(derived_levels(feats)[col][0][0])
+            level = int(derived_levels(feats, model.design.comparisons)[col][0][0])
             text = str(level) if col == "evidence" else ("pair has identifiers" if level == 0 else "names only")
             rows.append((label, "", "", text, float(contrib[col])))
     for col in ("family_tf", "given_tf"):
         if col in contrib.index and float(contrib[col]) != 0.0:
             rows.append((_READABLE[col], "", "", f"{float(feats.at[0, col]):.1f}", float(contrib[col])))
-    for col, label in _CONTEXT_LABELS.items():
+    for k, col in enumerate(CONTEXT_COLUMNS):
         if col in contrib.index:
-            rows.append((label, "", "", f"{float(ctx[0, list(_CONTEXT_LABELS).index(col)]):+.1f}",
+            rows.append((_CONTEXT_LABELS[col], "", "", f"{float(scores.context[0, k]):+.1f}",
                          float(contrib[col])))
     frame = pd.DataFrame(rows, columns=EXPLANATION_COLUMNS)
     frame.attrs["probability"] = probability
+    frame.attrs["level_names"] = level_names
     frame.attrs["summary"] = summary_sentence(frame, probability)
     return frame
 
@@ -120,5 +120,3 @@ def summary_sentence(frame: pd.DataFrame, probability: float) -> str:
         parts.append("against: " + ", ".join(f"{r.feature} {r.level}" for r in downs.itertuples()))
     return "; ".join(parts) + "."
 
-
-__all__ += ["summary_sentence"]

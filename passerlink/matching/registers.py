@@ -13,15 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from passerlink.errors import InputError
-from passerlink.features.comparisons import compare_pairs
 from passerlink.features.prepare import add_frequencies, prepare_people
 from passerlink.matching.candidates import generate_candidates
-from passerlink.matching.classifier import logit
-from passerlink.matching.context import group_posterior
+from passerlink.matching.model import Pairs
 from passerlink.matching.session import MatchSession
 
 __all__ = ["RegisterMatch", "match_registers", "link_new_people", "stack_registers", "split_key"]
@@ -131,7 +128,7 @@ def link_new_people(new_people: pd.DataFrame, unlinked_m5: pd.DataFrame,
         sc = fresh.scores()
         sc = sc[sc["probability"] >= 0.01]
         return sc[columns].sort_values("probability", ascending=False, ignore_index=True)
-    if not isinstance(s, MatchSession) or not getattr(s, "_prepared", False):
+    if not isinstance(s, MatchSession) or not s.prepared:
         raise InputError("link_new_people needs a prepared MatchSession (or None)")
     right = unlinked_m5.reset_index(drop=True)
     L = prepare_people(left, extra_fields=s.extra_fields)
@@ -140,13 +137,7 @@ def link_new_people(new_people: pd.DataFrame, unlinked_m5: pd.DataFrame,
     cand = generate_candidates(L, R)
     if len(cand) == 0:
         return pd.DataFrame(columns=columns)
-    feats = compare_pairs(L, R, cand.il, cand.ir, s.comparisons)
-    z0 = s.fs.logit(feats[s.level_columns], s._tf_adjust(feats)) if s.fs is not None else np.zeros(len(feats))
-    row = group_posterior(z0, cand.il, s.coverage0[0])
-    col = group_posterior(z0, cand.ir, s.coverage0[1])
-    ctx = np.stack([z0, logit(row), logit(col)], axis=1)
-    z1 = s.clf.decision_function(feats, ctx) if s.clf is not None else z0
-    p = np.minimum(group_posterior(z1, cand.il, s.coverage[0]), group_posterior(z1, cand.ir, s.coverage[1]))
+    p = s.model.score(Pairs(L, R, cand.il, cand.ir))
     out = pd.DataFrame({
         "left_id": L.ids[cand.il].astype(str),
         "right_id": R.ids[cand.ir].astype(str),

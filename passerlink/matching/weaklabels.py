@@ -11,34 +11,53 @@ meeting a personnummer); pairs the starting model finds hopeless; random pairs o
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
-__all__ = ["weak_labels", "UNLABELLED"]
+from passerlink.features.comparisons import Comparison, level_in
+from passerlink.matching.design import IDENTIFIER_AGREEMENT
+
+__all__ = ["weak_labels", "UNLABELLED", "NAME_CLOSE", "TWO_NUMBERS", "MORE_THAN_NAMES"]
 
 UNLABELLED = -1
 
+#: A name "close enough" to back an identifier: nearly equal or better (by level name).
+NAME_CLOSE: dict[str, tuple[str, ...]] = {
+    "given_name": ("exact", "variant", "equal_to_other", "variant_of_other", "nearly_equal"),
+    "family_name": ("exact", "same_sound", "one_typo", "part_in_common"),
+}
+#: Two different valid personnummer (twins share a birth date, not a number); a
+#: samordningsnummer meeting a personnummer of the same date is *not* among them.
+TWO_NUMBERS = ("different", "same_birth_date")
+#: Agreement on more than names, if only the org unit: what a high posterior needs to be a link.
+MORE_THAN_NAMES: dict[str, tuple[str, ...]] = {**IDENTIFIER_AGREEMENT, "org_unit": ("exact",)}
 
-def _level(features: pd.DataFrame, name: str) -> np.ndarray:
-    if name not in features.columns:
-        return np.full(len(features), -1, dtype=np.int16)
-    return features[name].to_numpy(dtype=np.int16)
 
-
-def weak_labels(features: pd.DataFrame, posterior: np.ndarray, *, high: float = 0.99,
-                low: float = 0.01) -> np.ndarray:
+def weak_labels(features: pd.DataFrame, posterior: np.ndarray, comparisons: Mapping[str, Comparison], *,
+                high: float = 0.99, low: float = 0.01) -> np.ndarray:
     """1 (link), 0 (non-link) or -1 (no idea) per candidate pair.
 
-    ``posterior`` is the starting model's one-to-one posterior (the smaller of row and column).
+    ``posterior`` is the starting model's one-to-one posterior (the smaller of row and column);
+    ``comparisons`` (name -> comparison) say which level code carries which name: every rule
+    asks for levels by name, so a comparison may gain levels without moving a rule.
     """
-    given, family = _level(features, "given_name"), _level(features, "family_name")
-    pnr, emp, email = _level(features, "personnummer"), _level(features, "employee_number"), _level(features, "email")
-    name_ok = (given >= 3) | (family >= 3)
-    name_close = (given >= 3) & (family >= 3)
-    strong_yes = name_ok & ((pnr == 5) | ((emp == 2) | (email == 4)) & name_close & (pnr != 0) & (pnr != 2))
-    strong_no = (pnr == 0) | (pnr == 2)  # two different numbers (both present; twins share a date)
-    dob, org = _level(features, "birth_date"), _level(features, "org_unit")
-    evidence = (pnr >= 4) | (dob >= 5) | (email >= 3) | (emp >= 1) | (org == 3)  # more than names agree
+    def has(column: str, *names: str) -> np.ndarray:
+        return level_in(features, comparisons, column, *names)
+
+    given_close = has("given_name", *NAME_CLOSE["given_name"])
+    family_close = has("family_name", *NAME_CLOSE["family_name"])
+    name_ok = given_close | family_close
+    name_close = given_close & family_close
+    two_numbers = has("personnummer", *TWO_NUMBERS)
+    same_number = has("personnummer", "exact")
+    other_id = has("employee_number", "exact") | has("email", "exact")
+    strong_yes = name_ok & (same_number | other_id & name_close & ~two_numbers)
+    strong_no = two_numbers
+    evidence = np.zeros(len(features), dtype=bool)
+    for column, names in MORE_THAN_NAMES.items():
+        evidence |= has(column, *names)
     y = np.full(len(features), UNLABELLED, dtype=np.int8)
     post = np.asarray(posterior, dtype=np.float64)
     y[(post >= high) & evidence] = 1

@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from passerlink.features import add_frequencies, compare_pairs, luhn_check_digit, prepare_people
+from passerlink.features import (
+    add_frequencies,
+    compare_pairs,
+    default_comparisons,
+    luhn_check_digit,
+    prepare_people,
+)
 from passerlink.people import CANONICAL_COLUMNS
 
 
@@ -26,9 +32,14 @@ def pnr(date8: str, serial3: str) -> str:
 
 
 def compare_one(left: dict, right: dict, *others: dict, comparisons=None) -> pd.Series:
-    """Comparison row of the pair (left, right); ``others`` pad the right table (frequencies)."""
+    """Comparison row of the pair (left, right) with every level given by its *name* (tests ask
+    by name, never by rank); ``others`` pad the right table (frequencies)."""
     L = prepare_people(people(left))
     R = prepare_people(people(right, *others))
     add_frequencies(L, R)
-    return compare_pairs(L, R, np.array([0]), np.array([0]), comparisons).iloc[0]
+    comps = list(comparisons) if comparisons is not None else default_comparisons(L, R)
+    row = compare_pairs(L, R, np.array([0]), np.array([0]), comps).iloc[0].astype(object)
+    for c in comps:
+        row[c.name] = c.level_name(int(row[c.name]))
+    return row
 
