@@ -393,10 +393,11 @@ def preview_lines(plan: ImportPlan, *, limit: int = _PREVIEW_MAX) -> list[str]:
         lines += [f"  adopt {r.m5_name} for {r.source}:{shown_id(r.source_id)} {r.person}" for r in plan.adopted_manual]
     for s, i, old, why in plan.unlinks:
         lines.append(f"  unlink {s}:{shown_id(i)} from M5 user {old} ({why})")
-    for r in plan.links[:limit]:
+    plain = [r for r in plan.links if r not in plan.adopted_manual]
+    for r in plain[:limit]:
         lines.append(f"  link {r.source}:{shown_id(r.source_id)} {r.person} -> {r.m5_name}")
-    if len(plan.links) > limit:
-        lines.append(f"  ... and {len(plan.links) - limit} more links")
+    if len(plain) > limit:
+        lines.append(f"  ... and {len(plain) - limit} more links")
     for r in plan.refusals[:limit]:
         lines.append(f"  reject {r.source}:{shown_id(r.source_id)} {r.person} -> {r.m5_name}")
     if len(plan.refusals) > limit:
