@@ -71,6 +71,8 @@ class Api:
             resp = self.client.get(url, params=params, auth=self.auth)
         except httpx.ConnectError as exc:
             why = "TLS certificate not trusted" if "CERTIFICATE" in str(exc).upper() else str(exc)
+            if _failed_url(exc, url) != url:  # the OAuth2 token endpoint, asked on the way
+                raise SourceError(f"cannot reach the OAuth2 token endpoint {_failed_url(exc, url)} ({why})") from None
             raise SourceError(f"cannot reach the SS 12000 API at {url} ({why})") from None
         except httpx.RemoteProtocolError:
             hint = "" if self.client_cert or not url.startswith("https:") else (
@@ -93,3 +95,11 @@ class Api:
         if not isinstance(body, dict) or not isinstance(body.get("data"), list):
             raise SourceError(f"the SS 12000 API at {url} answered JSON without a 'data' list")
         return body
+
+
+def _failed_url(exc: httpx.HTTPError, default: str) -> str:
+    """The URL (without query) of the request that failed: the API's, or the token endpoint's."""
+    try:
+        return str(exc.request.url.copy_with(query=None))
+    except RuntimeError:  # an exception without its request
+        return default

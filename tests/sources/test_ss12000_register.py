@@ -263,3 +263,13 @@ def test_the_sync_sees_future_starts_leavers_and_protection(server: Running) -> 
     assert users["pupil-confidential"].protected and users["pupil-protected"].protected
     assert not users["pupil-nils"].protected
     assert users["pupil-nils"].fields["department"] == "Hagaskolan"
+
+
+def test_unreachable_token_endpoint_is_named(server: Running) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(SourceError, match=rf"^cannot reach the OAuth2 token endpoint http://127\.0\.0\.1:{port}/token \("):
+        read(server, token_url=f"http://127.0.0.1:{port}/token")
