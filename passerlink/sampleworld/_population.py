@@ -14,7 +14,7 @@ import numpy as np
 
 from passerlink.sampleworld import names as _names
 from passerlink.sampleworld._personnummer import assign_personnummer, split_dates
-from passerlink.sampleworld._pupils import plant_households
+from passerlink.sampleworld._pupils import FLAT_GIVEN_Q, TAIL_SHARE, plant_households, tail_family_names
 
 __all__ = ["Population", "make_population", "ROLES", "GRADUATE"]
 
@@ -98,7 +98,8 @@ def _draw_births(rng: np.random.Generator, role: str, n: int, today: _dt.date) -
 
 
 def _draw_given(
-    rng: np.random.Generator, years: np.ndarray, male: np.ndarray, intl: np.ndarray, adult: np.ndarray
+    rng: np.random.Generator, years: np.ndarray, male: np.ndarray, intl: np.ndarray, adult: np.ndarray,
+    q: float = 3.0,
 ) -> tuple[list[tuple[str, ...]], np.ndarray]:
     n = years.shape[0]
     first = np.empty(n, dtype=object)
@@ -113,7 +114,7 @@ def _draw_given(
                     continue
                 pool = (_names.INTERNATIONAL_GIVEN_NAMES[sex] if is_intl
                         else _names.GIVEN_NAMES[cohort][sex])
-                first[sel] = np.array(pool, dtype=object)[rng.choice(len(pool), sel.size, p=_zipf(len(pool)))]
+                first[sel] = np.array(pool, dtype=object)[rng.choice(len(pool), sel.size, p=_zipf(len(pool), q=q))]
     k_adult = rng.choice([1, 2, 3], size=n, p=[0.30, 0.55, 0.15])
     k_young = rng.choice([1, 2, 3], size=n, p=[0.25, 0.60, 0.15])
     k_intl = rng.choice([1, 2, 3], size=n, p=[0.70, 0.25, 0.05])
@@ -161,11 +162,17 @@ def make_population(
     intl = rng.random(n) < INTERNATIONAL_SHARE
     years, _, _ = split_dates(births)
     adult = roles != "pupil"
-    given, call = _draw_given(rng, years, male, intl, adult)
+    # the pupil-realistic world draws names as often as Swedes carry them (FLAT_GIVEN_Q, TAIL_SHARE)
+    given, call = _draw_given(rng, years, male, intl, adult, q=FLAT_GIVEN_Q if households else 3.0)
 
     swe_labels, swe_p = _weights(_names.FAMILY_NAMES)
     int_labels, int_p = _weights(_names.INTERNATIONAL_FAMILY_NAMES)
     fam_swe = rng.choice(len(swe_labels), size=(n, 3), p=swe_p)
+    if households:  # most Swedes carry a name outside the table's 130: the rare tail
+        tail = tail_family_names()
+        swe_labels = swe_labels + [t[0] for t in tail]
+        tail_i = len(swe_p) + rng.choice(len(tail), size=(n, 3), p=_weights(tail)[1])
+        fam_swe = np.where(rng.random((n, 3)) < TAIL_SHARE, tail_i, fam_swe)
     fam_int = rng.choice(len(int_labels), size=n, p=int_p)
     u_double = rng.random(n)
     u_sep = rng.random(n)
