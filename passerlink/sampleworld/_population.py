@@ -14,7 +14,12 @@ import numpy as np
 
 from passerlink.sampleworld import names as _names
 from passerlink.sampleworld._personnummer import assign_personnummer, split_dates
-from passerlink.sampleworld._pupils import FLAT_GIVEN_Q, TAIL_SHARE, plant_households, tail_family_names
+from passerlink.sampleworld._pupils import (
+    FLAT_GIVEN_Q,
+    TAIL_SHARE,
+    plant_households,
+    tail_family_names,
+)
 
 __all__ = ["Population", "make_population", "ROLES", "GRADUATE"]
 
