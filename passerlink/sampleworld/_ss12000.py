@@ -136,7 +136,7 @@ def _pupil(rng: np.random.Generator, row: dict[str, str], schools: list[str], to
     return person
 
 
-def _adult(rng: np.random.Generator, key: str, family: str, today: _dt.date, kind: str) -> dict[str, Any]:
+def _adult(rng: np.random.Generator, key: object, family: str, today: _dt.date, kind: str) -> dict[str, Any]:
     sex = "F" if rng.random() < 0.5 else "M"
     pool = _names.GIVEN_NAMES["1975"][sex]
     given = pool[int(rng.integers(len(pool)))]
