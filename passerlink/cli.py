@@ -19,7 +19,7 @@ from passerlink.errors import PasserlinkError
 __all__ = ["main", "COMMANDS"]
 
 #: Subcommand modules, in the order ``--help`` lists them.
-COMMANDS = ["extract", "match", "links", "sync", "report", "workbench", "demo", "m5sim"]
+COMMANDS = ["extract", "match", "links", "sync", "m5", "report", "workbench", "demo", "m5sim"]
 
 
 class _Parser(argparse.ArgumentParser):

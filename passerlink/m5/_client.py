@@ -193,6 +193,25 @@ class M5Client:
                 self._http.get("/logout", headers={"Access-Token": token}, timeout=min(self.timeout, 5.0))
         self._http.close()
 
+    def tls_details(self) -> dict[str, str] | None:
+        """The TLS session of a fresh ``GET /version``: protocol, cipher, certificate subject, issuer
+        and expiry (None over plain http). The certificate was verified unless ``verify`` is off."""
+        if not self.base_url.startswith("https://"):
+            return None
+        try:
+            with self._http.stream("GET", "/version") as resp:
+                stream = resp.extensions.get("network_stream")
+                sock = stream.get_extra_info("ssl_object") if stream is not None else None
+                if sock is None:
+                    return {}
+                cert = sock.getpeercert() or {}
+                cipher = sock.cipher()
+                return {"protocol": str(sock.version() or ""), "cipher": cipher[0] if cipher else "",
+                        "subject": _dn(cert.get("subject")), "issuer": _dn(cert.get("issuer")),
+                        "expires": str(cert.get("notAfter") or "")}
+        except httpx.HTTPError as exc:
+            raise M5UnavailableError(f"M5 at {self.base_url}: {self._transport_reason(exc)}") from exc
+
     def login(self) -> None:
         """Log in now (otherwise the first call does it)."""
         with self._token_lock:
@@ -518,6 +537,13 @@ class M5Client:
 
     def remove_card_accessgroup(self, card_id: int, accessgroup_id: int) -> None:
         self._call("DELETE", f"/card/{int(card_id)}/accessgroup/{int(accessgroup_id)}")
+
+
+def _dn(value: object) -> str:
+    """A certificate's distinguished name (``((("commonName", "m5"),),)``) as ``commonName=m5``."""
+    if not isinstance(value, tuple):
+        return ""
+    return ", ".join(f"{k}={v}" for rdn in value if isinstance(rdn, tuple) for k, v in rdn)
 
 
 def _query_text(params: Mapping[str, str | int]) -> str:

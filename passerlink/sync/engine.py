@@ -254,6 +254,9 @@ def _run(config: Any, policy: Any, report: dict[str, Any], result: SyncResult, s
     try:
         current, raw_users = read_m5_state(client, marker_field)
         report["m5_users"] = len(current.users)
+        from passerlink.m5.checks import sync_preflight  # filters honoured, clocks agree: else stop (exit 3)
+
+        sync_preflight(client, raw_users, config.m5)
 
         # 3. links, state, desired, matcher for new people, plan
         links_df, rejected = _links(config)
