@@ -124,7 +124,9 @@ def test_organisations_are_read_only_when_a_name_is_missing(server: Running) -> 
         assert other.standin.api_calls("/organisations") == []
 
 
-def test_current_enrolment_by_date_and_school_email(server: Running) -> None:
+@pytest.mark.parametrize("mode", MODES)
+def test_current_enrolment_by_date_and_school_email(server: Running, mode: str) -> None:
+    server.standin.configure(**MODES[mode])
     table = read(server)
     units, emails = by_id(table, "org_unit"), by_id(table, "email")
     starts, ends = by_id(table, "startDate"), by_id(table, "endDate")
@@ -172,8 +174,9 @@ def test_school_units_limit_the_read(server: Running, mode: str) -> None:
     assert "pupil-nils" in set(both.people["source_id"]) and len(both) == len(set(both.people["source_id"]))
 
 
-def test_token_expiring_mid_read_is_renewed_on_401(server: Running) -> None:
-    server.standin.configure(token_uses=2, max_page=2, expand_names=False)
+@pytest.mark.parametrize("mode", MODES)
+def test_token_expiring_mid_read_is_renewed_on_401(server: Running, mode: str) -> None:
+    server.standin.configure(**{"max_page": 2, "expand_names": False, **MODES[mode], "token_uses": 2})
     table = read(server)
     assert set(table.people["source_id"]) == PUPILS
     refused = [c for c in server.standin.calls if not c["ok"]]
