@@ -70,3 +70,21 @@ def test_demo_config_reads_the_same_pupils_as_students_csv(platform: Running, st
     assert (people.loc[open_.index, "org_unit"] == open_["Skola"]).all()  # names, never ids
     assert (people.loc[open_.index, "email"] == open_["E-post"].str.lower()).all()  # never Privat
     assert table.issues == []
+
+
+def test_extract_command_on_the_platform(platform: Running, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    from passerlink.cli import main
+
+    monkeypatch.setenv("PL_TEST_ID", "demo")
+    monkeypatch.setenv("PL_TEST_SECRET", "demo")
+    config = tmp_path / "c.toml"
+    config.write_text(f'[[sources]]\nname = "students"\nkind = "ss12000"\nurl = "{platform.url}"\n'
+                      f'token_url = "{platform.token_url}"\nclient_id_env = "PL_TEST_ID"\n'
+                      'client_secret_env = "PL_TEST_SECRET"\n', encoding="utf-8")
+    assert main(["extract", "--config", str(config), "--out", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    assert "SS 12000 pupils: 2000 kept of 3246 persons the API returned (1246 without a current or future " \
+           "enrolment left out)" in out
+    written = pd.read_csv(tmp_path / "out" / "students.csv", dtype=str, keep_default_na=False)
+    assert len(written) == 2000 and not written["org_unit"].str.match(r"[0-9a-f]{8}-").any()
