@@ -33,7 +33,7 @@ from passerlink.sources._ss12000 import read_ss12000
 
 TODAY = _dt.date(2026, 11, 1)
 PUPILS = {"pupil-nils", "pupil-lo", "pupil-future", "pupil-protected", "pupil-confidential",
-          "pupil-emigrated", "pupil-lost-unit"}
+          "pupil-emigrated", "pupil-lost-unit", "pupil-last-day", "pupil-first-day"}
 STAFF = {"staff-anna", "staff-bo"}
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-")
 
@@ -139,6 +139,9 @@ def test_current_enrolment_by_date_and_school_email(server: Running, mode: str) 
     # Fia starts next term: a future start, and only a private e-mail, which is not used
     assert starts["pupil-future"] == (TODAY + _dt.timedelta(days=45)).isoformat()
     assert (units["pupil-future"], emails["pupil-future"]) == ("Norrskolan", "")
+    # both ends of an enrolment are days it holds: not yet the next school, already the first day
+    assert (units["pupil-last-day"], ends["pupil-last-day"]) == ("Hagaskolan", TODAY.isoformat())
+    assert (units["pupil-first-day"], starts["pupil-first-day"]) == ("Norrskolan", TODAY.isoformat())
     # another non-private type is taken when there is no school one
     assert emails["pupil-lost-unit"] == "vera@edu.kommun.se"
 
@@ -167,7 +170,10 @@ def test_markings_and_person_status(server: Running) -> None:
 def test_school_units_limit_the_read(server: Running, mode: str) -> None:
     server.standin.configure(**MODES[mode])
     table = read(server, school_units=[ORG_NORR])
-    assert set(table.people["source_id"]) == {"pupil-lo", "pupil-future", "pupil-emigrated"}
+    # pupil-last-day leaves Hagaskolan today and starts at Norrskolan tomorrow: a future start there
+    assert set(table.people["source_id"]) == {"pupil-lo", "pupil-future", "pupil-emigrated", "pupil-first-day",
+                                              "pupil-last-day"}
+    assert by_id(table, "startDate")["pupil-last-day"] == (TODAY + _dt.timedelta(days=1)).isoformat()
     assert set(by_id(table, "org_unit").values()) == {"Norrskolan"}
     assert [c["query"]["relationship.organisation"] for c in server.standin.api_calls("/persons")] == [[ORG_NORR]]
     both = read(server, school_units=[ORG_NORR, ORG_HAGA])
