@@ -330,7 +330,7 @@ def _problems(raw: dict[str, Any], err: Any) -> list[str]:
         expected = f"Input should be {', '.join(kinds[:-1])} or {kinds[-1]}"
         node = raw["sources"][where[1]]
         unknown = [k for k in node if k not in _SOURCE_SETTINGS and k != "kind"]
-        return [f"{_loc(raw, where + ('kind',))}: {expected} (got {err['ctx']['tag']!r})"] + [
+        return [f"{_loc(raw, where + ('kind',))}: {expected} (got {node.get('kind')!r})"] + [
             f"{_loc(raw, where + (k,))}: unknown setting" for k in unknown
         ]
     if in_source and kind == "missing" and len(where) == 3 and where[2] != "name":

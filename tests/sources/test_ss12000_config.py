@@ -34,6 +34,7 @@ def error_of(tmp_path: Path, text: str) -> str:
         ('[[sources]]\nname = "hr"\nkind = "csv"\npath = "a.csv"\ntoken_env = "T"\n', "sources[hr].token_env: unknown setting"),
         ('[[sources]]\nname = "hr"\nkind = "xlsx"\npath = "a.xlsx"\nseparator = ";"\n', "sources[hr].separator: unknown setting"),
         ('[[sources]]\nname = "hr"\npath = "a.csv"\n', "sources[hr].kind: Field required"),
+        ('[[sources]]\nname = "hr"\nkind = 3\n', "sources[hr].kind: Input should be 'csv', 'xlsx', 'sql' or 'ss12000' (got 3)"),
         (SS + 'role = "guardian"\n', "sources[elever].role: Input should be 'pupil' or 'staff' (got 'guardian')"),
         (SS + 'sekretessmarkering = "yes"\n',
          "sources[elever].sekretessmarkering: Input should be 'protected' or 'ordinary' (got 'yes')"),
