@@ -254,6 +254,19 @@ def prune_reports(report_dir: str | Path, keep_days: int, *, now: _dt.datetime |
 
 
 # ---- text summary ---------------------------------------------------------------------------------
+def blanking_lines(report: Mapping[str, Any], limit: int = 10) -> list[str]:
+    """The plan's blankings (fields emptied that have a value in M5), apart from other updates."""
+    blanks = report.get("blankings") or []
+    if not blanks:
+        return []
+    names = sum(1 for b in blanks if b.get("name"))
+    lines = [f"blankings (fields emptied that have a value in M5): {len(blanks)}, of them names {names}"]
+    lines += [f"  {b.get('label', '')}: {b.get('field', '')} emptied" for b in blanks[:limit]]
+    if len(blanks) > limit:
+        lines.append(f"  ... and {len(blanks) - limit} more")
+    return lines
+
+
 def summary_text(report: Mapping[str, Any]) -> str:
     """A few lines for the terminal (``passerlink report --last``, end of ``passerlink sync``)."""
     lines = [
@@ -272,6 +285,7 @@ def summary_text(report: Mapping[str, Any]) -> str:
         if not r.get("ok"):
             state = "overridden" if r.get("overridden") else "STOPPED"
             lines.append(f"safety rule {r['rule']}: {r['message']} [{state}]")
+    lines += blanking_lines(report)
     if report.get("stop_reason"):
         lines.append(str(report["stop_reason"]))
     for e in (report.get("errors") or [])[:10]:

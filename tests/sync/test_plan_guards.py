@@ -5,7 +5,7 @@ from __future__ import annotations
 from _syncworld import make_site, with_registers
 from test_plan import ANNA, IN_SYNC, ctx, desired, links_df, state, user
 
-from passerlink.sync import SyncPolicy, check_safety, plan
+from passerlink.sync import SyncPolicy, check_safety, plan, summary_text
 
 
 def _stops(p, policy=None, allow=False):
@@ -91,6 +91,9 @@ def test_a_truncated_hr_export_stops_on_blanking_before_any_write(tmp_path, m5si
     assert [r["rule"] for r in run.report["safety"] if not r["ok"]] == ["blank_fields"]
     assert len(run.report["blankings"]) >= 6 and all(b["field"] in ("email", "department")
                                                      for b in run.report["blankings"])
+    text = summary_text(run.report)  # what the dry run and the stopped run print: blankings apart
+    assert f"blankings (fields emptied that have a value in M5): {len(run.report['blankings'])}, of them names 0" \
+        in text
 
 
 def test_a_sync_before_go_live_stops_with_exit_3_and_writes_nothing(tmp_path, m5sim, m5_env):
