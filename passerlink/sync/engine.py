@@ -15,16 +15,34 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from passerlink.errors import InputError, PasserlinkError, SafetyStop, SourceError
 from passerlink.people import PeopleTable
 
-__all__ = ["SyncResult", "run_sync", "sync_paths", "op_to_dict", "read_m5_state"]
+if TYPE_CHECKING:
+    from passerlink.config import Config
+    from passerlink.m5 import M5Client
+    from passerlink.policy import SyncPolicy
+    from passerlink.sync.apply import ApplyResult
+    from passerlink.sync.current import CurrentState
+    from passerlink.sync.desired import DesiredState
+    from passerlink.sync.journal import SyncState
+    from passerlink.sync.keys import Keyer
+    from passerlink.sync.planner import Op, Plan, PlanContext
+
+__all__ = ["SyncResult", "run_sync", "sync_paths", "op_to_dict", "read_m5_state", "TLS_OFF_WARNING"]
 
 log = logging.getLogger(__name__)
+
+#: Written in the report and the log of every run whose [m5] turns certificate checks off.
+TLS_OFF_WARNING = (
+    "verify_tls = false in [m5]: the M5 server's TLS certificate is NOT verified, so anyone between "
+    "this machine and M5 can read the M5 credentials and change what is written; give the site's CA "
+    "with ca_file instead"
+)
 
 
 @dataclass
@@ -33,11 +51,11 @@ class SyncResult:
     status: str  # done | dry_run | stopped | failed
     report: dict[str, Any]
     paths: dict[str, Path] = field(default_factory=dict)
-    plan: Any = None
-    apply: Any = None
+    plan: Plan | None = None
+    apply: ApplyResult | None = None
 
 
-def sync_paths(config: Any) -> tuple[Path, Path, Path]:
+def sync_paths(config: Config) -> tuple[Path, Path, Path]:
     """(report folder, state database, lock file), relative paths resolved against the config."""
     base = config.config_path.parent if config.config_path else Path.cwd()
     policy = config.sync
@@ -50,33 +68,29 @@ def sync_paths(config: Any) -> tuple[Path, Path, Path]:
     return res(policy.report_dir), state, state.with_name(state.name + ".lock")
 
 
-def op_to_dict(op: Any, *, status: str = "planned", error: str = "", notes: list[str] | None = None,
+#: Optional attributes of an operation, in report order, and how each is written.
+_OP_EXTRAS: tuple[tuple[str, Callable[[Any], Any]], ...] = (
+    ("fields", dict), ("add_groups", sorted), ("remove_groups", sorted), ("block_cards", list),
+    ("unblock_cards", list), ("message", str), ("probability", lambda p: round(float(p), 4)),
+    ("gone_since", str), ("name", str),
+)
+
+
+def op_to_dict(op: Op, *, status: str = "planned", error: str = "", notes: list[str] | None = None,
                m5_id: str | None = None) -> dict[str, Any]:
+    """One planned (or applied) operation as the report shows it; empty attributes left out."""
     d: dict[str, Any] = {
         "kind": op.kind, "situation": op.situation, "label": op.label,
         "key": list(op.key) if op.key else None, "m5_id": m5_id or op.m5_id, "protected": op.protected,
         "status": status,
     }
-    for attr in ("changes",):
-        if getattr(op, attr, None):
-            d["changes"] = [{"field": c.field, "before": c.before, "after": c.after} for c in op.changes]
-    if getattr(op, "fields", None):
-        d["fields"] = dict(op.fields)
-    for attr in ("add_groups", "remove_groups"):
-        if getattr(op, attr, None):
-            d[attr] = sorted(getattr(op, attr))
-    if getattr(op, "block_cards", None):
-        d["block_cards"] = list(op.block_cards)
-    if getattr(op, "unblock_cards", None):
-        d["unblock_cards"] = list(op.unblock_cards)
-    if getattr(op, "message", ""):
-        d["message"] = op.message
-    if getattr(op, "probability", None):
-        d["probability"] = round(float(op.probability), 4)
-    if getattr(op, "gone_since", ""):
-        d["gone_since"] = op.gone_since
-    if getattr(op, "name", ""):
-        d["name"] = op.name
+    changes = getattr(op, "changes", None)
+    if changes:
+        d["changes"] = [{"field": c.field, "before": c.before, "after": c.after} for c in changes]
+    for attr, write in _OP_EXTRAS:
+        value = getattr(op, attr, None)
+        if value:
+            d[attr] = write(value)
     if error:
         d["error"] = error
     if notes:
@@ -94,7 +108,7 @@ class _CachedUsers:
         return self._users
 
 
-def read_m5_state(client: Any, marker_field: str) -> tuple[Any, list[dict[str, Any]]]:
+def read_m5_state(client: M5Client, marker_field: str) -> tuple[CurrentState, list[dict[str, Any]]]:
     """The current state and the raw user list."""
     from passerlink.sync.current import current_from_m5
 
@@ -107,75 +121,156 @@ def read_m5_state(client: Any, marker_field: str) -> tuple[Any, list[dict[str, A
 
 
 def run_sync(
-    config: Any,
+    config: Config,
     *,
     dry_run: bool = False,
     allow_mass_changes: bool = False,
     m5_url: str | None = None,
     source_paths: Mapping[str, Path] | None = None,
-    client: Any = None,
+    client: M5Client | None = None,
     today: _dt.date | None = None,
-    before_apply: Callable[[Any], None] | None = None,
+    before_apply: Callable[[Plan], None] | None = None,
+    approve: str | None = None,
 ) -> SyncResult:
     """Run the sync once. ``client`` (an ``M5Client``) is made from ``[m5]`` when not given;
+    ``approve`` is the id of a plan a dry run stored: the run goes past the mass-change rules only
+    if its fresh plan is exactly that one (``sync.approval``);
     ``before_apply(plan)`` is called between the safety check and the first write (tests use it
-    to change M5 behind the engine's back)."""
-    from passerlink.sync.journal import SyncState
-    from passerlink.sync.lock import RunLock
-    from passerlink.sync.report import prune_reports, write_reports
+    to change M5 behind the engine's back).
 
-    report_dir, state_path, lock_path = sync_paths(config)
-    policy = config.sync
-    run_id = uuid.uuid4().hex
-    started = _dt.datetime.now().astimezone()
-    t0 = time.perf_counter()
-    today = today or _dt.date.today()
+    Every run leaves a report: it is written in a ``finally``, whatever happened – a safety stop,
+    an M5 failure, or a step that crashed (then the run is closed as failed, exit 1, and the
+    report says what broke). Only a report folder that cannot be written stops the run before
+    anything else (exit 2), because then no report could be left."""
+    from passerlink.sync.lock import RunLock
+    from passerlink.sync.report import check_report_dir
+
+    report_dir, _state_path, lock_path = sync_paths(config)
+    check_report_dir(report_dir)
+    run = _Run(config=config, report=_new_report(config, dry_run, allow_mass_changes), dry_run=dry_run,
+               allow=allow_mass_changes, m5_url=m5_url, source_paths=source_paths or {},
+               today=today or _dt.date.today(), before_apply=before_apply, approve=approve)
+    _warn_settings(run)
     lock = None if dry_run else RunLock(lock_path).acquire()
-    report: dict[str, Any] = {
-        "run_id": run_id, "started": started.isoformat(timespec="milliseconds"), "dry_run": dry_run,
+    t0 = time.perf_counter()
+    try:
+        _run_logged(run, client)
+    finally:
+        try:
+            _finish(run, report_dir, time.perf_counter() - t0)
+        finally:
+            if lock is not None:
+                lock.release()
+    return run.result
+
+
+@dataclass
+class _Run:
+    """What one run knows and has found so far (the steps below read and fill it)."""
+
+    config: Config
+    report: dict[str, Any]
+    dry_run: bool
+    allow: bool
+    m5_url: str | None
+    source_paths: Mapping[str, Path]
+    today: _dt.date
+    before_apply: Callable[[Plan], None] | None
+    approve: str | None
+    run_id: str = ""
+    state: SyncState | None = None
+    result: SyncResult = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.run_id = str(self.report["run_id"])
+        self.result = SyncResult(exit_code=1, status="failed", report=self.report)
+
+    @property
+    def policy(self) -> SyncPolicy:
+        return self.config.sync
+
+    def end(self, exit_code: int, status: str) -> None:
+        self.result.exit_code, self.result.status = exit_code, status
+
+
+@dataclass
+class _Planned:
+    """The plan of a run and what it was made from (apply needs all of it)."""
+
+    plan: Plan
+    desired: DesiredState
+    current: CurrentState
+    context: PlanContext
+
+
+def _new_report(config: Config, dry_run: bool, allow_mass_changes: bool) -> dict[str, Any]:
+    started = _dt.datetime.now().astimezone()
+    return {
+        "run_id": uuid.uuid4().hex, "started": started.isoformat(timespec="milliseconds"), "dry_run": dry_run,
         "config": str(config.config_path or ""), "allow_mass_changes": allow_mass_changes,
         "sources": {}, "counts": {}, "changes": [], "errors": [], "safety": [], "m5_writes": 0,
-        "manual_left_alone": 0, "user": _user(),
+        "manual_left_alone": 0, "user": _user(), "warnings": [],
     }
-    result = SyncResult(exit_code=1, status="failed", report=report)
-    state: SyncState | None = None
-    own_client = client is None
+
+
+def _warn_settings(run: _Run) -> None:
+    """Settings that weaken a safeguard are said in every run's report and log, never silent."""
+    m5 = run.config.m5
+    if m5 is not None and not m5.verify_tls:
+        run.report["warnings"].append(TLS_OFF_WARNING)
+        log.warning("%s", TLS_OFF_WARNING)
+
+
+def _run_logged(run: _Run, client: M5Client | None) -> None:
+    """The run's steps; every way they can end is turned into the result and the report."""
+    from passerlink.sources import mask_text
+    from passerlink.sync.journal import SyncState
+
+    report = run.report
     try:
-        state = SyncState(state_path)
-        state.start_run(run_id, dry_run=dry_run)
-        _run(config, policy, report, result, state, run_id=run_id, dry_run=dry_run,
-             allow=allow_mass_changes, m5_url=m5_url, source_paths=source_paths or {}, client=client,
-             own_client=own_client, today=today, before_apply=before_apply)
+        run.state = SyncState(sync_paths(run.config)[1])
+        run.state.start_run(run.run_id, dry_run=run.dry_run)
+        _run(run, client)
     except PasserlinkError as exc:
-        result.exit_code = exc.exit_code
-        result.status = "stopped" if exc.exit_code == 3 else "failed"
+        run.end(exc.exit_code, "stopped" if exc.exit_code == 3 else "failed")
         report["stop_reason"] = str(exc)
         if not isinstance(exc, InputError | SafetyStop):
             report["errors"].append({"label": "", "kind": "run", "message": str(exc)})
+    except Exception as exc:  # noqa: BLE001 - a crashed step still leaves a report and a closed run
+        run.end(1, "failed")
+        what = mask_text(f"{type(exc).__name__}: {exc}")[:500]
+        report["stop_reason"] = f"the run stopped on an unexpected error ({what}); see the log"
+        report["errors"].append({"label": "", "kind": "run", "message": what})
+        log.error("sync run %s crashed: %s", run.run_id[:8], what)
+        log.debug("traceback of the crash", exc_info=True)
+
+
+def _finish(run: _Run, report_dir: Path, seconds: float) -> None:
+    """Write the report, close the run in the state database, prune old reports and journal."""
+    from passerlink.sync.report import prune_reports, write_reports
+
+    report, result, policy = run.report, run.result, run.policy
+    report["status"] = result.status
+    report["exit_code"] = result.exit_code
+    report["finished"] = _dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    report["duration_seconds"] = round(seconds, 3)
+    try:
+        result.paths = write_reports(report, report_dir)
+        report["files"] = {k: str(v) for k, v in result.paths.items()}
+        prune_reports(report_dir, policy.report_keep_days)
+    except Exception as exc:  # noqa: BLE001 - the state must still be closed below
+        log.error("could not write the sync report: %s", exc)
+    state = run.state
+    if state is None:
+        return
+    try:
+        state.finish_run(run.run_id, result.status, source_counts=report.get("sources"),
+                         stats={"counts": report.get("counts"), "m5_writes": report.get("m5_writes")},
+                         report=str(result.paths.get("json", "")))
+        cutoff = _dt.datetime.now(_dt.UTC) - _dt.timedelta(days=policy.report_keep_days)
+        state.prune_journal(cutoff.isoformat(timespec="microseconds"))
     finally:
-        finished = _dt.datetime.now().astimezone()
-        report["status"] = result.status
-        report["exit_code"] = result.exit_code
-        report["finished"] = finished.isoformat(timespec="seconds")
-        report["duration_seconds"] = round(time.perf_counter() - t0, 3)
-        try:
-            result.paths = write_reports(report, report_dir)
-            report["files"] = {k: str(v) for k, v in result.paths.items()}
-            prune_reports(report_dir, policy.report_keep_days)
-        except (OSError, PasserlinkError) as exc:
-            log.error("could not write the sync report: %s", exc)
-        if state is not None:
-            try:
-                state.finish_run(run_id, result.status, source_counts=report.get("sources"),
-                                 stats={"counts": report.get("counts"), "m5_writes": report.get("m5_writes")},
-                                 report=str(result.paths.get("json", "")))
-                cutoff = _dt.datetime.now(_dt.UTC) - _dt.timedelta(days=policy.report_keep_days)
-                state.prune_journal(cutoff.isoformat(timespec="microseconds"))
-            finally:
-                state.close()
-        if lock is not None:
-            lock.release()
-    return result
+        state.close()
 
 
 def _user() -> str:
@@ -185,8 +280,8 @@ def _user() -> str:
         return "unknown"
 
 
-def _read_sources(config: Any, source_paths: Mapping[str, Path]) -> tuple[dict[str, PeopleTable],
-                                                                        list[tuple[str, str]]]:
+def _read_sources(config: Config, source_paths: Mapping[str, Path]) -> tuple[dict[str, PeopleTable],
+                                                                           list[tuple[str, str]]]:
     from passerlink.sources import read_source
 
     unknown = sorted(set(source_paths) - {s.name for s in config.sources})
@@ -207,7 +302,7 @@ def _read_sources(config: Any, source_paths: Mapping[str, Path]) -> tuple[dict[s
     return tables, failed
 
 
-def _links(config: Any) -> tuple[pd.DataFrame, set[tuple[str, str, str]]]:
+def _links(config: Config) -> tuple[pd.DataFrame, set[tuple[str, str, str]]]:
     from passerlink.matching import LinkStore
 
     store = LinkStore(config.link_store.path)
@@ -218,127 +313,187 @@ def _links(config: Any) -> tuple[pd.DataFrame, set[tuple[str, str, str]]]:
     return links, rejected
 
 
-def _run(config: Any, policy: Any, report: dict[str, Any], result: SyncResult, state: Any, *, run_id: str,
-         dry_run: bool, allow: bool, m5_url: str | None, source_paths: Mapping[str, Path], client: Any,
-         own_client: bool, today: _dt.date, before_apply: Callable[[Any], None] | None) -> None:
-    from passerlink.errors import ConfigError
-    from passerlink.sync.apply import apply_plan
-    from passerlink.sync.desired import build_desired
-    from passerlink.sync.keys import key_link_ids, key_registers, keyer_for
-    from passerlink.sync.planner import PlanContext, plan
-    from passerlink.sync.safety import check_safety, raise_if_unsafe, source_unreadable
+def _run(run: _Run, client: M5Client | None) -> None:
+    """read -> M5 -> plan -> safety -> apply -> remember, each step a function below."""
+    _check_request(run, client)
+    tables, keyer = _read_registers(run)
+    own_client = client is None
+    m5 = client if client is not None else _connect(run)
+    try:
+        planned = _make_plan(run, m5, tables, keyer)
+        _record_plan(run, planned.plan)
+        # 4. safety before the first write (a dry run ends there, its plan stored under an id)
+        assert run.state is not None
+        if _safety_gate(run.config, planned.plan, run.policy, run.state, run.report, run.result,
+                        dry_run=run.dry_run, allow=run.allow, approve=run.approve):
+            return
+        applied = _apply(run, m5, planned)
+        _remember(run, planned, applied)
+    finally:
+        if own_client:
+            m5.close()
 
+
+def _check_request(run: _Run, client: M5Client | None) -> None:
+    from passerlink.errors import ConfigError
+
+    config = run.config
     if config.m5 is None and client is None:
         raise ConfigError(f"{config.config_path}: the sync needs an [m5] section")
-    if m5_url is not None and not m5_url.startswith(("http://", "https://")):
-        raise InputError(f"--m5-url {m5_url!r} is not an http(s) URL")
+    if run.m5_url is not None and not run.m5_url.startswith(("http://", "https://")):
+        raise InputError(f"--m5-url {run.m5_url!r} is not an http(s) URL")
 
-    # 1. read the registers; an unreadable one is a safety stop, never a partial sync
-    tables, failed = _read_sources(config, source_paths)
+
+def _read_registers(run: _Run) -> tuple[dict[str, PeopleTable], Keyer]:
+    """1. Every register, whole: an unreadable or damaged one is a safety stop (exit 3) before
+    anything is planned, never a partial sync."""
+    from passerlink.sync.keys import key_registers, keyer_for
+    from passerlink.sync.safety import raise_if_unsafe, source_unreadable
+
+    report = run.report
+    tables, failed = _read_sources(run.config, run.source_paths)
     report["sources"] = {name: len(t) for name, t in tables.items()}
     report["source_issues"] = {name: len(t.issues) for name, t in tables.items()}
     if failed:
         report["safety"] = [source_unreadable(name, why).to_dict() for name, why in failed]
-        result.exit_code, result.status = 3, "stopped"
+        run.end(3, "stopped")
         raise_if_unsafe([source_unreadable(name, why) for name, why in failed])
     # a register keyed by personnummer: markers, links and reports see a keyed hash, never the number
-    keyer = keyer_for(config, tables)
-    tables = key_registers(tables, keyer)
+    keyer = keyer_for(run.config, tables)
+    return key_registers(tables, keyer), keyer
 
-    # 2. M5 as it is now
-    if client is None:
-        from passerlink.m5 import M5Client
 
-        client = M5Client.from_config(config.m5, config_path=config.config_path, url=m5_url)
+def _connect(run: _Run) -> M5Client:
+    from passerlink.m5 import M5Client
+
+    config = run.config
+    assert config.m5 is not None  # _check_request
+    return M5Client.from_config(config.m5, config_path=config.config_path, url=run.m5_url)
+
+
+def _make_plan(run: _Run, client: M5Client, tables: dict[str, PeopleTable], keyer: Keyer) -> _Planned:
+    """2. M5 as it is now; 3. links, state, desired, matcher for new people, plan."""
+    from passerlink.m5.checks import sync_preflight
+    from passerlink.matching import LinkStore
+    from passerlink.sync.desired import build_desired
+    from passerlink.sync.keys import key_link_ids
+    from passerlink.sync.planner import PlanContext, plan
+
+    config, policy, state = run.config, run.policy, run.state
+    assert state is not None
     marker_field = config.m5.marker_field if config.m5 is not None else "apireference"
-    try:
-        current, raw_users = read_m5_state(client, marker_field)
-        report["m5_users"] = len(current.users)
-        from passerlink.m5.checks import sync_preflight  # filters honoured, clocks agree: else stop (exit 3)
+    current, raw_users = read_m5_state(client, marker_field)
+    run.report["m5_users"] = len(current.users)
+    sync_preflight(client, raw_users, config.m5)  # filters honoured, clocks agree: else stop (exit 3)
 
-        sync_preflight(client, raw_users, config.m5)
-
-        # 3. links, state, desired, matcher for new people, plan
-        links_df, rejected = _links(config)
-        links_df = key_link_ids(links_df, keyer)
-        rejected = {(s, keyer.key(s, i), m) for s, i, m in rejected}
-        links = {(str(s), str(i)): str(m) for s, i, m in
-                 zip(links_df["source"], links_df["source_id"], links_df["m5_id"], strict=True)}
-        desired = build_desired(
-            tables, links_df, policy, source_order=[s.name for s in config.sources],
-            user_groups={s.name: s.user_group for s in config.sources},
-        )
-        candidates: dict = {}
-        if policy.situations.new == "match_then_create":
-            candidates = _candidates(desired, current, policy, links, tables, raw_users, config, rejected)
-        ctx = PlanContext(links=links, gone_since=state.gone_since(), deleted_by_sync=state.deleted_ids(),
-                          candidates=candidates, blocked_by_sync=state.blocked_by_sync(), today=today)
-        the_plan = plan(desired, current, policy, ctx)
-        result.plan = the_plan
-        report["counts"] = dict(the_plan.counts)
-        report["manual_left_alone"] = the_plan.manual
-        report["owned"] = the_plan.owned
-        report["register_issues"] = [
-            {"key": list(i.key), "column": i.column, "problem": i.problem} for i in the_plan.issues
-        ]
-        report["changes"] = [op_to_dict(op) for op in the_plan.ops]
-        report["blankings"] = [b.to_dict() for b in the_plan.blankings()]
-
-        # 4. safety before the first write
-        rules = check_safety(the_plan, policy, state.previous_run_stats(), allow_mass_changes=allow)
-        report["safety"] = [r.to_dict() for r in rules]
-        if any(r.stops for r in rules):
-            result.exit_code, result.status = 3, "stopped"
-            raise_if_unsafe(rules)
-        if dry_run:
-            result.exit_code, result.status = 0, "dry_run"
-            return
-
-        # 5. apply
-        if before_apply is not None:
-            before_apply(the_plan)
-        writes_before = client.stats.get("writes", 0) if hasattr(client, "stats") else 0
-        applied = apply_plan(the_plan, client, state, run_id=run_id, policy=policy, current=current,
-                             desired=desired, context=ctx)
-        result.apply = applied
-        report["m5_writes"] = (client.stats.get("writes", 0) - writes_before) if hasattr(client, "stats") else 0
-        outcome_of = {id(o.planned): o for o in applied.outcomes}
-        changes = []
-        for op in the_plan.ops:
-            o = outcome_of.get(id(op))
-            if o is None:
-                status = "planned" if op.writes else "done"
-                changes.append(op_to_dict(op, status=status if op.writes else "reported"))
-                continue
-            final = o.op or op
-            changes.append(op_to_dict(final, status=o.status, error=o.error, notes=o.notes, m5_id=o.m5_id))
-            if o.status == "failed":
-                report["errors"].append({"label": op.label, "kind": op.kind, "m5_id": o.m5_id or op.m5_id,
-                                         "message": o.error})
-        report["changes"] = changes
-        report["ops_by_status"] = applied.by_status()
-
-        # 6. our own state: review queue, gone since, cleared on return
-        state.queue((q.key[0], q.key[1], str(q.m5_id), q.probability, q.label) for q in the_plan.of_kind("queue"))
-        failed_ids = {o.planned.m5_id for o in applied.outcomes if o.status != "done"}
-        state.mark_gone({m: lbl for m, lbl in the_plan.gone.items() if m not in failed_ids}, today.isoformat())
-        state.clear_gone(m for m in the_plan.present if m not in failed_ids)
-        if applied.stopped:
-            report["stop_reason"] = applied.stopped
-            result.exit_code, result.status = 1, "failed"
-        elif applied.failed:
-            report["stop_reason"] = f"{len(applied.failed)} operations failed; see the errors"
-            result.exit_code, result.status = 1, "failed"
-        else:
-            result.exit_code, result.status = 0, "done"
-    finally:
-        if own_client and client is not None:
-            client.close()
+    links_df, rejected = _links(config)
+    links_df = key_link_ids(links_df, keyer)
+    rejected = {(s, keyer.key(s, i), m) for s, i, m in rejected}
+    links = {(str(s), str(i)): str(m) for s, i, m in
+             zip(links_df["source"], links_df["source_id"], links_df["m5_id"], strict=True)}
+    desired = build_desired(
+        tables, links_df, policy, source_order=[s.name for s in config.sources],
+        user_groups={s.name: s.user_group for s in config.sources},
+    )
+    candidates: dict = {}
+    if policy.situations.new == "match_then_create":
+        candidates = _candidates(desired, current, policy, links, tables, raw_users, config, rejected,
+                                 answers=key_link_ids(LinkStore(config.link_store.path).current(), keyer))
+    ctx = PlanContext(links=links, gone_since=state.gone_since(), deleted_by_sync=state.deleted_ids(),
+                      candidates=candidates, blocked_by_sync=state.blocked_by_sync(), today=run.today)
+    the_plan = plan(desired, current, policy, ctx)
+    run.result.plan = the_plan
+    return _Planned(the_plan, desired, current, ctx)
 
 
-def _candidates(desired: Any, current: Any, policy: Any, links: Mapping[tuple[str, str], str],
-                tables: Mapping[str, PeopleTable], raw_users: list[dict[str, Any]], config: Any,
-                rejected: set[tuple[str, str, str]]) -> dict:
+def _record_plan(run: _Run, the_plan: Plan) -> None:
+    report = run.report
+    report["counts"] = dict(the_plan.counts)
+    report["manual_left_alone"] = the_plan.manual
+    report["owned"] = the_plan.owned
+    report["register_issues"] = [
+        {"key": list(i.key), "column": i.column, "problem": i.problem} for i in the_plan.issues
+    ]
+    report["changes"] = [op_to_dict(op) for op in the_plan.ops]
+    report["blankings"] = [b.to_dict() for b in the_plan.blankings()]
+
+
+def _apply(run: _Run, client: M5Client, planned: _Planned) -> ApplyResult:
+    """5. Apply the plan, then put each operation's outcome into the report."""
+    from passerlink.sync.apply import apply_plan
+
+    assert run.state is not None
+    report, the_plan = run.report, planned.plan
+    if run.before_apply is not None:
+        run.before_apply(the_plan)
+    writes_before = client.stats.get("writes", 0) if hasattr(client, "stats") else 0
+    applied = apply_plan(the_plan, client, run.state, run_id=run.run_id, policy=run.policy,
+                         current=planned.current, desired=planned.desired, context=planned.context)
+    run.result.apply = applied
+    report["m5_writes"] = (client.stats.get("writes", 0) - writes_before) if hasattr(client, "stats") else 0
+    outcome_of = {id(o.planned): o for o in applied.outcomes}
+    changes = []
+    for op in the_plan.ops:
+        o = outcome_of.get(id(op))
+        if o is None:
+            changes.append(op_to_dict(op, status="planned" if op.writes else "reported"))
+            continue
+        changes.append(op_to_dict(o.op or op, status=o.status, error=o.error, notes=o.notes, m5_id=o.m5_id))
+        if o.status == "failed":
+            report["errors"].append({"label": op.label, "kind": op.kind, "m5_id": o.m5_id or op.m5_id,
+                                     "message": o.error})
+    report["changes"] = changes
+    report["ops_by_status"] = applied.by_status()
+    return applied
+
+
+def _remember(run: _Run, planned: _Planned, applied: ApplyResult) -> None:
+    """6. Our own state (review queue, gone since, cleared on return) and the run's outcome."""
+    state, the_plan, today = run.state, planned.plan, run.today
+    assert state is not None
+    state.queue((q.key[0], q.key[1], str(q.m5_id), q.probability, q.label) for q in the_plan.of_kind("queue"))
+    failed_ids = {o.planned.m5_id for o in applied.outcomes if o.status != "done"}
+    state.mark_gone({m: lbl for m, lbl in the_plan.gone.items() if m not in failed_ids}, today.isoformat())
+    state.clear_gone(m for m in the_plan.present if m not in failed_ids)
+    if applied.stopped:
+        run.report["stop_reason"] = applied.stopped
+        run.end(1, "failed")
+    elif applied.failed:
+        run.report["stop_reason"] = f"{len(applied.failed)} operations failed; see the errors"
+        run.end(1, "failed")
+    else:
+        run.end(0, "done")
+
+
+def _safety_gate(config: Config, the_plan: Plan, policy: SyncPolicy, state: SyncState, report: dict[str, Any],
+                 result: SyncResult, *,
+                 dry_run: bool, allow: bool, approve: str | None) -> bool:
+    """Check the safety rules; True when the run ends here as a dry run. A dry run stores its
+    plan under an id; a run that approves that id passes the mass-change rules if its fresh plan
+    is exactly that one (``sync.approval``), and stops with the difference if not."""
+    from passerlink.sync.approval import approve_plan, plan_fingerprint, plans_folder, save_plan
+    from passerlink.sync.safety import check_safety, raise_if_unsafe
+
+    plans = plans_folder(sync_paths(config)[1])
+    report["plan_id"] = plan_fingerprint(report["changes"])
+    approved = approve is not None and bool(approve_plan(plans, approve, report, who=report["user"]))
+    rules = check_safety(the_plan, policy, state.previous_run_stats(), allow_mass_changes=allow or approved)
+    report["safety"] = [r.to_dict() for r in rules]
+    if dry_run:
+        save_plan(plans, report)
+        report["needs_approval"] = [r.rule for r in rules if r.stops]
+        result.exit_code, result.status = 0, "dry_run"
+        return True
+    if any(r.stops for r in rules):
+        result.exit_code, result.status = 3, "stopped"
+        raise_if_unsafe(rules)
+    return False
+
+
+def _candidates(desired: DesiredState, current: CurrentState, policy: SyncPolicy,
+                links: Mapping[tuple[str, str], str],
+                tables: Mapping[str, PeopleTable], raw_users: list[dict[str, Any]], config: Config,
+                rejected: set[tuple[str, str, str]], *, answers: pd.DataFrame | None = None) -> dict:
     """Likely matches among unlinked M5 users for people that are neither linked nor marked."""
     from passerlink.sources import read_m5
     from passerlink.sync.newpeople import likely_matches
@@ -355,17 +510,20 @@ def _candidates(desired: Any, current: Any, policy: Any, links: Mapping[tuple[st
         return {}
     owned = linked_ids | {uid for uid, u in current.users.items()
                           if policy.parse_marker(u.get(current.marker_field)) is not None}
-    free = [u for u in raw_users if str(u.get("id")) not in owned]
+    free = {str(u.get("id")) for u in raw_users} - owned
     if not free:
         return {}
     columns = config.m5.columns if config.m5 is not None else {}
-    m5_people = read_m5(_CachedUsers(free), columns).people
+    m5_all = read_m5(_CachedUsers(raw_users), columns).people
+    m5_people = m5_all[m5_all["source_id"].astype(str).isin(free)]
     frames = []
     for name, t in tables.items():
         df = t.people
         keep = [(name, str(s)) in new_keys for s in df["source_id"]]
         frames.append(df[keep])
     new_people = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    return likely_matches(new_people, m5_people, rejected=rejected, bands=policy.queue_bands,
+    # the full model (every register against every M5 user, taught the operator's answers)
+    return likely_matches(new_people, m5_people, registers={n: t.people for n, t in tables.items()}, m5=m5_all,
+                          answers=answers, rejected=rejected,
                           min_probability=policy.queue_min_probability,
-                          use_model=policy.new_person_matcher == "model")
+                          use_model=policy.new_person_matcher == "model", rule_bands=policy.queue_bands)

@@ -171,3 +171,75 @@ def test_new_person_found_in_m5_goes_to_the_queue_then_follows_the_operator(site
     assert users[b["id"]]["apireference"] == "passerlink:hr:77002"  # adopted
     with SyncState(sync_paths(site.config())[1]) as state:
         assert state.review_queue().empty
+
+
+def _last_run(site):
+    from passerlink.sync import SyncState
+
+    with SyncState(sync_paths(site.config())[1]) as state:
+        return state.runs().iloc[-1]
+
+
+def test_a_hostile_name_in_m5_costs_neither_the_report_nor_the_runs_state(site, m5sim):
+    """An M5 name with a terminal escape, NUL and a personnummer: the old XLSX writer crashed
+    after the writes (no report, the run left 'running'); now all three files are written, masked."""
+    with m5sim.client() as c:
+        u = next(u for u in c.list_users() if str(u.get("apireference", "")).startswith("passerlink:hr:"))
+        c.update_user(u["id"], {"lastname": "Ny\x1b[31mberg\x00 19800101-1234"}, u["rastamp"])
+    result = site.sync()
+    assert result.exit_code == 0, result.report.get("stop_reason")
+    assert set(result.paths) == {"json", "html", "xlsx"} and all(p.exists() for p in result.paths.values())
+    texts = [result.paths["json"].read_text(encoding="utf-8"), result.paths["html"].read_text(encoding="utf-8")]
+    assert all("19800101-1234" not in t and "19800101-****" in t for t in texts)
+    assert last_report(sync_paths(site.config())[0]) == result.paths["json"]
+    run = _last_run(site)
+    assert run["run_id"] == result.report["run_id"] and run["status"] == "done"
+
+
+def test_a_crashed_step_still_leaves_a_report_and_closes_the_run_as_failed(site, m5sim):
+    def crash(_plan):
+        raise RuntimeError("disk on fire for 19800101-1234")
+
+    _hr_edit(site, lambda hr: hr.assign(Efternamn=hr["Efternamn"] + "-Ny"))
+    result = site.sync(allow_mass_changes=True, before_apply=crash)
+    assert result.exit_code == 1 and result.status == "failed"
+    assert "RuntimeError: disk on fire for 19800101-****" in result.report["stop_reason"]
+    saved = json.loads(result.paths["json"].read_text(encoding="utf-8"))
+    assert saved["status"] == "failed" and saved["exit_code"] == 1 and "1234" not in saved["stop_reason"]
+    assert _last_run(site)["status"] == "failed"
+    assert m5sim.writes() == []
+    assert site.sync(allow_mass_changes=True).exit_code == 0  # the lock was released
+
+
+def test_a_damaged_register_stops_the_sync_before_anything_is_planned(site, m5sim, tmp_path):
+    """Issue 13, item 1: a copy cut off at 98.5 % deactivated 18 people at exit 0."""
+    whole = (site.folder / "hr_export.csv").read_bytes()
+    cut = tmp_path / "cut.csv"
+    cut.write_bytes(whole[: int(len(whole) * 0.985)])
+    result = site.sync(source_paths={"hr": cut}, allow_mass_changes=True)
+    assert result.exit_code == 3 and result.status == "stopped"
+    assert "source_readable:hr" in result.report["stop_reason"] and "cut.csv" in result.report["stop_reason"]
+    assert m5sim.calls() == [] and result.report["changes"] == []
+
+
+def test_verify_tls_off_is_a_warning_in_every_report_and_log(site, caplog):
+    site.config_path.write_text(site.config_path.read_text(encoding="utf-8").replace(
+        "[m5]\n", "[m5]\nverify_tls = false\n"), encoding="utf-8")
+    assert site.config().m5.verify_tls is False
+    with caplog.at_level("WARNING", logger="passerlink.sync.engine"):
+        result = site.sync(dry_run=True)
+    assert any("verify_tls = false" in w for w in result.report["warnings"])
+    assert "verify_tls = false" in result.paths["html"].read_text(encoding="utf-8")
+    assert any("verify_tls = false" in r.getMessage() for r in caplog.records)
+
+
+def test_an_unwritable_report_folder_stops_the_run_before_any_write(site, m5sim):
+    from passerlink.errors import InputError
+
+    blocker = site.folder / "not-a-folder"
+    blocker.write_text("x", encoding="utf-8")
+    site.config_path.write_text(site.config_path.read_text(encoding="utf-8").replace(
+        'report_dir = "reports"', f'report_dir = "{blocker.as_posix()}/reports"'), encoding="utf-8")
+    with pytest.raises(InputError, match="report folder .* cannot be written"):
+        site.sync(allow_mass_changes=True)
+    assert m5sim.calls() == []
