@@ -185,11 +185,11 @@ class SyncPolicy(_Strict):
     #: Who looks for a new person among the unlinked M5 users: the trained matcher ("model") or
     #: only the strict rule (same valid personnummer, or same birth date and names) ("rule").
     new_person_matcher: Literal["model", "rule"] = "model"
-    #: Matcher bands that count as a likely match (goes to the operator's queue): the matcher's
-    #: "auto" and "ask" bands, and "likely" of the strict fallback rule.
+    #: Bands of the strict rule (``new_person_matcher = "rule"``) that send a person to the queue.
     queue_bands: list[str] = Field(default_factory=lambda: ["auto", "ask", "likely"])
-    #: Lowest matcher probability that counts as a likely match (besides the band).
-    queue_min_probability: float = Field(default=0.5, ge=0, le=1)
+    #: Lowest model probability at which an unlinked M5 user "may be" a new person: the person
+    #: goes to the operator's queue instead of being created (a duplicate is a second card holder).
+    queue_min_probability: float = Field(default=0.0001, ge=0, le=1)
     #: M5 ``status`` values (unsigned integers) for active and deactivated users.
     active_status: int = Field(default=1, ge=0)
     inactive_status: int = Field(default=0, ge=0)

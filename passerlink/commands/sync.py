@@ -1,7 +1,11 @@
 r"""Bring RCard M5 in line with the registers: plan, check, apply, report.
 
-    passerlink sync --config F [--dry-run] [--allow-mass-changes] [--m5-url URL]
+    passerlink sync --config F [--dry-run] [--approve PLAN_ID] [--allow-mass-changes] [--m5-url URL]
                     [--source NAME=PATH ...] [--every 24h [--at 02:00]]
+
+A dry run prints and stores its plan under an id; ``--approve PLAN_ID`` then runs exactly that
+plan past the mass-change rules (the first night after go-live always is a mass change). If the
+fresh plan differs from the approved one, the run stops (exit 3) and shows the difference.
 
 One-shot and safe to repeat (cron, a systemd timer or Windows Task Scheduler runs it every
 night). Every run writes a report (HTML, XLSX, JSON) into [sync] report_dir, dry or not.
@@ -42,8 +46,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("--config", type=Path, required=True, metavar="FILE", help="the passerlink TOML config")
     parser.add_argument("--dry-run", action="store_true", help="plan and report only; write nothing to M5")
+    parser.add_argument("--approve", metavar="PLAN_ID",
+                        help="run exactly the plan a dry run printed, past the mass-change rules")
     parser.add_argument("--allow-mass-changes", action="store_true",
-                        help="override the change-size safety rules (after reviewing a dry run)")
+                        help="override the change-size safety rules whatever the plan (for scripts)")
     parser.add_argument("--m5-url", metavar="URL", help="use this M5 Admin API base URL instead of [m5] url")
     parser.add_argument("--source", action="append", default=[], metavar="NAME=PATH",
                         help="read source NAME from PATH this time (repeatable)")
@@ -86,6 +92,25 @@ def first_run(now: _dt.datetime, at: _dt.time | None) -> _dt.datetime:
     return when if when >= now else when + _dt.timedelta(days=1)
 
 
+def plan_lines(report: dict, config: Path) -> list[str]:
+    """The plan id of a run, and for a dry run whose plan needs approval, the command that gives it."""
+    plan_id = report.get("plan_id")
+    if not plan_id:
+        return []
+    out = [f"plan: {plan_id}"]
+    approval = report.get("approval")
+    if approval:
+        out.append(f"approved: plan {approval['plan_id']} by {approval['approved_by']} at {approval['approved_at']} "
+                   f"(dry run by {approval['planned_by']} at {approval['planned_at']})")
+    needs = report.get("needs_approval") or []
+    if report.get("dry_run") and needs:
+        out.append(f"this plan goes past the mass-change rules ({', '.join(needs)}); to run exactly this plan: "
+                   f"passerlink sync --config {config} --approve {plan_id}")
+    for line in (report.get("plan_difference") or [])[:50]:
+        out.append(f"  {line}")
+    return out
+
+
 def _once(args: argparse.Namespace, sources: dict[str, Path]) -> int:
     from passerlink.config import load_config
     from passerlink.sync.engine import run_sync
@@ -93,8 +118,10 @@ def _once(args: argparse.Namespace, sources: dict[str, Path]) -> int:
 
     cfg = load_config(args.config)
     result = run_sync(cfg, dry_run=args.dry_run, allow_mass_changes=args.allow_mass_changes,
-                      m5_url=args.m5_url, source_paths=sources)
+                      m5_url=args.m5_url, source_paths=sources, approve=args.approve)
     print(summary_text(result.report), flush=True)
+    for line in plan_lines(result.report, args.config):
+        print(line, flush=True)
     if result.exit_code != 0 and result.report.get("stop_reason"):
         print(f"passerlink: {result.report['stop_reason']}", file=sys.stderr)
     return result.exit_code

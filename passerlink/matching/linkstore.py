@@ -21,6 +21,7 @@ import pandas as pd
 from passerlink.errors import InputError
 
 __all__ = [
+    "ANSWER_LABELS",
     "Decision",
     "DECISIONS",
     "LINK_DECISIONS",
@@ -70,6 +71,15 @@ PROPOSAL_DECISIONS: tuple[Decision, ...] = (Decision.PROPOSED, Decision.QUESTION
 #: What an operator can say about a pair.
 OPERATOR_DECISIONS: tuple[Decision, ...] = (Decision.CONFIRMED, Decision.REJECTED, Decision.UNSURE,
                                             Decision.MANUAL, Decision.UNLINKED)
+
+#: What an operator's decision teaches the model: a link, a non-link or nothing (unsure).
+ANSWER_LABELS: dict[Decision, bool | None] = {
+    Decision.CONFIRMED: True,
+    Decision.MANUAL: True,
+    Decision.REJECTED: False,
+    Decision.UNLINKED: False,
+    Decision.UNSURE: None,
+}
 
 _CHECK = ",".join(f"'{d.value}'" for d in Decision)
 
@@ -222,8 +232,8 @@ class LinkStore:
         """Turn the reviewed set into links in one recorded step.
 
         Every standing ``proposed`` pair becomes an ``auto`` link; operator decisions stand as they
-        are; open questions stay unlinked (the sync sends those people to the review queue rather
-        than create them). The sign-off itself – who, when, how many of each kind – is one row of
+        are; open questions nobody answered are withdrawn with a note saying so (no link: the sync
+        sends such a person to the review queue rather than create them). The sign-off itself – who, when, how many of each kind – is one row of
         its own, written in the same transaction.
         """
         stamp = _stamp(at)
@@ -239,7 +249,14 @@ class LinkStore:
                 for (src, sid, mid), (decision, prob, version, _note) in latest.items()
                 if decision == Decision.PROPOSED
             ]
-            _insert(con, rows)
+            left_open = [
+                (src, sid, mid, Decision.WITHDRAWN.value, prob, who, stamp,
+                 f"not answered at sign-off #{number}: no link; the sync sends the person to the review queue "
+                 "if an unlinked M5 user may be them", version)
+                for (src, sid, mid), (decision, prob, version, _note) in latest.items()
+                if decision == Decision.QUESTION
+            ]
+            _insert(con, rows + left_open)
             counts = _signoff_counts(latest, len(rows))
             con.execute("INSERT INTO signoffs (id, who, at, counts, model_version, last_seq) VALUES (?,?,?,?,?,?)",
                         (number, who, stamp, json.dumps(counts, sort_keys=True), model_version,

@@ -13,11 +13,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from passerlink.errors import InputError
-from passerlink.features.prepare import add_frequencies, prepare_people
+from passerlink.features.prepare import PreparedPeople, add_frequencies, prepare_people
 from passerlink.matching.candidates import generate_candidates
+from passerlink.matching.classifier import sigmoid
+from passerlink.matching.linkstore import ANSWER_LABELS, Decision
 from passerlink.matching.model import Pairs
 from passerlink.matching.session import MatchSession
 
@@ -85,6 +88,25 @@ class RegisterMatch:
             "linked": [(a, b) in linked for a, b in zip(hit["left_id"], hit["right_id"], strict=True)],
         }).sort_values(["m5_id", "probability"], ascending=[True, False], ignore_index=True)
 
+    def replay_answers(self, decisions: pd.DataFrame) -> int:
+        """Teach the session every operator answer of a link store's ``current()`` table, then
+        retrain once; returns how many answers it took. The model's own proposals are no answers,
+        and a pair whose person or M5 user is gone from the tables is skipped."""
+        s = self.session
+        left, right = set(s.left_ids.astype(str)), set(s.right_ids.astype(str))
+        pairs: list[tuple[str, str]] = []
+        labels: list[bool | None] = []
+        for src, sid, mid, decision in zip(decisions["source"], decisions["source_id"], decisions["m5_id"],
+                                           decisions["decision"], strict=True):
+            key = f"{src}{_SEP}{sid}"
+            if decision in ANSWER_LABELS and key in left and str(mid) in right:
+                pairs.append((key, str(mid)))
+                labels.append(ANSWER_LABELS[Decision(decision)])
+        if pairs:
+            s.mark_pairs(pairs, labels)
+            s.retrain()
+        return len(pairs)
+
     def links_of(self, source: str) -> pd.DataFrame:
         """One register's links as ``left_id, right_id, probability, status``."""
         ln = self.links()
@@ -108,14 +130,31 @@ def _left_ids(people: pd.DataFrame) -> pd.Series:
     return sid
 
 
+#: Most pairs scored at once by an exhaustive ``link_new_people`` (bounds memory; whole people per chunk).
+EXHAUSTIVE_CHUNK_PAIRS = 400_000
+
+
 def link_new_people(new_people: pd.DataFrame, unlinked_m5: pd.DataFrame,
-                    session_or_model: MatchSession | None = None) -> pd.DataFrame:
+                    session_or_model: MatchSession | None = None, *,
+                    exhaustive: bool = False, pairwise: bool = False,
+                    min_probability: float = 0.01) -> pd.DataFrame:
     """Score a handful of new register people against the M5 users nobody is linked to.
 
     Returns ``left_id, right_id, probability, band`` for every candidate pair with a probability of
-    at least 1 %, best first; ``left_id`` is ``source:source_id`` when the people carry a source.
-    With a prepared go-live session, its trained model is reused (a few new people are too few
-    to learn from); without one, a fresh session is fitted on these two tables.
+    at least ``min_probability``, best first; ``left_id`` is ``source:source_id`` when the people
+    carry a source. With a prepared go-live session, its trained model is reused (a few new people
+    are too few to learn from); without one, a fresh session is fitted on these two tables.
+
+    ``exhaustive=True`` (with a session) scores every new person against every unlinked M5 user
+    instead of the blocked candidates: an M5 user typed in by hand with a nickname and a new
+    family name shares no blocking key with the register person, yet may be that person, and a
+    sync that is about to create a user must not miss it. People are scored in chunks of about
+    ``EXHAUSTIVE_CHUNK_PAIRS`` pairs; an M5 user's rivals are then counted within its chunk only,
+    which can only raise its probability (more people queued, never fewer).
+
+    ``pairwise=True`` gives each pair's own probability (the model's log-odds through a sigmoid)
+    instead of the one-to-one posterior: "may this M5 user be this person?" is a question about
+    the pair, and a posterior over a handful of unlinked users would spread the prior over them.
     """
     columns = ["left_id", "right_id", "probability", "band"]
     if new_people.empty or unlinked_m5.empty:
@@ -126,7 +165,7 @@ def link_new_people(new_people: pd.DataFrame, unlinked_m5: pd.DataFrame,
     if s is None:
         fresh = MatchSession(left, unlinked_m5).prepare()
         sc = fresh.scores()
-        sc = sc[sc["probability"] >= 0.01]
+        sc = sc[sc["probability"] >= min_probability]
         return sc[columns].sort_values("probability", ascending=False, ignore_index=True)
     if not isinstance(s, MatchSession) or not s.prepared:
         raise InputError("link_new_people needs a prepared MatchSession (or None)")
@@ -134,15 +173,35 @@ def link_new_people(new_people: pd.DataFrame, unlinked_m5: pd.DataFrame,
     L = prepare_people(left, extra_fields=s.extra_fields)
     R = prepare_people(right, extra_fields=s.extra_fields)
     add_frequencies(L, R)
-    cand = generate_candidates(L, R)
-    if len(cand) == 0:
-        return pd.DataFrame(columns=columns)
-    p = s.model.score(Pairs(L, R, cand.il, cand.ir))
-    out = pd.DataFrame({
-        "left_id": L.ids[cand.il].astype(str),
-        "right_id": R.ids[cand.ir].astype(str),
+    if exhaustive:
+        per_chunk = max(1, EXHAUSTIVE_CHUNK_PAIRS // max(len(right), 1))
+        parts = [_score_new(s, L, R, *_cross(range(a, min(a + per_chunk, len(left))), len(right)),
+                            pairwise=pairwise)
+                 for a in range(0, len(left), per_chunk)]
+        out = pd.concat(parts, ignore_index=True)
+    else:
+        cand = generate_candidates(L, R)
+        if len(cand) == 0:
+            return pd.DataFrame(columns=columns)
+        out = _score_new(s, L, R, cand.il, cand.ir, pairwise=pairwise)
+    out = out[out["probability"] >= min_probability]
+    return out.sort_values("probability", ascending=False, ignore_index=True)
+
+
+def _cross(rows: range, n_right: int) -> tuple[np.ndarray, np.ndarray]:
+    il = np.repeat(np.arange(rows.start, rows.stop, dtype=np.int64), n_right)
+    ir = np.tile(np.arange(n_right, dtype=np.int64), len(rows))
+    return il, ir
+
+
+def _score_new(s: MatchSession, L: PreparedPeople, R: PreparedPeople, il: np.ndarray, ir: np.ndarray, *,
+               pairwise: bool = False) -> pd.DataFrame:
+    """The session's model on the pairs (il, ir) of two prepared tables: ``left_id, right_id, probability, band``."""
+    scores = s.model.score_pairs(Pairs(L, R, il, ir))
+    p = sigmoid(scores.logit) if pairwise else scores.probability
+    return pd.DataFrame({
+        "left_id": L.ids[il].astype(str),
+        "right_id": R.ids[ir].astype(str),
         "probability": p,
         "band": s.band_of(p),
     })
-    out = out[out["probability"] >= 0.01]
-    return out.sort_values("probability", ascending=False, ignore_index=True)

@@ -398,7 +398,8 @@ def _make_plan(run: _Run, client: M5Client, tables: dict[str, PeopleTable], keye
     candidates: dict = {}
     if policy.situations.new == "match_then_create":
         candidates = _candidates(desired, current, policy, links, tables, raw_users, config, rejected,
-                                 answers=key_link_ids(LinkStore(config.link_store.path).current(), keyer))
+                                 answers=key_link_ids(LinkStore(config.link_store.path).current(), keyer),
+                                 pending=state.review_queue())
     ctx = PlanContext(links=links, gone_since=state.gone_since(), deleted_by_sync=state.deleted_ids(),
                       candidates=candidates, blocked_by_sync=state.blocked_by_sync(), today=run.today)
     the_plan = plan(desired, current, policy, ctx)
@@ -493,10 +494,11 @@ def _safety_gate(config: Config, the_plan: Plan, policy: SyncPolicy, state: Sync
 def _candidates(desired: DesiredState, current: CurrentState, policy: SyncPolicy,
                 links: Mapping[tuple[str, str], str],
                 tables: Mapping[str, PeopleTable], raw_users: list[dict[str, Any]], config: Config,
-                rejected: set[tuple[str, str, str]], *, answers: pd.DataFrame | None = None) -> dict:
+                rejected: set[tuple[str, str, str]], *, answers: pd.DataFrame | None = None,
+                pending: pd.DataFrame | None = None) -> dict:
     """Likely matches among unlinked M5 users for people that are neither linked nor marked."""
     from passerlink.sources import read_m5
-    from passerlink.sync.newpeople import likely_matches
+    from passerlink.sync.newpeople import likely_matches, still_queued
 
     marked = {policy.parse_marker(u.get(current.marker_field)) for u in current.users.values()}
     marked.discard(None)
@@ -522,8 +524,10 @@ def _candidates(desired: DesiredState, current: CurrentState, policy: SyncPolicy
         keep = [(name, str(s)) in new_keys for s in df["source_id"]]
         frames.append(df[keep])
     new_people = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    # the full model (every register against every M5 user, taught the operator's answers)
-    return likely_matches(new_people, m5_people, registers={n: t.people for n, t in tables.items()}, m5=m5_all,
-                          answers=answers, rejected=rejected,
-                          min_probability=policy.queue_min_probability,
-                          use_model=policy.new_person_matcher == "model", rule_bands=policy.queue_bands)
+    # the full model (every register against every M5 user, taught the operator's answers); a
+    # person already in the review queue stays there until an operator decides
+    found = likely_matches(new_people, m5_people, registers={n: t.people for n, t in tables.items()}, m5=m5_all,
+                           answers=answers, rejected=rejected,
+                           min_probability=policy.queue_min_probability,
+                           use_model=policy.new_person_matcher == "model", rule_bands=policy.queue_bands)
+    return found if pending is None else still_queued(found, pending, new_keys, free, rejected)

@@ -1,29 +1,40 @@
-"""New in a register: is this person already in M5 as an unlinked (manual) user?
+"""New in a register: may this person already be in M5 as an unlinked user?
 
-Before the engine creates a user it asks the matcher about the M5 users nobody linked. A likely
-match goes to the operator's review queue instead of becoming a duplicate. Pairs the operator
-already rejected are never proposed again.
+Before the engine creates a user it asks the matcher about every M5 user nobody is linked to –
+typed in by hand or not. A duplicate is a second card holder for one person, so the bar is "may
+be", not "probably is": any unlinked M5 user the model gives at least ``MAY_BE`` sends the person
+to the operator's review queue instead of becoming a new user. Pairs the operator already
+rejected are never proposed again.
 
-``likely_matches`` is the one seam: it uses ``passerlink.matching.link_new_people`` (the trained
-matcher) when that is available, and otherwise a strict deterministic rule (same valid
-personnummer; or same birth date, family name and first name, folded).
+The judge is the full model, the same one the workbench uses: every register against every M5
+user in one joint session (``matching.match_registers``), taught the operator's answers from the
+link store (``RegisterMatch.replay_answers``), then every new person scored against every
+unlinked M5 user without blocking (``link_new_people(..., exhaustive=True)``): a hand-typed user
+with a nickname and a new family name shares no blocking key with the register, yet may be the
+person. Nothing falls back silently: if the model cannot run, the run fails with the reason.
+
+``new_person_matcher = "rule"`` in the policy asks for the strict deterministic rule instead
+(same valid personnummer; or same birth date, family name and first name, folded): a choice a
+site makes on purpose, never a fallback.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Collection
-from typing import Any
+from collections.abc import Collection, Mapping
 
 import pandas as pd
 
-from passerlink.errors import PasserlinkError
 from passerlink.features import fold_name
+from passerlink.matching import link_new_people, match_registers
 from passerlink.sync.desired import PersonKey
 
-__all__ = ["likely_matches", "rule_matches"]
+__all__ = ["MAY_BE", "likely_matches", "model_matches", "rule_matches", "still_queued"]
 
-log = logging.getLogger(__name__)
+#: The lowest probability at which the full model says an unlinked M5 user may be a new person.
+#: Measured on the sample world (``benchmarks/golive.py``): the hardest true pairs – a nickname, a
+#: new family name and nothing else in common but the school – score about 0.0013.
+MAY_BE = 0.0001
+
 
 def _fold(text: str) -> str:
     return fold_name(str(text or ""))
@@ -66,59 +77,92 @@ def rule_matches(new_people: pd.DataFrame, unlinked_m5: pd.DataFrame) -> pd.Data
     return pd.DataFrame(rows, columns=["left_id", "right_id", "probability", "band"])
 
 
-def _matcher() -> Callable[..., pd.DataFrame] | None:
-    try:
-        from passerlink.matching import link_new_people  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return link_new_people
+def model_matches(new_people: pd.DataFrame, unlinked_m5: pd.DataFrame, *,
+                  registers: Mapping[str, pd.DataFrame], m5: pd.DataFrame,
+                  answers: pd.DataFrame | None = None, min_probability: float = MAY_BE) -> pd.DataFrame:
+    """Every (new person, unlinked M5 user) pair the full model gives at least ``min_probability``.
+
+    ``registers`` (name -> canonical people) and ``m5`` (every M5 user as canonical people) are
+    what the joint session learns from; ``answers`` is a link store's ``current()`` table, whose
+    operator answers the session is taught before it scores. Returns ``left_id`` (=
+    "source:source_id"), ``right_id``, ``probability``, ``band``, best first.
+    """
+    joint = match_registers(registers, m5)
+    if answers is not None and len(answers):
+        joint.replay_answers(answers)
+    return link_new_people(new_people, unlinked_m5, joint.session, exhaustive=True, pairwise=True,
+                           min_probability=min_probability)
 
 
 def likely_matches(
     new_people: pd.DataFrame,
     unlinked_m5: pd.DataFrame,
     *,
+    registers: Mapping[str, pd.DataFrame] | None = None,
+    m5: pd.DataFrame | None = None,
+    answers: pd.DataFrame | None = None,
     rejected: Collection[tuple[str, str, str]] = (),
-    bands: Collection[str] = ("auto", "ask", "likely"),
-    min_probability: float = 0.0,
-    model: Any = None,
+    min_probability: float = MAY_BE,
     use_model: bool = True,
+    rule_bands: Collection[str] = ("likely",),
 ) -> dict[PersonKey, tuple[str, float]]:
-    """New person -> (M5 user id, probability) of its likely match, if any.
+    """New person -> (M5 user id, probability) of the unlinked M5 user most likely to be them.
 
-    ``new_people`` and ``unlinked_m5`` are canonical tables (``source``/``source_id``; for M5
-    the source id is the M5 user id); ``rejected`` holds (source, source_id, m5_id) pairs the
-    operator said no to; ``use_model=False`` uses the strict rule only.
+    ``new_people`` and ``unlinked_m5`` are canonical tables (``source``/``source_id``; for M5 the
+    source id is the M5 user id); ``rejected`` holds (source, source_id, m5_id) pairs the operator
+    said no to. With the model (the default), ``registers`` and ``m5`` are the whole registers and
+    every M5 user the joint session learns from (without them, the session is fitted on the two
+    tables given); ``use_model=False`` applies the strict rule, keeping its ``rule_bands``.
     """
     if new_people.empty or unlinked_m5.empty:
         return {}
-    matcher = _matcher() if use_model else None
-    found = None
-    if matcher is not None:
-        try:
-            found = matcher(new_people, unlinked_m5, model)
-        except (PasserlinkError, ValueError) as exc:
-            # too few people to fit a model on, say: the strict rule still keeps duplicates out
-            log.warning("the matcher could not score the new people (%s); using the strict rule", exc)
-    if found is None:
+    if use_model:
+        everyone = registers if registers is not None else _by_source(new_people)
+        found = model_matches(new_people, unlinked_m5, registers=everyone,
+                              m5=m5 if m5 is not None else unlinked_m5, answers=answers,
+                              min_probability=min_probability)
+    else:
         found = rule_matches(new_people, unlinked_m5)
+        found = found[found["band"].isin(list(rule_bands))]
+    return _best_per_person(found, new_people, unlinked_m5, rejected)
+
+
+def _by_source(people: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    return {str(name): part for name, part in people.groupby("source", sort=True)}
+
+
+def _best_per_person(found: pd.DataFrame, new_people: pd.DataFrame, unlinked_m5: pd.DataFrame,
+                     rejected: Collection[tuple[str, str, str]]) -> dict[PersonKey, tuple[str, float]]:
     keys = {f"{s}:{sid}": (str(s), str(sid)) for s, sid in zip(new_people["source"], new_people["source_id"],
                                                                    strict=True)}
-    by_index = {str(i): (str(s), str(sid)) for i, s, sid in zip(new_people.index, new_people["source"],
-                                                                   new_people["source_id"], strict=True)}
-    m5_by_index = {str(i): str(sid) for i, sid in zip(unlinked_m5.index, unlinked_m5["source_id"], strict=True)}
-    m5_ids = set(m5_by_index.values())
+    m5_ids = {str(i) for i in unlinked_m5["source_id"]}
     best: dict[PersonKey, tuple[str, float]] = {}
-    for left, right, prob, band in zip(found["left_id"], found["right_id"], found["probability"], found["band"],
-                                       strict=True):
-        key = keys.get(str(left)) or by_index.get(str(left))
-        m5 = str(right) if str(right) in m5_ids else m5_by_index.get(str(right))
-        if key is None or m5 is None:
-            continue
-        if str(band) not in bands or float(prob) < min_probability:
-            continue
-        if (key[0], key[1], m5) in rejected:
+    for left, right, prob in zip(found["left_id"], found["right_id"], found["probability"], strict=True):
+        key = keys.get(str(left))
+        m5 = str(right)
+        if key is None or m5 not in m5_ids or (key[0], key[1], m5) in rejected:
             continue
         if key not in best or float(prob) > best[key][1]:
             best[key] = (m5, float(prob))
     return best
+
+
+def still_queued(found: Mapping[PersonKey, tuple[str, float]], pending: pd.DataFrame,
+                 new_keys: Collection[PersonKey], free: Collection[str],
+                 rejected: Collection[tuple[str, str, str]]) -> dict[PersonKey, tuple[str, float]]:
+    """``found`` plus every person the review queue still holds for the operator.
+
+    Once queued, a person stays queued until an operator decides: links them (they are no longer
+    new), or rejects the pair (then the next plausible user, or a create). Without this, a
+    retrained model on a later night could let the person through to a create while the
+    operator has not looked yet. ``pending`` is ``SyncState.review_queue()``.
+    """
+    out = dict(found)
+    free_ids = {str(m) for m in free}
+    wanted = set(new_keys)
+    for src, sid, m5, prob in zip(pending["source"], pending["source_id"], pending["m5_id"], pending["probability"],
+                                  strict=True):
+        key = (str(src), str(sid))
+        if key in wanted and key not in out and str(m5) in free_ids and (key[0], key[1], str(m5)) not in rejected:
+            out[key] = (str(m5), float(prob))
+    return out

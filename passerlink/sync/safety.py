@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 __all__ = ["RuleResult", "check_safety", "source_unreadable", "stopping_rules", "raise_if_unsafe", "OVERRIDE_HINT",
            "first_night", "blanking"]
 
-OVERRIDE_HINT = "review the dry run (passerlink sync --dry-run) and rerun with --allow-mass-changes"
+OVERRIDE_HINT = ("make a dry run (passerlink sync --dry-run), check its plan and approve exactly that plan "
+                 "with --approve PLAN_ID (scripts: --allow-mass-changes)")
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,22 @@
-"""New in a register: likely matches among unlinked M5 users go to the queue, rejected pairs never."""
+"""New in a register: every unlinked M5 user who may be the person sends them to the queue.
+
+The judge is the full model (every register against every M5 user); a hand-typed M5 user that
+shares no blocking key with the person still counts; rejected pairs never come back; nothing
+falls back to a rule silently.
+"""
 
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
+from passerlink.config import load_config
+from passerlink.errors import PasserlinkError
+from passerlink.matching import link_new_people, match_registers
 from passerlink.people import CANONICAL_COLUMNS
-from passerlink.sync import likely_matches, newpeople
+from passerlink.sampleworld import generate_world
+from passerlink.sources import read_source
+from passerlink.sync import likely_matches
 
 
 def frame(rows):
@@ -24,28 +35,86 @@ M5 = frame([
 ])
 
 
-def test_strict_rule_when_no_matcher(monkeypatch):
-    monkeypatch.setattr(newpeople, "_matcher", lambda: None)
-    found = likely_matches(NEW, M5)
+def test_the_strict_rule_only_when_the_policy_asks_for_it():
+    found = likely_matches(NEW, M5, use_model=False)
     assert found == {("hr", "7"): ("41", 0.9), ("hr", "8"): ("42", 0.99)}
-    assert likely_matches(NEW, M5, rejected={("hr", "8", "42")}) == {("hr", "7"): ("41", 0.9)}
+    assert likely_matches(NEW, M5, use_model=False, rejected={("hr", "8", "42")}) == {("hr", "7"): ("41", 0.9)}
     assert likely_matches(NEW, M5.iloc[:0]) == {}
 
 
-def test_matcher_output_is_filtered_by_band_and_probability(monkeypatch):
-    scored = pd.DataFrame({"left_id": ["hr:7", "hr:7", "students:s1", "hr:8"],
-                           "right_id": ["41", "43", "43", "42"],
-                           "probability": [0.7, 0.95, 0.3, 0.99], "band": ["ask", "auto", "ask", "none"]})
-    monkeypatch.setattr(newpeople, "_matcher", lambda: (lambda new, m5, model: scored))
-    found = likely_matches(NEW, M5, bands=("auto", "ask"), min_probability=0.5)
-    assert found == {("hr", "7"): ("43", 0.95)}
-    assert likely_matches(NEW, M5, bands=("auto", "ask"), min_probability=0.5,
-                          rejected={("hr", "7", "43")}) == {("hr", "7"): ("41", 0.7)}
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """A small municipality read the way the sync reads it: registers and M5 as canonical people."""
+    folder = tmp_path_factory.mktemp("newpeople")
+    w = generate_world(seed=11, staff=120, pupils=150, former_staff=4)
+    w.write(folder)
+    (folder / "site.toml").write_text(
+        '[[sources]]\nname = "hr"\nkind = "csv"\npath = "hr_export.csv"\nid_column = "Anställningsnummer"\n'
+        '[[sources]]\nname = "students"\nkind = "csv"\npath = "students.csv"\nid_column = "Elev-ID"\n',
+        encoding="utf-8")
+    cfg = load_config(folder / "site.toml")
+    registers = {s.name: read_source(s, config_path=cfg.config_path).people for s in cfg.sources}
+    return registers, w.m5_people(), w.truth.astype(str)
 
 
-def test_a_failing_matcher_falls_back_to_the_rule(monkeypatch):
-    def broken(new, m5, model):
-        raise ValueError("too few records to fit")
+def _hand_typed(world):
+    """A true pair whose M5 user is made a bare hand-typed record: the person's second given name,
+    a new family name, nothing else but the org unit (the hardest kind on the sample world)."""
+    registers, m5, truth = world
+    hr = registers["hr"]
+    two_names = hr[hr["given_names"].str.contains(" ")]
+    pair = truth[(truth["source"] == "hr") & truth["source_id"].isin(two_names["source_id"])].iloc[0]
+    person = hr[hr["source_id"] == pair["source_id"]].iloc[0]
+    m5 = m5.copy()
+    i = m5.index[m5["source_id"] == pair["m5_id"]][0]
+    for col in CANONICAL_COLUMNS:
+        if col not in ("source", "source_id", "org_unit"):
+            m5.loc[i, col] = ""
+    m5.loc[i, "given_names"] = person["given_names"].split()[1]
+    m5.loc[i, "family_name"] = "Zetterqvist"
+    return person, pair["m5_id"], m5
 
-    monkeypatch.setattr(newpeople, "_matcher", lambda: broken)
-    assert likely_matches(NEW, M5)[("hr", "8")] == ("42", 0.99)
+
+def test_a_hand_typed_m5_user_without_a_blocking_key_still_sends_the_person_to_the_queue(world):
+    registers, _, truth = world
+    person, m5_id, m5 = _hand_typed(world)
+    key = ("hr", person["source_id"])
+    new = registers["hr"][registers["hr"]["source_id"] == key[1]].assign(source="hr")
+    linked = set(truth["m5_id"]) - {m5_id}
+    free = m5[~m5["source_id"].isin(linked)]
+    # the blocked candidates of the go-live session never pair them ...
+    joint = match_registers(registers, m5)
+    blocked = link_new_people(new, free, joint.session, min_probability=0.0)
+    assert m5_id not in set(blocked["right_id"])
+    # ... the sync's check scores every unlinked M5 user, so the person is queued, not created
+    found = likely_matches(new, free, registers=registers, m5=m5)
+    assert found[key][0] == m5_id
+    # an operator's "no" for that pair is final: it never comes back
+    again = likely_matches(new, free, registers=registers, m5=m5, rejected={("hr", key[1], m5_id)})
+    assert again.get(key, ("", 0.0))[0] != m5_id
+
+
+def test_a_person_every_unlinked_m5_user_contradicts_is_created(world):
+    registers, m5, truth = world
+    new = frame([dict(source="hr", source_id="x1", given_names="Zbigniew", family_name="Qvarnström-Öhrn",
+                      birth_date="1951-02-28", personnummer="195102289876", org_unit="Nytt kontor")])
+    strangers = frame([
+        dict(source="m5", source_id="s1", given_names="Fredrik", family_name="Nyberg", birth_date="1988-07-01",
+             personnummer="198807011235", org_unit="Besökare"),
+        dict(source="m5", source_id="s2", given_names="Astrid", family_name="Holm", birth_date="2010-10-10",
+             email="astrid.holm@example.se", org_unit="Vena skola"),
+    ])
+    everyone = pd.concat([m5, strangers], ignore_index=True)
+    assert likely_matches(new, strangers, registers=registers, m5=everyone) == {}
+    # the same person typed in by hand (call name, no number) is a "may be": queued, not created
+    typed = frame([dict(source="m5", source_id="s3", given_names="Zbyszek", family_name="Qvarnström",
+                        org_unit="Nytt kontor")])
+    free = pd.concat([strangers, typed], ignore_index=True)
+    found = likely_matches(new, free, registers=registers, m5=pd.concat([everyone, typed], ignore_index=True))
+    assert found[("hr", "x1")][0] == "s3"
+
+
+def test_no_silent_fallback_when_the_model_cannot_run(world):
+    _, m5, _ = world
+    with pytest.raises(PasserlinkError):
+        likely_matches(NEW, m5, registers={}, m5=m5)
