@@ -14,7 +14,7 @@ from passerlink.workbench.excel import (
     unguard_text,
 )
 from passerlink.workbench.i18n import LANGUAGES, translator
-from passerlink.workbench.linktable import auto_handover, conflicts, merge_links, with_people
+from passerlink.workbench.linktable import conflicts, merge_links, with_people
 from passerlink.workbench.state import init_state
 from passerlink.workbench.workspace import SourceState, Workspace
 
@@ -25,7 +25,6 @@ __all__ = [
     "ReviewEngine",
     "SourceState",
     "Workspace",
-    "auto_handover",
     "changes_to_decisions",
     "conflicts",
     "diff_decisions",

@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from passerlink.errors import InputError
@@ -144,10 +145,13 @@ class ReviewEngine:
         self._answered: set[Key] = set()
         #: pairs whose answer contradicted the model: (question, first answer, due at answer count)
         self._rechecks: list[tuple[Question, bool | None, int]] = []
-        self._rechecked: set[Key] = set()  # asked twice already: never a third time
+        self._doubted: set[Key] = set()  # pairs ever asked "are you sure?": never a second time
+        self._awaiting: set[Key] = set()  # rechecks whose second answer has not come yet
         self._estimate = QuestionsLeft()
         self._contradicted = False  # the latest answer went against a confident model
         self._why: dict[Key, Why] = {}
+        self._proposed: dict[tuple[str, str, str, str], float] | None = None  # as last stored
+        self._proposal_version = ""
         self._linked_left: set[tuple[str, str]] = set()
         self._linked_right: set[str] = set()
         self._model_links = pd.DataFrame(columns=["register", "source_id", "m5_id", "probability"])
@@ -202,7 +206,54 @@ class ReviewEngine:
             self._replay(self.store.current())
             self._refresh_views()
             self._refill()
+            self._proposal_version = self.model_version
+            self._store_proposals()
         return self
+
+    # ---- proposals in the link store -------------------------------------------------------------
+    def proposal_frame(self) -> pd.DataFrame:
+        """What the model proposes now: ``source, source_id, m5_id, probability, kind`` with kind
+        ``proposed`` (its links nobody answered yet) or ``question`` (open pairs worth asking)."""
+        from passerlink.matching.active import open_questions
+
+        with self._lock:
+            s = self.session
+            links = self.match.links() if self.match is not None else pd.DataFrame()
+            links = links[links["status"] == "auto"]
+            ask = np.nonzero(open_questions(s) & ~s.linked)[0]
+            parts = [_split(str(k)) for k in s.left_ids[s.il[ask]]]
+            questions = pd.DataFrame({"source": [p[0] for p in parts], "source_id": [p[1] for p in parts],
+                                      "m5_id": s.right_ids[s.ir[ask]].astype(str),
+                                      "probability": s.probability[ask].astype(float), "kind": "question"})
+        proposed = pd.DataFrame({"source": links["source"].astype(str), "source_id": links["source_id"].astype(str),
+                                 "m5_id": links["m5_id"].astype(str),
+                                 "probability": links["probability"].astype(float), "kind": "proposed"})
+        return pd.concat([proposed, questions], ignore_index=True)
+
+    def _store_proposals(self) -> dict[str, int]:
+        """Write the model's proposals to the link store when their set changed (session lock
+        held). A pair proposed as before keeps its stored probability, so a retrain that only
+        nudges probabilities writes nothing; the store withdraws, with a reason, what the model
+        no longer proposes."""
+        frame = self.proposal_frame()
+        keys = list(zip(frame["source"], frame["source_id"], frame["m5_id"], frame["kind"], strict=True))
+        before = self._proposed
+        if before is not None and set(before) == set(keys):
+            return {}
+        if before:
+            frame["probability"] = [before.get(k, p) for k, p in zip(keys, frame["probability"], strict=True)]
+        counts = self.store.propose(frame, model_version=self._proposal_version, who="model")
+        self._proposed = dict(zip(keys, frame["probability"], strict=True))
+        with self._state:
+            self._version = next(_VERSIONS)
+        return counts
+
+    def store_proposals(self) -> dict[str, int]:
+        """Store what the model proposes right now (waits for a running retrain); the sign-off calls
+        this first, so what is signed off is the model's latest word."""
+        with self._lock:
+            self._apply_pending()
+            return self._store_proposals()
 
     def _replay(self, decisions: pd.DataFrame) -> None:
         """Give the fresh session every operator answer the link store holds."""
@@ -239,6 +290,7 @@ class ReviewEngine:
             self._model_links = links
             self._claims = claims
             self._version = next(_VERSIONS)
+            self._explained, self._why = {}, {}  # the retrained model has other reasons
         self._refresh_counts()
 
     def _refresh_counts(self) -> None:
@@ -322,14 +374,15 @@ class ReviewEngine:
         the second answer is stored too and is the one the model learns.
         """
         key = question.key
-        doubt = not question.recheck and key not in self._rechecked and contradicts(question.probability, label)
         with self._state:
-            if key in self._answered and not (question.recheck and key in self._rechecked):
+            if key in self._answered and not (question.recheck and key in self._awaiting):
                 return self._current
+            doubt = not question.recheck and key not in self._doubted and contradicts(question.probability, label)
             if question.recheck:
-                self._rechecked.discard(key)
+                self._awaiting.discard(key)
             elif doubt:
-                self._rechecked.add(key)
+                self._doubted.add(key)
+                self._awaiting.add(key)
             self._answered.add(key)
             if not doubt:
                 self._note_answer(key, label)
@@ -348,10 +401,12 @@ class ReviewEngine:
                                        self.counters.answered + RECHECK_AFTER))
             if self._current is not None and self._current.key == key:
                 self._current = None
-        if doubt:
-            with self._state:
-                self._refresh_counts_soon = True
-            self._teach([])
+        if doubt:  # nothing to teach yet; the estimate now counts the recheck
+            if self._lock.acquire(blocking=False):
+                try:
+                    self._refresh_counts()
+                finally:
+                    self._lock.release()
         else:
             self._teach([(*key, label, False)])
         return self.current()
@@ -399,6 +454,10 @@ class ReviewEngine:
         key = (undone.source, undone.source_id, undone.m5_id)
         with self._state:
             self._answered.discard(key)
+            if key in self._awaiting:  # the doubted first answer: its recheck goes too
+                self._awaiting.discard(key)
+                self._doubted.discard(key)
+                self._rechecks = [r for r in self._rechecks if r[0].key != key]
             if LABEL_OF_DECISION.get(undone.decision) is True:
                 self._linked_left.discard((key[0], key[1]))
                 self._linked_right.discard(key[2])
@@ -450,14 +509,47 @@ class ReviewEngine:
         differs = {f: bool(left.get(f, "") and right.get(f, "") and _fold(left[f]) != _fold(right[f]))
                    for f in SHOWN_FIELDS}
         explanation = self._explained.get(question.key)
-        if explain and explanation is None and self._lock.acquire(timeout=wait):
+        why = self._why.get(question.key)
+        if explain and (explanation is None or why is None) and self._lock.acquire(timeout=wait):
             try:
-                explanation = self.session.explain(_left_key(question.register, question.source_id), question.m5_id)
-                with self._state:
-                    self._explained[question.key] = explanation
+                self._explain(question)
+                explanation, why = self._explained.get(question.key), self._why.get(question.key)
             finally:
                 self._lock.release()
-        return QuestionView(question, dict(left), dict(right), differs, explanation)
+        if question.recheck:
+            why = Why("why_recheck", {"first": question.first_answer, "p": question.probability})
+        return QuestionView(question, dict(left), dict(right), differs, explanation, why)
+
+    def _explain(self, q: Question) -> None:
+        """The model's reasons for ``q`` and why it is asked at all (caller holds the session lock)."""
+        if q.key not in self._explained:
+            e = self.session.explain(_left_key(q.register, q.source_id), q.m5_id)
+            with self._state:
+                self._explained[q.key] = e
+        if q.key not in self._why:
+            why = self._why_asked(q)
+            with self._state:
+                self._why[q.key] = why
+
+    def _why_asked(self, q: Question) -> Why:
+        """A rival the answer decides between (a conflict hangs on it), else where the pair's
+        probability stands against the auto-link threshold (caller holds the session lock)."""
+        s = self.session
+        k = s.pair_index(_left_key(q.register, q.source_id), q.m5_id)
+        p = float(s.probability[k]) if k >= 0 else q.probability
+        if k >= 0:
+            i, j = s.il[k], s.ir[k]
+            rivals = np.nonzero(((s.il == i) ^ (s.ir == j)) & (s.probability >= max(s.ask_threshold, 0.10)))[0]
+            if len(rivals):
+                r = int(rivals[np.argmax(s.probability[rivals])])
+                rp = float(s.probability[r])
+                if s.ir[r] == j:  # another register person could be this M5 user
+                    register, source_id = _split(str(s.left_ids[s.il[r]]))
+                    return Why("why_rival_m5", {"register": register, "source_id": source_id, "p": rp})
+                return Why("why_rival_person", {"m5_id": str(s.right_ids[s.ir[r]]), "p": rp})
+        if p >= 0.5:
+            return Why("why_below_auto", {"p": p, "auto": float(s.auto_threshold)})
+        return Why("why_uncertain", {"p": p})
 
     def _explain_ahead(self, n: int) -> None:
         """Explanations of the next questions, so the page never waits for them (lock held)."""
@@ -466,11 +558,10 @@ class ReviewEngine:
         with self._state:
             if len(self._explained) > 500:
                 self._explained = {q.key: self._explained[q.key] for q in upcoming if q.key in self._explained}
+            if len(self._why) > 500:
+                self._why = {q.key: self._why[q.key] for q in upcoming if q.key in self._why}
         for q in upcoming:
-            if q.key not in self._explained:
-                e = self.session.explain(_left_key(q.register, q.source_id), q.m5_id)
-                with self._state:
-                    self._explained[q.key] = e
+            self._explain(q)
 
     def record(self, register: str, source_id: str) -> dict[str, str]:
         return dict(self._left_rec.get(register, {}).get(source_id, {}))
@@ -573,6 +664,7 @@ class ReviewEngine:
                     self.last_retrain_seconds = time.perf_counter() - t0
                     self._refresh_views()
                     self._refill()
+                    self._store_proposals()
                     self._explain_ahead(self.queue_size)
             except Exception as exc:  # never kill the worker; the page shows that training failed
                 self.worker_error = type(exc).__name__

@@ -37,6 +37,9 @@ from passerlink.workbench.i18n import (
 )
 from passerlink.workbench.linktable import LINK_COLUMNS, OPERATOR_DECISIONS, SHOWN_FIELDS
 
+#: Decisions only the model (and the sign-off) writes: shown in the workbook, never read back as a change.
+MODEL_DECISIONS = ("auto", "proposed", "question")
+
 __all__ = [
     "FORMULA_TRIGGERS",
     "guard_text",
@@ -98,7 +101,7 @@ def export_workbook(
     summary = wb.active
     summary.title = text("sheet_summary", lang)
     cols = _columns(lang)
-    choices = [DECISION_LABELS[lang if lang in DECISION_LABELS else "sv"][d] for d in ("auto", *OPERATOR_DECISIONS)]
+    choices = [DECISION_LABELS[lang if lang in DECISION_LABELS else "sv"][d] for d in (*MODEL_DECISIONS, *OPERATOR_DECISIONS)]
     for register in registers:
         rows = table[table["register"] == register]
         _register_sheet(wb, register, rows, cols, choices, lang, show_personnummer)
@@ -187,7 +190,7 @@ def _summary_sheet(ws, table, registers, lang, show_personnummer, exported_by, m
         put(r, 2, value)
         r += 1
     r += 1
-    decisions = ["auto", *OPERATOR_DECISIONS]
+    decisions = [*MODEL_DECISIONS, *OPERATOR_DECISIONS]
     header = [text("register", lang), *[decision_label(d, lang) for d in decisions], text("summary_no_link", lang), text("summary_total", lang)]
     for j, h in enumerate(header, start=1):
         put(r, j, h, bold=True)
@@ -297,9 +300,9 @@ def diff_decisions(current: pd.DataFrame, edited: pd.DataFrame, *, name: str = "
         before, prob = cur.get(key, ("", float("nan")))
         if r.decision == before or key in seen:
             continue
-        if r.decision == "auto":
+        if r.decision in MODEL_DECISIONS or r.decision == "withdrawn":
             raise InputError(
-                f"{name}: sheet {r.register!r}, row {r.row}: '{decision_label('auto')}' is set by the model only; "
+                f"{name}: sheet {r.register!r}, row {r.row}: '{decision_label(r.decision)}' is set by the model only; "
                 "choose another decision or leave the cell as it was"
             )
         if not r.m5_id or not r.source_id:

@@ -11,11 +11,12 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import pandas as pd
 
-from passerlink.matching.linkstore import LINK_DECISIONS, LinkDecision
+from passerlink.matching.linkstore import LINK_DECISIONS
 from passerlink.people import PERSON_FIELDS
 
 __all__ = [
     "LINK_COLUMNS",
+    "TABLE_LINKS",
     "SHOWN_FIELDS",
     "OPERATOR_DECISIONS",
     "LABEL_OF_DECISION",
@@ -23,12 +24,14 @@ __all__ = [
     "with_people",
     "unlinked_people",
     "conflicts",
-    "auto_handover",
     "filter_table",
 ]
 
 #: Columns of a link table, in order.
 LINK_COLUMNS = ["register", "source_id", "m5_id", "decision", "probability", "who", "at", "model_version"]
+#: Rows that are links in the table an operator signs off: the store's links and the model's
+#: proposals (which become ``auto`` links at sign-off).
+TABLE_LINKS = (*LINK_DECISIONS, "proposed")
 #: Person fields shown beside each id (``source_id`` is the id column itself).
 SHOWN_FIELDS = [f for f in PERSON_FIELDS if f != "source_id"]
 #: Decisions an operator can make (in the workbench or the Excel drop-down).
@@ -48,7 +51,9 @@ def _empty() -> pd.DataFrame:
 
 
 def merge_links(model_links: pd.DataFrame | None, store_current: pd.DataFrame) -> pd.DataFrame:
-    """Every pair the store has a decision for, plus the model's links it has none for (as ``auto``).
+    """Every pair the store has a decision for, plus the model's links it has none for (as
+    ``proposed``: the engine stores its proposals after each retrain that changed them, so these
+    are the moments in between).
 
     ``model_links``: ``register, source_id, m5_id, probability`` (the model's current links);
     ``store_current``: ``LinkStore.current()``. A store decision always wins over the model, and
@@ -64,7 +69,7 @@ def merge_links(model_links: pd.DataFrame | None, store_current: pd.DataFrame) -
         if parts:
             decided = pd.MultiIndex.from_frame(parts[0][["register", "source_id", "m5_id"]])
             m = m[~pd.MultiIndex.from_frame(m[["register", "source_id", "m5_id"]]).isin(decided)]
-        m = m.assign(decision="auto", who="", at="", model_version="")
+        m = m.assign(decision="proposed", who="", at="", model_version="")
         parts.append(m[LINK_COLUMNS].astype({"probability": float}))
     if not parts:
         return _empty()
@@ -116,7 +121,7 @@ def with_people(
 
 def unlinked_people(table: pd.DataFrame, registers: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     """Register people with no link at all (they will be created new in M5), as link-table rows."""
-    linked = table[table["decision"].isin(LINK_DECISIONS)]
+    linked = table[table["decision"].isin(TABLE_LINKS)]
     rows = []
     for name, people in registers.items():
         have = set(linked.loc[linked["register"] == name, "source_id"])
@@ -137,7 +142,7 @@ def conflicts(table: pd.DataFrame) -> list[dict]:
     Each conflict is ``{"kind": "m5"|"person", "key": ..., "rows": DataFrame}``; conflicts between
     the two registers (one M5 user for an employee and a pupil) are found too.
     """
-    linked = table[table["decision"].isin(LINK_DECISIONS)]
+    linked = table[table["decision"].isin(TABLE_LINKS)]
     found: list[dict] = []
     # only the duplicated keys are grouped: the Review page calls this on every rerun
     shared = linked[linked.duplicated("m5_id", keep=False)]
@@ -148,34 +153,6 @@ def conflicts(table: pd.DataFrame) -> list[dict]:
     for (register, source_id), rows in shared.groupby(person, sort=True):
         found.append({"kind": "person", "key": (register, source_id), "rows": rows.reset_index(drop=True)})
     return found
-
-
-def auto_handover(
-    model_links: pd.DataFrame,
-    store_current: pd.DataFrame,
-    *,
-    who: str,
-    model_version: str,
-) -> list[LinkDecision]:
-    """What to write so the store's ``auto`` links equal the model's: new ``auto`` rows for links
-    nobody decided yet, ``unlinked`` rows for earlier auto links the model no longer proposes (or
-    that now collide with an operator's link: links stay one-to-one in the store too)."""
-    decided = set()
-    store_auto = set()
-    for r in store_current.itertuples(index=False):
-        key = (r.source, r.source_id, r.m5_id)
-        decided.add(key)
-        if r.decision == "auto":
-            store_auto.add(key)
-    free = _free_model_links(model_links, store_current)
-    model = {(r.register, r.source_id, r.m5_id): r.probability for r in free.itertuples(index=False)}
-    out: list[LinkDecision] = []
-    for key, p in model.items():
-        if key not in decided:
-            out.append(LinkDecision(key[0], key[1], key[2], "auto", float(p), who, "handover", model_version))
-    for key in sorted(store_auto - set(model)):
-        out.append(LinkDecision(key[0], key[1], key[2], "unlinked", None, who, "no longer proposed by the model", model_version))
-    return out
 
 
 def filter_table(table: pd.DataFrame, decisions: Sequence[str] | None, search: str, *, columns: Iterable[str] | None = None) -> pd.DataFrame:

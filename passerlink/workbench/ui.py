@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 import os
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -37,6 +38,10 @@ __all__ = [
     "show_people",
     "keyboard_shortcuts",
     "column_label",
+    "flow_banner",
+    "sync_text",
+    "local_time",
+    "progress_text",
 ]
 
 #: If set, the workbench asks for this password before showing anything (for a wider bind
@@ -100,6 +105,48 @@ def _page_link(file: str) -> None:
             st.page_link(path, label=t("go_to", page=t(key)), icon=icon)
 
 
+def flow_banner(ws: Workspace, here: str) -> None:
+    """Where the go-live day stands, on every page: the stages with the current one marked, what
+    is left, and the next step with a link to the page that does it (unless it is this one)."""
+    from passerlink.workbench.flow import STAGES, facts_of, flow_state
+
+    state = flow_state(facts_of(ws))
+    marks = []
+    for stage in STAGES:
+        label = t(f"stage_{stage}")
+        marks.append(f"✓ {label}" if stage in state.done else f"**▶ {label}**" if stage == state.stage else label)
+    with st.container(border=True, key="pl_flow"):
+        st.markdown(" → ".join(marks))
+        if state.left:
+            st.caption(t("flow_left", items=", ".join(t(s.key, **s.values) for s in state.left)))
+        c1, c2 = st.columns([3, 1])
+        c1.markdown(t("flow_next", text=t(state.next.key, **state.next.values)))
+        if state.next.page and state.next.page != here:
+            with c2:
+                _page_link(f"{state.next.page}.py")
+
+
+#: The texts of matching's progress callback (``MatchSession.prepare``), as patterns -> i18n keys.
+_PROGRESS = [
+    (re.compile(r"^folding"), "progress_folding"),
+    (re.compile(r"^generating candidate"), "progress_candidates"),
+    (re.compile(r"^comparing (\d+)"), "progress_comparing"),
+    (re.compile(r"starting model"), "progress_starting_model"),
+    (re.compile(r"^training"), "progress_training"),
+    (re.compile(r"^ready"), "progress_ready"),
+]
+
+
+def progress_text(message: str) -> str:
+    """Matching's progress message in the operator's language: a known one translated, any other
+    as a neutral "matching …" (an English text never reaches the page)."""
+    for pattern, key in _PROGRESS:
+        m = pattern.search(str(message).strip().lower())
+        if m:
+            return t(key, n=f"{int(m.group(1)):,}".replace(",", "\u202f")) if m.groups() else t(key)
+    return t("progress_working")
+
+
 def sources_or_stop(ws: Workspace) -> None:
     """Go on only if every source and M5 could be read; else say why, with a link to Sources."""
     _registers, m5, problems = ws.ready()
@@ -119,7 +166,7 @@ def ensure_engine(ws: Workspace):
     sources_or_stop(ws)
     bar = st.progress(0.0, text=t("run_matching"))
     try:
-        engine = ws.ensure_engine(progress=lambda f, msg: bar.progress(min(max(f, 0.0), 1.0), text=msg or t("run_matching")))
+        engine = ws.ensure_engine(progress=lambda f, msg: bar.progress(min(max(f, 0.0), 1.0), text=progress_text(msg)))
     except PasserlinkError as exc:
         st.error(t("error_prefix", message=str(exc)))
         st.stop()
@@ -195,6 +242,31 @@ def show_people(frame_: pd.DataFrame, columns: list[str], *, key: str | None = N
     shown = shown.rename(columns=renames or column_label)
     kw = {"height": height} if height else {}
     st.dataframe(shown, hide_index=True, key=key, **kw)
+
+
+def sync_text(message: str) -> str:
+    """A stop reason or error of ``passerlink.sync`` (written in English for logs and the
+    terminal) in the operator's words: which rules stopped it, or that the plan changed."""
+    text = str(message)
+    lowered = text.lower()
+    if "plan" in lowered and ("differ" in lowered or "changed" in lowered):
+        return t("sync_stop_plan_changed")
+    from passerlink.workbench.syncview import RULES, rule_label
+
+    named = [rule_label(r, t) for r in RULES if r in text]
+    if named:
+        return t("sync_stop_rules", rules=", ".join(named))
+    return t("sync_stop_other")
+
+
+def local_time(stamp: str) -> str:
+    """A stored UTC time stamp as the operator's local date and time (to the minute)."""
+    import datetime as dt
+
+    try:
+        return dt.datetime.fromisoformat(stamp).astimezone().strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return stamp
 
 
 def column_label(column: str) -> str:

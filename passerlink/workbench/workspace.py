@@ -15,7 +15,7 @@ import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -23,6 +23,11 @@ from passerlink.config import Config, load_config
 from passerlink.errors import ConfigError, PasserlinkError
 from passerlink.matching.linkstore import LinkStore
 from passerlink.people import PeopleTable
+
+if TYPE_CHECKING:  # pragma: no cover
+    from passerlink.matching.linkstore import SignOff
+    from passerlink.workbench.engine import ReviewEngine
+    from passerlink.workbench.flow import StoreFacts
 
 __all__ = ["SourceState", "Workspace", "M5_URL_ENV"]
 
@@ -67,10 +72,11 @@ class Workspace:
         self._lock = threading.RLock()
         self._sources: dict[str, SourceState] = {}
         self._m5: SourceState | None = None
-        self.engine: Any = None
+        self.engine: ReviewEngine | None = None
         self._stored: tuple[int, pd.DataFrame] | None = None  # (store.count(), its link table)
         self._loaded = 0  # bumps whenever a source or M5 is read, uploaded or dropped
         self._wide: dict[bool, tuple[tuple[int, int, int], pd.DataFrame]] = {}  # by stored_only
+        self._facts: tuple[int, StoreFacts, pd.DataFrame] | None = None  # (store.count(), facts, proposals)
         _OPEN.add(self)
 
     # ---- sources ---------------------------------------------------------------------------------
@@ -150,7 +156,7 @@ class Workspace:
         return registers, (m5.table.people if m5.ok else None), problems
 
     # ---- the engine ------------------------------------------------------------------------------
-    def build_engine(self, progress: Callable[[float, str], None] | None = None, **kw: Any) -> Any:
+    def build_engine(self, progress: Callable[[float, str], None] | None = None, **kw: object) -> ReviewEngine:
         """(Re)build the review engine from the sources and replay the link store into it."""
         from passerlink.workbench.engine import ReviewEngine
 
@@ -164,7 +170,7 @@ class Workspace:
             old.close()
         return engine
 
-    def ensure_engine(self, progress: Callable[[float, str], None] | None = None, **kw: Any) -> Any:
+    def ensure_engine(self, progress: Callable[[float, str], None] | None = None, **kw: object) -> ReviewEngine:
         """The engine, built once: a second caller waits for the first build instead of repeating it."""
         with self._lock:
             if self.engine is not None:
@@ -226,6 +232,40 @@ class Workspace:
             exported_by=exported_by,
             model_version=self.engine.model_version if self.engine is not None else "",
         )
+
+    def loaded(self) -> list[SourceState]:
+        """The sources and M5 as read so far in this process (never triggers a read)."""
+        with self._lock:
+            return [*self._sources.values(), *([self._m5] if self._m5 is not None else [])]
+
+    def _store_view(self) -> tuple[StoreFacts, pd.DataFrame]:
+        """The link store's facts for the go-live banner and its proposals, read again only when
+        the store has grown (every page shows the banner on every rerun)."""
+        from passerlink.workbench.flow import store_facts
+
+        n = self.store.count()
+        cached = self._facts
+        if cached is None or cached[0] != n:
+            proposals = self.store.proposals()
+            last = self.store.last_signoff()
+            facts = store_facts(self.store.history(), proposals, last.at if last is not None else "")
+            cached = self._facts = (n, facts, proposals)
+        return cached[1], cached[2]
+
+    def store_facts(self) -> StoreFacts:
+        return self._store_view()[0]
+
+    def proposals(self) -> pd.DataFrame:
+        """``LinkStore.proposals()``: every proposal ever stored and what became of it."""
+        return self._store_view()[1].copy()
+
+    def sign_off(self, who: str) -> SignOff:
+        """Store the model's latest proposals, then sign off: one recorded step (``LinkStore.signoff``)."""
+        version = ""
+        if self.engine is not None:
+            self.engine.store_proposals()
+            version = self.engine.model_version
+        return self.store.signoff(who, model_version=version)
 
     def people(self) -> tuple[dict[str, pd.DataFrame], pd.DataFrame | None]:
         """Whatever people are loaded now (never triggers a read)."""

@@ -95,3 +95,27 @@ def app(workbench_config, restart):
         return at
 
     return make
+
+
+@pytest.fixture(scope="session")
+def sample_world():
+    """The committed sample municipality (``data/samples``: ``generate_world(seed=0)``)."""
+    from passerlink.sampleworld import generate_world
+
+    return generate_world(seed=0)
+
+
+@pytest.fixture(scope="session")
+def sample_people(sample_world, tmp_path_factory):
+    """(registers by name, M5 people, true links as (register, source_id, m5_id)) of the sample
+    world, read through the readers as the workbench reads them."""
+    from passerlink.sources import read_file
+
+    folder = tmp_path_factory.mktemp("sample")
+    sample_world.write(folder)
+    registers = {
+        "hr": read_file(folder / "hr_export.csv", source="hr", id_column="Anställningsnummer").people,
+        "students": read_file(folder / "students.csv", source="students", id_column="Elev-ID").people,
+    }
+    truth = {(r.source, str(r.source_id), str(r.m5_id)) for r in sample_world.truth.itertuples()}
+    return registers, sample_world.m5_people(), truth

@@ -73,7 +73,7 @@ def test_decision_dropdown_and_probability_colour_scale(table):
     assert dv.type == "list"
     assert str(dv.sqref) == f"{letter}2:{letter}4"
     options = dv.formula1.strip('"').split(",")
-    assert options == ["automatisk", "bekräftad", "avvisad", "osäker", "manuell", "avlänkad"]
+    assert options == ["automatisk", "föreslagen", "öppen fråga", "bekräftad", "avvisad", "osäker", "manuell", "avlänkad"]
     pletter = ws.cell(row=1, column=header.index("Sannolikhet") + 1).column_letter
     ranges = [str(cf.sqref) for cf in ws.conditional_formatting]
     assert ranges == [f"{pletter}2:{pletter}4"]
@@ -117,12 +117,13 @@ def test_summary_counts_who_and_model_version(table):
     values = list(cells.values())
     assert "2025-08-01T12:00:00+00:00" in values and "m1" in values and "masked" in values
     header_row = next(r for (r, c), v in cells.items() if v == "Register" and c == 1)
-    header = [cells.get((header_row, j)) for j in range(1, 10)]
-    assert header == ["Register", "automatic", "confirmed", "rejected", "unsure", "manual", "unlinked", "without link", "Total"]
-    hr = [cells.get((header_row + 1, j)) for j in range(1, 10)]
-    assert hr == ["hr", 1, 1, 0, 0, 0, 0, 1, 3]
-    students = [cells.get((header_row + 2, j)) for j in range(1, 10)]
-    assert students == ["students", 0, 0, 1, 0, 0, 0, 0, 1]
+    header = [cells.get((header_row, j)) for j in range(1, 12)]
+    assert header == ["Register", "automatic", "proposed", "open question", "confirmed", "rejected", "unsure", "manual", "unlinked",
+                      "without link", "Total"]
+    hr = [cells.get((header_row + 1, j)) for j in range(1, 12)]
+    assert hr == ["hr", 1, 0, 0, 1, 0, 0, 0, 0, 1, 3]
+    students = [cells.get((header_row + 2, j)) for j in range(1, 12)]
+    assert students == ["students", 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]
     who_row = next(r for (r, c), v in cells.items() if v == "Decisions made by")
     assert cells[(who_row + 1, 1)] == "anna" and cells[(who_row + 1, 2)] == 2
 

@@ -11,7 +11,6 @@ from passerlink.errors import SourceError
 from passerlink.workbench.estimates import histogram, threshold_table
 from passerlink.workbench.linktable import (
     LINK_COLUMNS,
-    auto_handover,
     conflicts,
     filter_table,
     merge_links,
@@ -41,9 +40,9 @@ def test_store_decisions_win_and_colliding_model_links_go():
         ("hr", "1", "10"): "rejected",   # the store's answer, not the model's auto link
         ("hr", "4", "20"): "confirmed",  # M5 user 20 is taken by an answer: the model's 2-20 goes
         ("hr", "3", "31"): "manual",     # person 3 is linked by hand: the model's 3-30 goes
-        ("students", "9", "40"): "auto",
+        ("students", "9", "40"): "proposed",  # the model's link, not signed off: a proposal
     }
-    assert t.loc[t["decision"] == "auto", "who"].tolist() == [""]
+    assert t.loc[t["decision"] == "proposed", "who"].tolist() == [""]
 
 
 def test_merge_with_nothing_and_store_only():
@@ -77,14 +76,6 @@ def test_conflicts_both_ways_and_across_registers():
     assert set(m5_rows["register"]) == {"hr", "students"}
 
 
-def test_auto_handover_adds_new_and_withdraws_stale_auto_links():
-    s = store(("hr", "1", "10", "auto", 0.95), ("hr", "2", "20", "auto", 0.93), ("hr", "3", "30", "rejected", 0.4))
-    m = model(("hr", "1", "10", 0.96), ("hr", "3", "30", 0.92), ("hr", "4", "40", 0.99))
-    out = auto_handover(m, s, who="anna", model_version="r3")
-    assert [(d.source_id, d.m5_id, d.decision) for d in out] == [("4", "40", "auto"), ("2", "20", "unlinked")]
-    assert out[0].model_version == "r3" and out[0].probability == pytest.approx(0.99)
-
-
 def test_filter_by_decision_and_search():
     t = pd.DataFrame({"decision": ["auto", "confirmed", "rejected"], "source_id": ["1", "2", "3"],
                       "given_names": ["Anna", "Åsa", "Bo"], "probability": [0.9, 0.8, 0.1]})
@@ -116,8 +107,24 @@ def test_upload_headers_csv_and_xlsx():
         header_names(b"\n\n", "x.csv")
 
 
-def test_handover_never_writes_a_link_that_collides_with_an_operator_link():
-    s = store(("hr", "1", "10", "auto", 0.95), ("hr", "5", "10", "manual", None), ("hr", "6", "60", "confirmed", 0.8))
-    m = model(("hr", "1", "10", 0.96), ("hr", "2", "60", 0.97), ("hr", "6", "61", 0.9), ("hr", "3", "30", 0.99))
-    out = auto_handover(m, s, who="anna", model_version="r3")
-    assert [(d.source_id, d.m5_id, d.decision) for d in out] == [("3", "30", "auto"), ("1", "10", "unlinked")]
+
+def test_questions_left_is_steady_after_twenty_answers_unless_the_model_was_contradicted():
+    from passerlink.workbench.estimates import QuestionsLeft
+
+    est = QuestionsLeft()
+    raw = [276, 601, 476, 1445] + [300] * 16 + [200, 600, 150, 150, 900, 40, 0]
+    shown = [est.update(r, n + 1) for n, r in enumerate(raw)]
+    assert shown[:4] == [276, 601, 476, 1445]  # before 20 answers it follows the model
+    for a, b in zip(shown[19:-2], shown[20:-1], strict=True):
+        assert abs(b - a) <= max(0.3 * a, 1), (a, b)
+    assert shown[-1] == 0  # the model stopped: nothing left
+    est.update(300, 30)
+    assert est.update(900, 31, contradicted=True) == 900  # the model was wrong: the raw estimate
+
+
+def test_a_confident_model_is_contradicted_by_no_at_90_and_yes_at_10_percent():
+    from passerlink.workbench.estimates import contradicts
+
+    assert contradicts(0.95, False) and contradicts(0.90, False) and contradicts(0.05, True)
+    assert not contradicts(0.89, False) and not contradicts(0.95, True) and not contradicts(0.95, None)
+    assert not contradicts(float("nan"), False)

@@ -17,6 +17,15 @@ def _review(at):
     return at
 
 
+OPERATOR_ROWS = ["confirmed", "rejected", "unsure", "manual", "unlinked", "undone"]
+
+
+def _answers(store):
+    """The operator's rows of the store (the model's proposals are stored beside them)."""
+    hist = store.history()
+    return hist[hist["decision"].isin(OPERATOR_ROWS)].reset_index(drop=True)
+
+
 def _progress_text(at) -> str:
     return next(e.proto.text for e in at.get("progress"))
 
@@ -30,11 +39,14 @@ def test_matching_page_runs_and_reports(app):
     assert not at.exception, at.exception
     assert at.success[0].value == "Matchningen är klar."
     labels = [m.label for m in at.metric]
-    assert labels.count("Kandidatpar") == 2 and "Autolänk" in labels and "Fråga" in labels
+    assert labels.count("Kandidatpar") == 2 and "Autolänk" in labels and "Osäkra par" in labels
     candidates = [m.value for m in at.metric if m.label == "Kandidatpar"]
     assert all(int(v.replace("\u202f", "")) > 0 for v in candidates)
     thresholds = [d.value for d in at.dataframe if "Tröskel" in d.value.columns]
     assert len(thresholds) == 2 and list(thresholds[0]["Tröskel"])[:2] == [0.5, 0.6]
+    left = next(m.value for m in at.metric if m.label == "Frågor kvar (uppskattning)")
+    at = _review(at)  # the Review page plans by the same number
+    assert f"ungefär {left} frågor kvar" in _progress_text(at)
 
 
 def test_review_answers_persist_and_survive_a_restart(app, workbench_config, world, restart):
@@ -47,7 +59,7 @@ def test_review_answers_persist_and_survive_a_restart(app, workbench_config, wor
     for key in ("pl_yes", "pl_no", "pl_unsure"):
         at.button(key=key).click().run()
         assert not at.exception, at.exception
-        answered.append(store.history().iloc[-1])
+        answered.append(_answers(store).iloc[-1])
     assert [a.decision for a in answered] == ["confirmed", "rejected", "unsure"]
     assert all(a.who == "testare" for a in answered)
     assert len({(a.source, a.source_id, a.m5_id) for a in answered}) == 3
@@ -57,7 +69,7 @@ def test_review_answers_persist_and_survive_a_restart(app, workbench_config, wor
     at.button(key="pl_undo").click().run()
     assert not at.exception
     assert at.info[0].value == "Ångrat: osäker."
-    assert store.history().iloc[-1].decision == "undone"
+    assert _answers(store).iloc[-1].decision == "undone"
     assert "2 besvarade" in _progress_text(at)
     q = (answered[2].source, answered[2].source_id, answered[2].m5_id)
     # the undone question is on screen again
@@ -109,7 +121,7 @@ def test_table_mode_confirms_kept_and_rejects_unticked_auto_links(app, workbench
     at.session_state["pl_table_editor"] = {"edited_rows": {1: {"keep": False}}, "added_rows": [], "deleted_rows": []}
     at.button(key="pl_save_table").click().run()
     assert not at.exception, at.exception
-    hist = _store(workbench_config).history()
+    hist = _answers(_store(workbench_config))
     assert len(hist) == 10 and set(hist["note"]) == {"table review"}
     rejected = hist[hist["decision"] == "rejected"]
     assert list(zip(rejected["source_id"], rejected["m5_id"], strict=True)) == [(shown.iloc[1]["source_id"], shown.iloc[1]["m5_id"])]
@@ -117,7 +129,7 @@ def test_table_mode_confirms_kept_and_rejects_unticked_auto_links(app, workbench
     assert at.success[0].value == "9 bekräftade, 1 avvisade."
 
 
-def test_links_page_manual_link_and_auto_handover(app, workbench_config, world):
+def test_links_page_manual_link_and_sign_off(app, workbench_config, world):
     at = _review(app().run())  # builds the engine
     at.switch_page("workbench/pages/links.py").run()
     assert not at.exception
@@ -129,20 +141,30 @@ def test_links_page_manual_link_and_auto_handover(app, workbench_config, world):
     at.text_input(key="pl_manual_source_id").set_value(person)
     at.text_input(key="pl_manual_m5_id").set_value("nope")
     next(b for b in at.button if b.label == "Länka").click().run()  # the form's submit button
-    assert at.error and "M5 has no user with id 'nope'" in at.error[0].value
-    assert store.count() == 0
+    assert at.error and at.error[0].value == "M5-användare nope finns inte."
+    assert _answers(store).empty
     at.text_input(key="pl_manual_m5_id").set_value(user)
     next(b for b in at.button if b.label == "Länka").click().run()
     assert not at.exception
-    last = store.history().iloc[-1]
+    last = _answers(store).iloc[-1]
     assert (last.source, last.source_id, last.m5_id, last.decision) == ("hr", person, user, "manual")
 
-    at.button(key="pl_commit_auto").click().run()
-    assert not at.exception
+    assert store.last_signoff() is None
+    at.button(key="pl_signoff").click().run()
+    assert not at.exception, at.exception
+    signoff = store.last_signoff()
+    assert signoff is not None and signoff.who == "testare" and signoff.counts["auto"] > 0
+    assert signoff.counts["manual"] == 1
+    assert any(s.value.startswith("Godkänt av testare") for s in at.success)
     cur = store.current()
     autos = cur[cur["decision"] == "auto"]
-    assert len(autos) > 0 and set(autos["note"]) == {"handover"}
+    assert len(autos) == signoff.counts["auto"]
     assert user not in set(autos["m5_id"])  # the hand-made link keeps its M5 user
-    again = store.count()
-    at.button(key="pl_commit_auto").click().run()
-    assert store.count() == again  # a second hand-over writes nothing new
+    proposals = store.proposals()
+    assert not (proposals["state"] == "proposed").any()  # every standing proposal became a link
+    gone = proposals[proposals["state"] == "withdrawn"]
+    assert (gone["why"] != "").all()  # nothing the model proposed vanished without a reason
+    autos_written = int((store.history()["decision"] == "auto").sum())
+    at.button(key="pl_signoff").click().run()
+    assert len(store.signoffs()) == 2  # recorded again ...
+    assert int((store.history()["decision"] == "auto").sum()) == autos_written  # ... linking nothing new

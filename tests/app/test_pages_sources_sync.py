@@ -47,23 +47,28 @@ def test_sources_page_in_english_shows_reader_errors_as_one_sentence(app, workbe
     assert "students.csv" in msg and "Traceback" not in msg
 
 
+def metrics(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
 def test_sync_page_lists_links_handed_to_the_store(app, workbench_config, world):
     at = app().run()
     at.switch_page("workbench/pages/sync.py").run()
     assert not at.exception
-    assert at.info[0].value.startswith("Länkregistret har inga länkar")
+    assert metrics(at)["Länkar i länkregistret"] == "0"
+    assert "Länktabellen har inte godkänts ännu: synken ser bara godkända länkar." in texts(at)
     truth = world.truth.head(3)
     store = LinkStore(workbench_config.parent / "state" / "links.sqlite")
     store.record([LinkDecision(r.source, str(r.source_id), str(r.m5_id), d, 0.9, "anna")
                   for r, d in zip(truth.itertuples(), ["confirmed", "manual", "rejected"], strict=True)])
     at.run()
     assert not at.exception
-    assert "2 länkar i länkregistret (1 bekräftade, 1 manuella, 0 automatiska)" in texts(at)
-    shown = at.dataframe[0].value
-    assert len(shown) == 2
+    m = metrics(at)
+    assert (m["Länkar i länkregistret"], m["Bekräftade"], m["Manuella"], m["Automatiska (godkända)"]) == ("2", "1", "1", "0")
+    assert len(at.dataframe[0].value) == 2
 
 
-def test_sync_page_dry_run_and_earlier_reports(app, workbench_config, world, m5sim):
+def test_sync_page_dry_run_shows_plan_metrics_and_the_report_files(app, workbench_config, world, m5sim):
     truth = world.truth.head(5)
     LinkStore(workbench_config.parent / "state" / "links.sqlite").record(
         [LinkDecision(r.source, str(r.source_id), str(r.m5_id), "confirmed", 0.9, "anna") for r in truth.itertuples()])
@@ -74,12 +79,16 @@ def test_sync_page_dry_run_and_earlier_reports(app, workbench_config, world, m5s
     at.button(key="pl_sync_preview").click().run()
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
-    summary = at.code[0].value
-    assert "(dry run)" in summary
     assert not m5sim.writes()  # a preview writes nothing to M5
+    assert any(i.value.startswith("Provkörningens plan har id") for i in at.info)
+    m = metrics(at)
+    assert int(m["Skapas"]) + int(m["Till kön"]) > 0 and m["Skrivningar till M5"] == "0"
+    situations = at.dataframe(key="pl_dry_situations").value
+    assert list(situations.columns) == ["Situation", "Antal"] and len(situations)
+    assert not at.code  # no CLI text on the page
     at.run()
     assert at.selectbox(key="pl_sync_report").options  # the dry run's report is listed
-    assert "(dry run)" in at.code[0].value
+    assert at.get("download_button")  # the report files open from the page
 
 
 def test_optional_password_gate(app, monkeypatch):
@@ -124,20 +133,21 @@ def test_upload_replaces_a_source_with_the_mapping_prefilled(app, world):
     assert rows[0] == str(len(world.hr))
 
 
-def test_sync_page_runs_the_sync_only_after_confirmation(app, workbench_config, world, m5sim):
+def test_sync_page_approves_and_runs_exactly_the_dry_run_plan(app, workbench_config, world, m5sim):
     truth = world.truth.head(5)
     LinkStore(workbench_config.parent / "state" / "links.sqlite").record(
         [LinkDecision(r.source, str(r.source_id), str(r.m5_id), "confirmed", 0.9, "anna") for r in truth.itertuples()])
     at = app().run()
     at.switch_page("workbench/pages/sync.py").run()
-    assert at.button(key="pl_sync_run").disabled  # not before the operator ticks the box
+    assert not [b for b in at.button if b.key == "pl_sync_approve"]  # nothing to approve before a dry run
+    at.button(key="pl_sync_preview").click().run()
+    approve = at.button(key="pl_sync_approve")
+    assert not approve.disabled
     m5sim.clear_calls()
-    at.checkbox(key="pl_sync_run_confirm").check().run()
-    at.button(key="pl_sync_run").click().run()
+    approve.click().run()
     assert not at.exception, at.exception
-    summary = at.code[0].value
-    assert "(dry run)" not in summary
     assert at.success, [e.value for e in at.error]
+    assert at.subheader and "Senaste körningen" in [h.value for h in at.subheader]
     # the linked users were adopted: each now carries the integration's marker
     with m5sim.client() as client:
         for r in truth.itertuples():

@@ -4,7 +4,7 @@ import datetime as dt
 
 import streamlit as st
 
-from passerlink.errors import PasserlinkError
+from passerlink.errors import InputError, PasserlinkError
 from passerlink.workbench import state as K
 from passerlink.workbench import ui
 from passerlink.workbench.excel import (
@@ -12,8 +12,9 @@ from passerlink.workbench.excel import (
     diff_decisions,
     read_workbook,
 )
+from passerlink.workbench.flow import reason_of
 from passerlink.workbench.i18n import DECISION_LABELS, decision_label
-from passerlink.workbench.linktable import auto_handover, filter_table
+from passerlink.workbench.linktable import filter_table
 
 t = ui.t
 ws = ui.workspace_or_stop()
@@ -21,6 +22,7 @@ lang = st.session_state[K.LANG]
 engine = ws.engine
 
 st.title(t("links_title"))
+ui.flow_banner(ws, "links")
 if engine is None:
     st.info(t("links_from_store_only"))
 
@@ -48,17 +50,52 @@ if engine is not None:
         m5_id = c3.text_input(t("manual_m5"), key="pl_manual_m5_id")
         if st.form_submit_button(t("manual_link")):
             try:
+                if not engine.record(register, source_id.strip()):
+                    raise InputError(t("unknown_id", what=t("register") + " " + register, id=source_id.strip()))
+                if not engine.m5_record(m5_id.strip()):
+                    raise InputError(t("unknown_id", what=t("m5_user"), id=m5_id.strip()))
                 engine.manual_link(register, source_id, m5_id, ui.operator())
             except PasserlinkError as exc:
                 st.error(str(exc))
             else:
                 st.success(t("manual_done", source_id=source_id.strip(), m5_id=m5_id.strip()))
-    if st.button(t("commit_auto"), key="pl_commit_auto", help=t("commit_auto_help")):
-        decisions = auto_handover(engine.model_links(), ws.store.current(), who=ui.operator(),
-                                  model_version=engine.model_version)
-        ws.store.record(decisions)
-        added = sum(d.decision == "auto" for d in decisions)
-        st.success(t("committed", added=added, removed=len(decisions) - added))
+
+# ---- the model's proposals, what became of them, and the sign-off ------------------------------------
+st.subheader(t("proposals_header"))
+proposals = ws.proposals()
+state = proposals["state"].astype(str) if len(proposals) else proposals.get("state")
+count = (lambda k: int((state == k).sum())) if len(proposals) else (lambda k: 0)
+st.caption(t("proposals_counts", proposed=count("proposed"), questions=count("question"), withdrawn=count("withdrawn")))
+withdrawn = proposals[state == "withdrawn"] if len(proposals) else proposals
+if len(withdrawn):
+    with st.expander(t("withdrawn_header", n=len(withdrawn))):
+        reasons = [reason_of(n) for n in withdrawn["why"]]
+        shown_w = withdrawn.assign(why=[t(r.key, **r.values) for r in reasons],
+                                   kind=withdrawn["kind"].map(lambda d: decision_label(d, lang)))
+        st.dataframe(shown_w[["source", "source_id", "m5_id", "kind", "probability", "why"]].rename(columns={
+            "source": t("register"), "source_id": t("col_source_id"), "m5_id": t("col_m5_id"),
+            "kind": t("col_decision"), "probability": t("col_probability"), "why": t("col_why")}),
+            hide_index=True, key="pl_withdrawn_table", height=300)
+with st.container(border=True):
+    st.markdown(f"**{t('signoff_header')}**")
+    st.caption(t("signoff_help"))
+    last = ws.store.last_signoff()
+    st.caption(t("signoff_last", who=last.who, at=ui.local_time(last.at), links=last.links) if last else t("signoff_never"))
+    if st.button(t("signoff_button"), key="pl_signoff", type="primary"):
+        try:
+            done = ws.sign_off(ui.operator())
+        except PasserlinkError as exc:
+            st.error(str(exc))
+        else:
+            c = done.counts
+            st.session_state["pl_signoff_message"] = ("success", t(
+                "signoff_done", who=done.who, at=ui.local_time(done.at), auto=c.get("auto", 0),
+                confirmed=c.get("confirmed", 0), manual=c.get("manual", 0), rejected=c.get("rejected", 0),
+                open=c.get("open_questions", 0), withdrawn=c.get("withdrawn", 0)))
+            st.rerun()  # the banner and the counts above now show the signed-off state
+    message = st.session_state.pop("pl_signoff_message", None)
+    if message:
+        st.success(message[1])
 
 # ---- Excel export ---------------------------------------------------------------------------------
 st.subheader(t("export_header"))

@@ -12,6 +12,7 @@ t = ui.t
 ws = ui.workspace_or_stop()
 
 st.title(t("matching_title"))
+ui.flow_banner(ws, "matching")
 st.caption(t("matching_intro"))
 
 ui.sources_or_stop(ws)
@@ -20,7 +21,7 @@ label = t("rerun_matching") if ws.engine is not None else t("run_matching")
 if st.button(label, key="pl_run_matching", type="primary" if ws.engine is None else "secondary"):
     bar = st.progress(0.0, text=label)
     try:
-        ws.build_engine(progress=lambda f, msg: bar.progress(min(max(f, 0.0), 1.0), text=msg or label))
+        ws.build_engine(progress=lambda f, msg: bar.progress(min(max(f, 0.0), 1.0), text=ui.progress_text(msg)))
     except PasserlinkError as exc:
         st.error(t("error_prefix", message=str(exc)))
         st.stop()
@@ -28,6 +29,10 @@ if st.button(label, key="pl_run_matching", type="primary" if ws.engine is None e
     st.success(t("matching_done"))
 
 engine = ui.engine_or_stop(ws, link=False)
+answered, left = engine.progress()  # the same estimate the Review page shows
+q1, q2 = st.columns(2)
+q1.metric(t("answered_metric"), answered)
+q2.metric(t("questions_left_metric"), left, help=t("questions_left_help"))
 BANDS = {"auto": t("band_auto"), "ask": t("band_ask"), "none": t("band_none")}
 
 

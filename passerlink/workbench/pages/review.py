@@ -18,6 +18,7 @@ engine = ui.ensure_engine(ws)
 lang = st.session_state[K.LANG]
 
 st.title(t("review_title"))
+ui.flow_banner(ws, "review")
 ui.keyboard_shortcuts()
 st.radio(t("mode"), ["one", "table"], key=K.REVIEW_MODE, horizontal=True,
          format_func=lambda m: t("mode_one") if m == "one" else t("mode_table"))
@@ -30,8 +31,23 @@ def say(kind: str, text: str) -> None:
 
 
 def on_answer(question, label) -> None:
+    doubts = engine.counters.contradictions
     engine.answer(question, label, ui.operator())
-    say("success", t("answered_as", decision=decision_label(DECISION_OF_LABEL[label], lang)))
+    if engine.counters.contradictions > doubts:  # against a confident model: asked again later
+        say("info", t("doubt_noted", p=question.probability))
+    else:
+        say("success", t("answered_as", decision=decision_label(DECISION_OF_LABEL[label], lang)))
+
+
+ANSWER_WORDS = {True: "answer_yes", False: "answer_no", None: "answer_unsure"}
+
+
+def why_text(why) -> str:
+    """Why the pair is asked, in the operator's words (see ``ReviewEngine.view``)."""
+    values = dict(why.values)
+    if "first" in values:
+        values["first"] = t(ANSWER_WORDS[values["first"]])
+    return t(why.key, **values)
 
 
 def on_undo() -> None:
@@ -130,7 +146,7 @@ def show_reasons(explanation: pd.DataFrame | None) -> None:
     e = explanation[["feature", "level", "contribution"]].copy()
     e["feature"] = e["feature"].map(lambda f: explain_term(str(f), lang))
     e["level"] = e["level"].map(lambda v: explain_term(str(v), lang))
-    e["contribution"] = e["contribution"].astype(float)
+    e["contribution"] = e["contribution"].astype(float).round(2)
     e["sign"] = e["contribution"].map(lambda v: "+" if v > 0 else "−")
     chart = alt.Chart(e).mark_bar().encode(
         x=alt.X("contribution:Q", title=t("contribution")),
@@ -142,8 +158,24 @@ def show_reasons(explanation: pd.DataFrame | None) -> None:
     words = []
     for r in e.reindex(e["contribution"].abs().sort_values(ascending=False).index).head(4).itertuples():
         key = "reason_for" if r.contribution > 0.1 else "reason_against" if r.contribution < -0.1 else "reason_neutral"
-        words.append("- " + t(key, feature=r.feature, level=r.level))
+        # the number is the bar's own (the chart's scale); a level that is itself a number (a
+        # context or rarity score on another scale) is left out rather than shown beside it
+        level = "" if _numeric(r.level) or not r.level else f"({r.level})"
+        words.append("- " + t(key, feature=r.feature, level=level, value=_signed(r.contribution)))
     st.markdown("\n".join(words))
+
+
+def _numeric(text: str) -> bool:
+    try:
+        float(str(text).replace("−", "-"))
+    except ValueError:
+        return False
+    return True
+
+
+def _signed(value: float) -> str:
+    text = f"{value:+.2f}"
+    return text.replace(".", ",") if lang == "sv" else text
 
 
 @st.fragment
@@ -167,7 +199,11 @@ def question_panel() -> None:
         return
     view = engine.view(q)
     st.subheader(t("question_header"))
+    if q.recheck:
+        st.warning(why_text(view.why), icon=":material/help:")
     st.caption(f"{q.register} · " + t("model_probability", p=q.probability))
+    if view.why is not None and not q.recheck:
+        st.caption(why_text(view.why))
     st.dataframe(highlight(compare_table(view), view.differs), key="pl_compare")
     b = st.columns(4)
     b[0].button(t("yes"), key="pl_yes", on_click=on_answer, args=(q, True), type="primary", width="stretch")
@@ -182,7 +218,7 @@ def table_mode() -> None:
     st.caption(t("table_intro"))
     n = st.number_input(t("table_limit"), min_value=10, max_value=2000, value=50, step=10, key="pl_table_limit")
     table = engine.link_table()
-    auto = table[table["decision"] == "auto"].sort_values("probability", kind="stable").head(int(n))
+    auto = table[table["decision"].isin(["proposed", "auto"])].sort_values("probability", kind="stable").head(int(n))
     rows = []
     for r in auto.itertuples(index=False):
         a, b = engine.record(r.register, r.source_id), engine.m5_record(r.m5_id)

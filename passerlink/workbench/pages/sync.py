@@ -1,107 +1,157 @@
-"""Synk / Sync: the links handed to the link store, a dry run of the nightly sync, earlier runs.
+"""Synk / Sync: the signed-off links, a dry run with its plan id, approving and running exactly that
+plan, and every report – as tables and metrics, with the report files to open.
 
-Kept on its own so the sync engine's views can grow here; it only calls ``passerlink.sync``.
+The first night is always a mass change, so the safety rules stop a plain run; the way forward is
+to approve the plan the operator has just seen (``passerlink sync --approve PLAN_ID`` on the
+command line): a fresh plan that differs from it stops again and says how.
 """
 
-import pandas as pd
+from pathlib import Path
+
 import streamlit as st
 
 from passerlink.errors import PasserlinkError
 from passerlink.matching.linkstore import LINK_DECISIONS
 from passerlink.workbench import ui
+from passerlink.workbench.syncview import (
+    approve_and_run,
+    change_rows,
+    dry_run,
+    kind_counts,
+    plan_id_of,
+    rule_rows,
+    situation_rows,
+)
 
 t = ui.t
 ws = ui.workspace_or_stop()
+PLAN = "pl_sync_plan"  # session state: (plan id, json report path) of the dry run on screen
+RESULT = "pl_sync_result"  # session state: json report path of the last run started here
 
 st.title(t("sync_title"))
+ui.flow_banner(ws, "sync")
 st.caption(t("sync_intro"))
 
 
-def summary(report: dict) -> tuple[str, dict]:
-    """What the page shows of a report: its summary text and its counts."""
-    from passerlink.sync.report import summary_text
-
-    return summary_text(report), dict(report.get("counts") or {})
-
-
 @st.cache_data(show_spinner=False, max_entries=16)
-def saved_summary(path: str, mtime_ns: int) -> tuple[str, dict]:
-    """A saved report's summary, read once per file version: a go-live report lists every change."""
+def saved_report(path: str, mtime_ns: int) -> dict:
+    """A saved report, read once per file version (a go-live report lists every change)."""
     from passerlink.sync import load_report
 
-    return summary(load_report(path))
+    return load_report(path)
 
 
 def file_version(path) -> int:
-    """Modification time as the cache key; 0 for a file gone since it was listed (pruned), so
-    reading it says so in load_report's own words."""
+    """Modification time as the cache key; 0 for a file gone since it was listed (pruned)."""
     try:
         return path.stat().st_mtime_ns
     except OSError:
         return 0
 
 
-def show_report(report: dict | tuple[str, dict]) -> None:
-    from passerlink.sync.report import SITUATION_LABELS
+def show_report(report: dict, key: str) -> None:
+    """Summary first (status, metrics, situations, safety rules), the long list of changes folded
+    away and paged by the table itself, and the report files to open."""
+    status = str(report.get("status", ""))
+    st.markdown(t("sync_report_line", started=ui.local_time(str(report.get("started", ""))),
+                  status=t(f"sync_status_{status}") if status in STATUSES else status,
+                  plan=plan_id_of(report) or "–"))
+    kinds = kind_counts(report)
+    cols = st.columns(5)
+    for col, (kind, label) in zip(cols, [("create", "sync_creates"), ("update", "sync_updates"),
+                                         ("deactivate", "sync_deactivations"), ("queue", "sync_queued"),
+                                         ("writes", "sync_writes")], strict=True):
+        col.metric(t(label), kinds.get(kind, 0))
+    if report.get("stop_reason") and status != "done":
+        st.error(t("sync_stopped_because", reason=ui.sync_text(str(report["stop_reason"]))))
+    situations = situation_rows(report)
+    if len(situations):
+        st.dataframe(situations.rename(columns={"situation": t("sync_situation"), "count": t("sync_count")}),
+                     hide_index=True, key=f"{key}_situations")
+    rules = rule_rows(report, t)
+    if len(rules):
+        with st.expander(t("sync_rules", n=int((~rules["ok"]).sum()))):
+            st.dataframe(rules.drop(columns=["ok"]).rename(columns={
+                "rule": t("sync_rule"), "result": t("sync_rule_result"), "value": t("sync_rule_value"),
+                "limit": t("sync_rule_limit")}), hide_index=True, key=f"{key}_rules")
+    changes = change_rows(report, t)
+    if len(changes):
+        with st.expander(t("sync_changes", n=len(changes))):
+            st.dataframe(changes.rename(columns={"kind": t("sync_kind"), "situation": t("sync_situation"),
+                                                 "label": t("sync_person"), "m5_id": t("col_m5_id"),
+                                                 "status": t("sync_op_status")}),
+                         hide_index=True, key=f"{key}_changes", height=360)
+    files = report.get("files") or {}
+    c = st.columns(3)
+    for col, (fmt, mime) in zip(c, [("html", "text/html"), ("xlsx", "application/vnd.openxmlformats-officedocument."
+                                                                    "spreadsheetml.sheet"), ("json", "application/json")],
+                                strict=True):
+        path = files.get(fmt)
+        if path:
+            try:
+                data = Path(path).read_bytes()
+            except OSError:
+                continue
+            col.download_button(t(f"sync_open_{fmt}"), data, file_name=path.replace("\\", "/").rsplit("/", 1)[-1],
+                                mime=mime, key=f"{key}_file_{fmt}", on_click="ignore")
 
-    text, counts = report if isinstance(report, tuple) else summary(report)
-    st.code(text, language=None)
-    if counts:
-        frame = pd.DataFrame(
-            [(SITUATION_LABELS.get(k, k), v) for k, v in sorted(counts.items())],
-            columns=[t("sync_situation"), t("sync_count")],
-        )
-        st.dataframe(frame, hide_index=True)
 
+STATUSES = ("done", "dry_run", "stopped", "failed")
 
 # ---- the links the sync acts on -------------------------------------------------------------------
 links = ws.link_table_with_people(stored_only=True)  # the people loaded so far: never a read here
 links = links[links["decision"].isin(LINK_DECISIONS)]
-if not len(links):
-    st.info(t("sync_empty"))
-else:
-    counts = links["decision"].value_counts()
-    st.markdown(t("sync_counts", links=len(links), confirmed=int(counts.get("confirmed", 0)),
-                  manual=int(counts.get("manual", 0)), auto=int(counts.get("auto", 0))))
-    ui.show_people(links,
-                   ["register", "source_id", "given_names", "family_name", "m5_id", "m5_given_names",
-                    "m5_family_name", "decision", "who", "at"], key="pl_sync_links", height=360)
+counts = links["decision"].value_counts()
+m = st.columns(4)
+m[0].metric(t("sync_links"), len(links))
+for col, kind in zip(m[1:], ("auto", "confirmed", "manual"), strict=True):
+    col.metric(t(f"sync_links_{kind}"), int(counts.get(kind, 0)))
+last = ws.store.last_signoff()
+st.caption(t("signoff_last", who=last.who, at=ui.local_time(last.at), links=last.links) if last else t("signoff_never"))
+if len(links):
+    with st.expander(t("sync_links_table")):
+        ui.show_people(links, ["register", "source_id", "given_names", "family_name", "m5_id", "m5_given_names",
+                               "m5_family_name", "decision", "who", "at"], key="pl_sync_links", height=360)
 
-# ---- dry run --------------------------------------------------------------------------------------
+# ---- dry run -> plan id -> approve and run this plan --------------------------------------------------
 st.subheader(t("sync_preview_header"))
 if st.button(t("sync_preview_button"), key="pl_sync_preview", help=t("sync_preview_help"), disabled=ws.config.m5 is None):
-    from passerlink.sync import load_report, run_sync
-
-    with st.spinner(t("sync_preview_button")):
+    with st.spinner(t("sync_preview_running")):
         try:
-            result = run_sync(ws.config, dry_run=True)
+            st.session_state[PLAN] = dry_run(ws.config)
         except PasserlinkError as exc:
-            st.error(str(exc))
-        else:
-            json_path = result.paths.get("json")
-            # the report as written to disk: personnummer masked, protected identities hidden
-            show_report(load_report(json_path) if json_path else result.report)
-
-# ---- a real run -------------------------------------------------------------------------------------
-st.subheader(t("sync_run_header"))
-sure = st.checkbox(t("sync_run_confirm"), key="pl_sync_run_confirm")
-if st.button(t("sync_run_button"), key="pl_sync_run", type="primary", disabled=ws.config.m5 is None or not sure):
-    from passerlink.sync import load_report, run_sync
-
-    with st.spinner(t("sync_run_button")):
-        try:
-            # same safety rules as the nightly run: a plan too large stops before its first write
-            result = run_sync(ws.config)
-        except PasserlinkError as exc:
-            st.error(str(exc))
-        else:
-            json_path = result.paths.get("json")
-            report = load_report(json_path) if json_path else result.report
-            if result.exit_code == 0:
-                st.success(t("sync_run_done"))
+            st.error(t("error_prefix", message=ui.sync_text(str(exc))))
+plan = st.session_state.get(PLAN)
+if plan:
+    plan_id, json_path = plan
+    st.info(t("sync_plan_shown", plan=plan_id or "–"))
+    try:
+        show_report(saved_report(json_path, file_version(Path(json_path))), "pl_dry")
+    except PasserlinkError as exc:
+        st.error(str(exc))
+    if st.button(t("sync_approve_button", plan=plan_id), key="pl_sync_approve", type="primary",
+                 disabled=not plan_id, help=t("sync_approve_help")):
+        with st.spinner(t("sync_run_running")):
+            try:
+                result_path, exit_code = approve_and_run(ws.config, plan_id, who=ui.operator())
+            except PasserlinkError as exc:
+                st.error(t("error_prefix", message=ui.sync_text(str(exc))))
             else:
-                st.error(t("sync_run_stopped", reason=report.get("stop_reason") or result.status))
-            show_report(report)
+                st.session_state[RESULT] = result_path
+                st.session_state[PLAN] = None
+                st.rerun()
+
+result_path = st.session_state.get(RESULT)
+if result_path:
+    st.subheader(t("sync_result_header"))
+    try:
+        report = saved_report(result_path, file_version(Path(result_path)))
+    except PasserlinkError as exc:
+        st.error(str(exc))
+    else:
+        (st.success if report.get("status") == "done" else st.error)(
+            t("sync_run_done") if report.get("status") == "done" else t("sync_run_stopped_short"))
+        show_report(report, "pl_result")
 
 # ---- earlier runs ---------------------------------------------------------------------------------
 st.subheader(t("sync_reports_header"))
@@ -113,12 +163,13 @@ try:
 except PasserlinkError as exc:
     st.error(str(exc))
     reports = []
+reports = [p for p in reports if p.suffix == ".json"]
 if not reports:
     st.caption(t("sync_no_reports"))
 else:
     recent = list(reversed(reports))[:20]
     pick = st.selectbox(t("sync_report_pick"), recent, format_func=lambda p: p.stem, key="pl_sync_report")
     try:
-        show_report(saved_summary(str(pick), file_version(pick)))
+        show_report(saved_report(str(pick), file_version(pick)), "pl_saved")
     except PasserlinkError as exc:
         st.error(str(exc))

@@ -1,0 +1,114 @@
+"""The Sync page's side of ``passerlink.sync``: a dry run that yields a plan id, approving and
+running exactly that plan, and a report turned into the tables and metrics the page shows.
+
+The two calls to the sync are here, so the page holds no sync logic; everything else is pure over
+the report dictionary the sync writes (``sync-*.json``), so saved reports and fresh runs look alike.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+if TYPE_CHECKING:  # pragma: no cover
+    from passerlink.config import Config
+
+__all__ = ["dry_run", "approve_and_run", "plan_id_of", "kind_counts", "situation_rows", "rule_rows", "change_rows"]
+
+Translate = Callable[..., str]
+Report = Mapping[str, object]
+
+
+def _json_path(result: object) -> str:
+    paths = getattr(result, "paths", {}) or {}
+    path = paths.get("json")
+    return str(path) if path else ""
+
+
+def dry_run(config: Config) -> tuple[str, str]:
+    """Run the sync without writing; returns (plan id, path of the report it saved)."""
+    from passerlink.sync import run_sync
+
+    result = run_sync(config, dry_run=True)
+    return plan_id_of(result.report), _json_path(result)
+
+
+def approve_and_run(config: Config, plan_id: str, *, who: str) -> tuple[str, int]:
+    """Run exactly the approved plan past the mass-change thresholds (``sync --approve``);
+    returns (path of the run's report, exit code). A fresh plan that differs stops the run."""
+    from passerlink.sync import run_sync
+
+    result = run_sync(config, approve=plan_id)  # type: ignore[call-arg]  # D1: sync --approve
+    return _json_path(result), int(result.exit_code)
+
+
+def plan_id_of(report: Report) -> str:
+    """The plan id a dry run stored (``plan_id``; the sync names it so in the report)."""
+    return str(report.get("plan_id") or "")
+
+
+def _changes(report: Report) -> list[Mapping[str, object]]:
+    changes = report.get("changes") or []
+    return [c for c in changes if isinstance(c, Mapping)] if isinstance(changes, list) else []
+
+
+def kind_counts(report: Report) -> dict[str, int]:
+    """Operations by kind (create, update, deactivate, queue, ...) and ``writes`` to M5."""
+    counts = Counter(str(c.get("kind", "")) for c in _changes(report))
+    out = {k: int(v) for k, v in counts.items()}
+    out["writes"] = int(report.get("m5_writes") or 0)  # type: ignore[call-overload]
+    return out
+
+
+def situation_rows(report: Report) -> pd.DataFrame:
+    """``situation, count``: the report's situations in Swedish (the sync's own labels)."""
+    from passerlink.sync.report import SITUATION_LABELS
+
+    counts = report.get("counts") or {}
+    rows = [(SITUATION_LABELS.get(str(k), str(k)), int(v)) for k, v in sorted(dict(counts).items())]  # type: ignore[call-overload]
+    return pd.DataFrame(rows, columns=["situation", "count"])
+
+
+def rule_rows(report: Report, t: Translate) -> pd.DataFrame:
+    """``rule, result, value, limit, ok``: every safety rule, named in the operator's language."""
+    rows = []
+    for r in report.get("safety") or []:  # type: ignore[union-attr]
+        if not isinstance(r, Mapping):
+            continue
+        name = str(r.get("rule", ""))
+        base, _, source = name.partition(":")
+        ok = bool(r.get("ok"))
+        result = t("rule_ok") if ok else t("rule_overridden") if r.get("overridden") else t("rule_stop")
+        rows.append({"rule": t("rule_named", rule=rule_label(base, t), source=source) if source else rule_label(base, t),
+                     "result": result, "value": r.get("value"), "limit": r.get("limit"), "ok": ok})
+    return pd.DataFrame(rows, columns=["rule", "result", "value", "limit", "ok"])
+
+
+#: The safety rules an operator may meet, by the name the sync gives them.
+RULES = ("creates_count", "creates_share", "updates_count", "updates_share", "deactivations_count",
+         "deactivations_share", "deletes_count", "deletes_share", "first_night", "source_not_empty",
+         "source_not_shrunk", "source_readable")
+
+
+def rule_label(name: str, t: Translate) -> str:
+    return t(f"rule_{name}") if name in RULES else t("rule_other", rule=name)
+
+
+def change_rows(report: Report, t: Translate) -> pd.DataFrame:
+    """``kind, situation, label, m5_id, status``: one row per planned or applied operation."""
+    from passerlink.sync.report import SITUATION_LABELS
+
+    rows = [{"kind": t(f"op_{c.get('kind')}") if c.get("kind") in OPS else str(c.get("kind", "")),
+             "situation": SITUATION_LABELS.get(str(c.get("situation", "")), str(c.get("situation", ""))),
+             "label": str(c.get("label", "")), "m5_id": str(c.get("m5_id") or ""),
+             "status": t(f"op_status_{c.get('status')}") if c.get("status") in OP_STATUSES else str(c.get("status", ""))}
+            for c in _changes(report)]
+    return pd.DataFrame(rows, columns=["kind", "situation", "label", "m5_id", "status"])
+
+
+OPS = ("create", "update", "reactivate", "deactivate", "delete", "queue", "report", "create_department",
+       "create_usergroup")
+OP_STATUSES = ("planned", "done", "failed", "skipped", "unconfirmed")
