@@ -90,7 +90,7 @@ def keyer_for(config: Config, tables: Mapping[str, PeopleTable]) -> Keyer:
         if flag is True:
             keyed.add(name)
         elif flag is None and name in tables:
-            ids = tables[name].people["source_id"] if "source_id" in tables[name].people else []
+            ids = tables[name].people.get("source_id", [])
             if ids_look_like_personnummer(i for i in ids if not is_keyed_id(str(i))):
                 keyed.add(name)
     if not keyed:
