@@ -1,7 +1,7 @@
 """The link classifier: an L2-regularised logistic regression with the scikit-learn interface.
 
 ``fit(X, y, sample_weight)``, ``decision_function(X)``, ``predict_proba(X)``, ``predict(X)``,
-``classes_``, ``coef_``, ``intercept_``, ``get_params``/``set_params``: what a scikit-learn
+``score(X, y)``, ``classes_``, ``coef_``, ``intercept_``, ``get_params``/``set_params``: what a scikit-learn
 binary classifier offers, so the link model (``matching.model``) can take this one or any
 scikit-learn classifier in its place. It does not inherit scikit-learn's ``BaseEstimator``:
 importing scikit-learn costs more than half a second at every ``passerlink match`` start, for a
@@ -21,6 +21,8 @@ rounds of a retrain; on FEBRL4 and the Swedish sample worlds F1 was the same or 
 
 from __future__ import annotations
 
+import sys
+import warnings
 from typing import Any
 
 import numpy as np
@@ -44,12 +46,57 @@ def _log1pexp(z: np.ndarray) -> np.ndarray:
 
 
 def _as_matrix(X: Any) -> sparse.csr_matrix | np.ndarray:
+    """``X`` as a float64 CSR or 2-d array, refused in one sentence when it cannot be one."""
     if sparse.issparse(X):
-        return sparse.csr_matrix(X, dtype=np.float64)
-    arr = np.asarray(X, dtype=np.float64)
-    if arr.ndim != 2:
-        raise ValueError(f"expected a 2-d design matrix, got an array of shape {arr.shape}")
-    return arr
+        csr = sparse.csr_matrix(X)
+        if np.iscomplexobj(csr.data):
+            raise ValueError("Complex data not supported")
+        out = csr.astype(np.float64, copy=False)
+        values = out.data
+    else:
+        arr = np.asarray(X)
+        if np.iscomplexobj(arr):
+            raise ValueError("Complex data not supported")
+        if arr.ndim != 2:
+            raise ValueError(f"expected a 2-d design matrix, got an array of shape {arr.shape}: "
+                             "Reshape your data (X.reshape(-1, 1) for one feature, X.reshape(1, -1) for one row)")
+        out = arr.astype(np.float64)
+        values = out
+    if out.shape[0] == 0 or out.shape[1] == 0:
+        raise ValueError(f"Found array with {out.shape[0]} sample(s) and {out.shape[1]} feature(s) "
+                         f"(shape={out.shape}, 0 feature(s) (shape={out.shape}) while a minimum of 1 is required.")
+    if not np.isfinite(values).all():
+        raise ValueError("X contains NaN or inf: every design value must be finite")
+    return out
+
+
+def _as_labels(y: Any, n: int) -> np.ndarray:
+    if y is None:
+        raise ValueError("LinkClassifier requires y to be passed, but the target y is None")
+    labels = np.asarray(y)
+    if labels.ndim == 2 and labels.shape[1] == 1:
+        warnings.warn("A column-vector y was passed when a 1d array was expected: it is read as 1-d",
+                      _sklearn_class("DataConversionWarning", UserWarning), stacklevel=3)
+        labels = labels.ravel()
+    if labels.ndim != 1 or len(labels) != n:
+        raise ValueError(f"y needs one label per row of X ({n}), got shape {labels.shape}")
+    if labels.dtype.kind == "f" and not np.array_equal(labels, np.round(labels)):
+        raise ValueError("Unknown label type: continuous (a link classifier needs two classes)")
+    return labels
+
+
+def _sklearn_class(name: str, fallback: type) -> type:
+    """scikit-learn's exception or warning class ``name`` when scikit-learn is loaded anyway (its
+    tools catch those classes), else ``fallback``: scikit-learn is not imported for an error."""
+    if "sklearn" in sys.modules:
+        from sklearn import exceptions
+
+        return getattr(exceptions, name)
+    return fallback
+
+
+def _not_fitted() -> Exception:
+    return _sklearn_class("NotFittedError", ValueError)("this LinkClassifier is not fitted yet: call fit() first")
 
 
 class LinkClassifier:
@@ -76,6 +123,14 @@ class LinkClassifier:
             setattr(self, key, value)
         return self
 
+    def __sklearn_tags__(self) -> Any:
+        """What scikit-learn's tools (``clone``, ``cross_val_score``, the estimator checks) ask of
+        an estimator; imported here, when scikit-learn is already loaded by whoever asks."""
+        from sklearn.utils import ClassifierTags, InputTags, Tags, TargetTags
+
+        return Tags(estimator_type="classifier", target_tags=TargetTags(required=True),
+                    classifier_tags=ClassifierTags(multi_class=False), input_tags=InputTags(sparse=True))
+
     def __repr__(self) -> str:
         return f"LinkClassifier({', '.join(f'{p}={getattr(self, p)!r}' for p in self._PARAMS)})"
 
@@ -85,16 +140,18 @@ class LinkClassifier:
         from scipy.optimize import minimize  # ~0.25 s of import: only where a model is fitted
 
         X = _as_matrix(X)
-        y = np.asarray(y)
-        if y.ndim != 1 or len(y) != X.shape[0]:
-            raise ValueError(f"y needs one label per row of X ({X.shape[0]}), got shape {y.shape}")
+        y = _as_labels(y, X.shape[0])
         classes = np.unique(y)
-        if len(classes) != 2:
-            raise ValueError(f"a link classifier needs samples of exactly 2 classes, got {len(classes)} class(es)")
+        if len(classes) > 2:
+            raise ValueError(f"Only binary classification is supported: got {len(classes)} classes")
+        if len(classes) < 2:
+            raise ValueError(f"a link classifier needs samples of exactly 2 classes, got {len(classes)} class")
         target = (y == classes[1]).astype(np.float64)
         sw = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
         if sw.shape != (len(y),):
             raise ValueError("sample_weight needs one weight per row of X")
+        if not np.isfinite(sw).all() or (sw < 0).any() or sw.sum() <= 0:
+            raise ValueError("sample weights must be finite, non-negative and not all zero")
         sw_sum = float(sw.sum())
         l2 = 1.0 / (self.C * sw_sum)
         n_features = X.shape[1]
@@ -127,10 +184,11 @@ class LinkClassifier:
     # ---- predicting ------------------------------------------------------------------------
     def _check_fitted(self, X: Any) -> sparse.csr_matrix | np.ndarray:
         if getattr(self, "coef_", None) is None:
-            raise ValueError("this LinkClassifier is not fitted yet: call fit() first")
+            raise _not_fitted()
         X = _as_matrix(X)
         if X.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {X.shape[1]} features, the classifier was fitted on {self.n_features_in_}")
+            raise ValueError(f"X has {X.shape[1]} features, but LinkClassifier is expecting "
+                             f"{self.n_features_in_} features as input")
         return X
 
     def decision_function(self, X: Any) -> np.ndarray:
@@ -143,4 +201,10 @@ class LinkClassifier:
         return np.stack([1 - p, p], axis=1)
 
     def predict(self, X: Any) -> np.ndarray:
-        return self.classes_[(self.decision_function(X) > 0).astype(np.int64)]
+        z = self.decision_function(X)  # refuses an unfitted classifier before classes_ is read
+        return self.classes_[(z > 0).astype(np.int64)]
+
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """Mean accuracy (scikit-learn's classifier default score)."""
+        hit = (self.predict(X) == np.asarray(y)).astype(np.float64)
+        return float(np.average(hit, weights=sample_weight))
