@@ -3,6 +3,9 @@
     passerlink links import FILE --config F [--m5-url URL] [--adopt-manual] [--dry-run] [--yes]
     passerlink links show --config F
     passerlink links queue --config F
+    passerlink links propose --config F [--m5-url URL]
+    passerlink links export --config F --out FILE.xlsx [--m5-url URL] [--lang sv|en]
+    passerlink links signoff --config F [--yes]
 
 ``import`` takes the workbench's Excel export, unchanged or edited (a sheet per register with the
 M5 id and the decision; a row without an M5 id is "no link"), or a CSV with columns
@@ -12,6 +15,14 @@ user linked to two people, no manual M5 user unless ``--adopt-manual``), prints 
 names, then stores every decision in one transaction (who = you) and writes the ownership marker
 into each linked M5 user. ``queue`` lists the new register people the nightly sync found a likely M5
 match for: decide them in the workbench.
+
+``propose`` runs the joint matching (every register against M5 in one session, taught the
+operator answers already stored) and stores its auto-links as ``proposed`` and its open questions
+as ``question`` decisions, with probability and model version; it prints candidates, auto-links
+and open questions per register. ``export`` writes the workbook the workbench exports (the link
+store's decisions with names, and the people without a link). ``signoff`` turns the reviewed set
+into links in one recorded step (who, when, how many of each kind); questions nobody answered
+stay without a link, and the sync queues such a person rather than create them.
 """
 
 from __future__ import annotations
@@ -47,6 +58,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     show.add_argument("--config", type=Path, required=True, metavar="FILE")
     queue = sub.add_parser("queue", help="print the sync's review queue (likely matches of new people)")
     queue.add_argument("--config", type=Path, required=True, metavar="FILE")
+    prop = sub.add_parser("propose", help="run the joint matching and store its proposals and open questions")
+    prop.add_argument("--config", type=Path, required=True, metavar="FILE")
+    prop.add_argument("--m5-url", metavar="URL", help="use this M5 Admin API base URL instead of [m5] url")
+    exp = sub.add_parser("export", help="write the workbench's link workbook (.xlsx) from the link store")
+    exp.add_argument("--config", type=Path, required=True, metavar="FILE")
+    exp.add_argument("--out", type=Path, required=True, metavar="FILE.xlsx")
+    exp.add_argument("--m5-url", metavar="URL", help="use this M5 Admin API base URL instead of [m5] url")
+    exp.add_argument("--lang", choices=("sv", "en"), default="sv", help="workbook language (default sv)")
+    sign = sub.add_parser("signoff", help="turn the reviewed proposals into links (one recorded step)")
+    sign.add_argument("--config", type=Path, required=True, metavar="FILE")
+    sign.add_argument("--yes", action="store_true", help="do not ask before signing off (asked only on a terminal)")
 
 
 def _read_table(path: Path) -> pd.DataFrame:
@@ -80,7 +102,7 @@ def _who() -> str:
 
 def run(args: argparse.Namespace) -> int:
     if args.links_command is None:
-        raise InputError("say what to do: passerlink links import|show|queue")
+        raise InputError("say what to do: passerlink links import|show|queue|propose|export|signoff")
     from passerlink.config import load_config
     from passerlink.matching import LinkStore
 
@@ -97,6 +119,8 @@ def run(args: argparse.Namespace) -> int:
             q = state.review_queue()
         print(q.to_string(index=False) if len(q) else "the review queue is empty")
         return 0
+    if args.links_command in _GOLIVE_ACTIONS:
+        return _GOLIVE_ACTIONS[args.links_command](args, cfg)
 
     return _import(args, cfg)
 
@@ -139,6 +163,7 @@ def _import(args: argparse.Namespace, cfg: Config) -> int:
             return 1
         result = adopt.apply_import(plan, store, client, who=_who(), policy=cfg.sync, marker_field=cfg.m5.marker_field,
                               source_order=sources, users=users)
+    report = _write_report(cfg, adopt.import_report(plan, result, who=_who(), at=_now()))
     print(f"{len(plan.all_links)} links in {args.file.name}: {result.stored} decisions stored, "
           f"{result.already_linked} already linked; {result.adopted} M5 users adopted, "
           f"{result.already_adopted} already adopted")
@@ -146,4 +171,105 @@ def _import(args: argparse.Namespace, cfg: Config) -> int:
         print(f"adopted manual M5 user {row.m5_name} for {row.source}:{adopt.shown_id(row.source_id)} {row.person}")
     for note in result.notes:
         print(f"note: {note}")
+    if report is not None:
+        print(f"report: {report}")
     return 0
+
+
+def _now() -> str:
+    import datetime as _dt
+
+    return _dt.datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def _write_report(cfg: Config, data: dict[str, object]) -> Path | None:
+    """``links-import-<time>.json`` in the sync's report folder; a folder that cannot be written
+    is said on stderr (the links are stored already)."""
+    import json
+    import uuid
+
+    from passerlink.sync.engine import sync_paths
+
+    folder = sync_paths(cfg)[0]
+    stamp = str(data["at"]).replace(":", "").replace("-", "")[:15]
+    path = folder / f"links-import-{stamp}-{uuid.uuid4().hex[:6]}.json"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+    except OSError as exc:
+        print(f"passerlink: warning: {folder}: cannot write the import report ({exc.strerror})", file=sys.stderr)
+        return None
+    return path
+
+
+# ---- go-live: propose, export, sign off ---------------------------------------------------------
+def _propose(args: argparse.Namespace, cfg: Config) -> int:
+    """The joint matching's auto-links and open questions, stored as proposals."""
+    from passerlink.errors import ConfigError
+    from passerlink.m5 import M5Client
+    from passerlink.matching import LinkStore
+    from passerlink.matching.proposals import propose
+    from passerlink.sources import read_m5, read_source
+    from passerlink.sync.keys import key_registers, keyer_for
+
+    if cfg.m5 is None:
+        raise ConfigError(f"{cfg.config_path}: proposing links needs an [m5] section")
+    raw = {s.name: read_source(s, config_path=cfg.config_path) for s in cfg.sources}
+    registers = {name: t.people for name, t in key_registers(raw, keyer_for(cfg, raw)).items()}
+    with M5Client.from_config(cfg.m5, config_path=cfg.config_path, url=args.m5_url) as client:
+        m5 = read_m5(client, cfg.m5.columns).people
+    result = propose(registers, m5, LinkStore(cfg.link_store.path), who=_who())
+    print(f"joint matching of {', '.join(registers)} against {len(m5)} M5 users (model {result.model_version})")
+    for name, n in result.per_source.items():
+        print(f"{name}: {n['people']} people, {n['candidates']} candidate pairs, {n['auto_links']} auto-links, "
+              f"{n['open_questions']} open questions about {n['people_with_questions']} people")
+    st = result.stored
+    print(f"stored: {st['proposed']} proposed links and {st['question']} questions new or changed, "
+          f"{st['unchanged']} unchanged, {st['kept']} already decided by an operator, {st['withdrawn']} withdrawn")
+    print(f"next: answer the questions in the workbench, or export them: "
+          f"passerlink links export --config {args.config} --out links.xlsx")
+    return 0
+
+
+def _export(args: argparse.Namespace, cfg: Config) -> int:
+    """The workbench's own workbook (its writer, its table): the store's decisions and the people without a link."""
+    from passerlink.workbench.workspace import Workspace
+
+    if args.out.suffix.lower() != ".xlsx":
+        raise InputError(f"--out {args.out}: the workbook is an .xlsx file")
+    ws = Workspace(args.config, m5_url=args.m5_url)
+    try:
+        data = ws.export(lang=args.lang, exported_by=_who())
+    finally:
+        ws.close()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = args.out.with_name(args.out.name + ".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(args.out)
+    print(f"wrote {args.out} ({len(data)} bytes); edit the decision column, then: "
+          f"passerlink links import {args.out} --config {args.config}")
+    return 0
+
+
+def _signoff(args: argparse.Namespace, cfg: Config) -> int:
+    """Turn the reviewed set into links in one recorded step."""
+    from passerlink.matching import LinkStore
+    from passerlink.sync.golive import read_golive_facts
+
+    facts = read_golive_facts(cfg)
+    print(f"to sign off: {facts.proposed} proposed links, {facts.links} links already standing, "
+          f"{facts.questions} open questions (they stay without a link)")
+    if not args.yes and sys.stdin.isatty() and input("sign off? [y/N] ").strip().lower() not in (
+            "y", "yes", "j", "ja"):
+        print("nothing signed off")
+        return 1
+    done = LinkStore(cfg.link_store.path).signoff(_who())
+    c = done.counts
+    print(f"signed off #{done.id} by {done.who} at {done.at}: {c['auto']} auto-links, {c['confirmed']} confirmed, "
+          f"{c['manual']} manual, {c['rejected']} rejected, {c['unsure']} unsure, {c['open_questions']} open "
+          f"questions left without a link, {c['withdrawn']} withdrawn proposals; {done.links} links")
+    print(f"next: passerlink sync --config {args.config} --dry-run")
+    return 0
+
+
+_GOLIVE_ACTIONS = {"propose": _propose, "export": _export, "signoff": _signoff}

@@ -41,7 +41,8 @@ from passerlink.policy import SyncPolicy
 from passerlink.sync.keys import Keyer
 
 __all__ = ["AdoptResult", "ImportPlan", "LinkRow", "M5Adopter", "read_link_csv", "check_link_table",
-           "plan_import", "apply_import", "preview_lines", "import_links", "adopt_users", "shown_id"]
+           "plan_import", "apply_import", "preview_lines", "import_links", "adopt_users", "shown_id",
+           "import_report"]
 
 _COLS = ("source", "source_id", "m5_id")
 _ALIASES = {"register": "source", "källa": "source", "kalla": "source", "m5-id": "m5_id", "m5 id": "m5_id"}
@@ -403,6 +404,28 @@ def preview_lines(plan: ImportPlan, *, limit: int = _PREVIEW_MAX) -> list[str]:
     if len(plan.refusals) > limit:
         lines.append(f"  ... and {len(plan.refusals) - limit} more rejections")
     return lines
+
+
+def import_report(plan: ImportPlan, result: AdoptResult, *, who: str, at: str) -> dict[str, object]:
+    """What an import did, for the record (``links-import-*.json`` beside the sync reports):
+    who, when, how many of each kind, every manual M5 user adopted and every link withdrawn, by
+    name; personnummer masked, ids of a keyed register as their keyed hash."""
+    def row(r: LinkRow) -> dict[str, str]:
+        return {"source": r.source, "source_id": shown_id(r.source_id), "person": r.person, "m5_id": r.m5_id,
+                "m5_user": r.m5_name, "where": r.where}
+
+    return {
+        "file": plan.name, "who": who, "at": at,
+        "counts": {"new_links": len(plan.links), "already_linked": plan.already_linked,
+                   "rejections": len(plan.refusals), "unlinked": len(plan.unlinks), "no_link": plan.no_link,
+                   "adopted_manual": len(plan.adopted_manual), "stored": result.stored,
+                   "m5_users_adopted": result.adopted, "m5_users_already_adopted": result.already_adopted},
+        "adopted_manual": [row(r) for r in plan.adopted_manual],
+        "unlinked": [{"source": s, "source_id": shown_id(i), "m5_id": old, "why": why}
+                     for s, i, old, why in plan.unlinks],
+        "links": [row(r) for r in plan.links],
+        "notes": list(result.notes),
+    }
 
 
 # ---- writing -------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ links) are filled from the generated world, whose ids the generator may change.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -193,6 +194,11 @@ def test_adopting_a_manual_user_is_listed_by_name_and_a_proposed_pair_is_not_man
     assert _import(site, path, "--adopt-manual") == 0
     out = capsys.readouterr().out
     assert f"adopted manual M5 user {manual['firstname']} {manual['lastname']} (M5 {ids['manual0']})" in out
+    (report,) = (site.folder / "reports").glob("links-import-*.json")
+    record = json.loads(report.read_text(encoding="utf-8"))
+    assert [r["m5_user"] for r in record["adopted_manual"]] == [
+        f"{manual['firstname']} {manual['lastname']} (M5 {ids['manual0']})"]
+    assert record["counts"]["new_links"] == 1 and record["who"]
     # a pair the matcher proposed is no manual adoption
     truth = site.folder / "pair.csv"
     truth.write_text(f"source,source_id,m5_id\nhr,{ids['hr1']},{ids['m5_of_hr1']}\n", encoding="utf-8")
