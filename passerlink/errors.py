@@ -8,7 +8,7 @@ a traceback); the ``exit_code`` attribute says which exit code the CLI uses.
     │   ├── ConfigError                 the TOML configuration is invalid or names a missing env var
     │   └── SourceError                 a register file / database / SS 12000 API cannot be read
     ├── M5Error                         anything that went wrong talking to the M5 Admin API
-    │   ├── M5UnavailableError          unreachable, TLS failure or timeouts after all retries
+    │   ├── M5UnavailableError          exit 2: unreachable, TLS failure or timeouts after all retries
     │   ├── M5ProtocolError             an answer that is not what the API promises (garbage)
     │   └── M5ApiError                  a proper M5 error body (errorcode, friendlymessage)
     │       ├── M5AuthError             login refused (401/403 after re-login)
@@ -64,7 +64,12 @@ class M5Error(PasserlinkError):
 
 
 class M5UnavailableError(M5Error):
-    """M5 could not be reached (connection, TLS, timeouts) even after retries."""
+    """M5 could not be reached (connection, TLS, timeouts) even after retries.
+
+    Exit 2, as the README's table says: an M5 that cannot be reached is a setting to check (the
+    URL, the network, the certificate), not a run that failed halfway."""
+
+    exit_code = 2
 
 
 class M5ProtocolError(M5Error):

@@ -11,7 +11,9 @@ One-shot and safe to repeat (cron, a systemd timer or Windows Task Scheduler run
 night). Every run writes a report (HTML, XLSX, JSON) into [sync] report_dir, dry or not.
 
 Exit codes: 0 done, 1 failed (M5 errors, circuit breaker, another run holds the lock),
-2 bad input or config, 3 stopped by a safety rule before the first write.
+2 bad input or config (an M5 that cannot be reached included), 3 stopped by a safety rule before
+the first write. With --every, an unreachable M5 is tried again at the next run; any other exit 2
+ends the loop.
 
 Every night (the M5 secrets come from the environment variables named in [m5]):
 
@@ -111,11 +113,13 @@ def plan_lines(report: dict, config: Path) -> list[str]:
     return out
 
 
-def _once(args: argparse.Namespace, sources: dict[str, Path]) -> int:
+def _once(args: argparse.Namespace, sources: dict[str, Path]) -> tuple[int, bool]:
+    """One run: (exit code, whether waiting could help – M5 was unreachable)."""
     from passerlink.config import load_config
-    from passerlink.sync.engine import run_sync
-    from passerlink.sync.report import summary_text
+    from passerlink.sync.engine import run_sync, shorten
+    from passerlink.sync.report import mask_logs, summary_text
 
+    mask_logs()
     cfg = load_config(args.config)
     result = run_sync(cfg, dry_run=args.dry_run, allow_mass_changes=args.allow_mass_changes,
                       m5_url=args.m5_url, source_paths=sources, approve=args.approve)
@@ -123,8 +127,8 @@ def _once(args: argparse.Namespace, sources: dict[str, Path]) -> int:
     for line in plan_lines(result.report, args.config):
         print(line, flush=True)
     if result.exit_code != 0 and result.report.get("stop_reason"):
-        print(f"passerlink: {result.report['stop_reason']}", file=sys.stderr)
-    return result.exit_code
+        print(f"passerlink: {shorten(str(result.report['stop_reason']), 600)}", file=sys.stderr)
+    return result.exit_code, bool(result.report.get("m5_unreachable"))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -132,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
     if args.at and not args.every:
         raise InputError("--at needs --every (for a one-shot run, let cron or the task scheduler pick the time)")
     if not args.every:
-        return _once(args, sources)
+        return _once(args, sources)[0]
     interval = parse_every(args.every)
     at = parse_at(args.at) if args.at else None
     when = first_run(_dt.datetime.now(), at)
@@ -142,8 +146,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"[sync] next run at {when:%Y-%m-%d %H:%M}", flush=True)
         while (left := (when - _dt.datetime.now()).total_seconds()) > 0:
             time.sleep(min(left, 30.0))
-        code = _once(args, sources)
-        if code == 2:
+        code, may_recover = _once(args, sources)
+        if code == 2 and not may_recover:
             return code  # a config or input mistake does not fix itself by waiting
         when += interval
         while when <= _dt.datetime.now():

@@ -19,7 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from passerlink.errors import InputError, PasserlinkError, SafetyStop, SourceError
+from passerlink.errors import (
+    InputError,
+    M5UnavailableError,
+    PasserlinkError,
+    SafetyStop,
+    SourceError,
+)
 from passerlink.people import PeopleTable
 
 if TYPE_CHECKING:
@@ -33,7 +39,8 @@ if TYPE_CHECKING:
     from passerlink.sync.keys import Keyer
     from passerlink.sync.planner import Op, Plan, PlanContext
 
-__all__ = ["SyncResult", "run_sync", "sync_paths", "op_to_dict", "read_m5_state", "TLS_OFF_WARNING"]
+__all__ = ["SyncResult", "run_sync", "sync_paths", "op_to_dict", "read_m5_state", "TLS_OFF_WARNING",
+           "shorten", "failure_text"]
 
 log = logging.getLogger(__name__)
 
@@ -76,11 +83,33 @@ _OP_EXTRAS: tuple[tuple[str, Callable[[Any], Any]], ...] = (
 )
 
 
+#: Longest label or value a report line or message shows before it gives the length instead.
+SHOWN_LIMIT = 120
+
+
+def shorten(text: str, limit: int = SHOWN_LIMIT) -> str:
+    """``text``, or its start and its length when it is longer than ``limit``."""
+    return text if len(text) <= limit else f"{text[: limit - 1]}… ({len(text)} characters)"
+
+
+def failure_text(op: Op, error: str) -> str:
+    """M5's refusal of an operation as the report says it: an over-long value is named by its
+    field and length, never repeated (a 10,000-character name once filled the terminal)."""
+    values: dict[str, str] = {c.field: str(c.after) for c in getattr(op, "changes", None) or []}
+    values.update({k: str(v) for k, v in (getattr(op, "fields", None) or {}).items()})
+    long = {f: v for f, v in values.items() if len(v) > SHOWN_LIMIT}
+    for f, v in long.items():
+        error = error.replace(v, f"<the {len(v)}-character value of {f}>")
+    if long:
+        error += " (" + ", ".join(f"{f} has {len(v)} characters" for f, v in long.items()) + ")"
+    return shorten(error, 4 * SHOWN_LIMIT)
+
+
 def op_to_dict(op: Op, *, status: str = "planned", error: str = "", notes: list[str] | None = None,
                m5_id: str | None = None) -> dict[str, Any]:
     """One planned (or applied) operation as the report shows it; empty attributes left out."""
     d: dict[str, Any] = {
-        "kind": op.kind, "situation": op.situation, "label": op.label,
+        "kind": op.kind, "situation": op.situation, "label": shorten(op.label),
         "key": list(op.key) if op.key else None, "m5_id": m5_id or op.m5_id, "protected": op.protected,
         "status": status,
     }
@@ -92,7 +121,7 @@ def op_to_dict(op: Op, *, status: str = "planned", error: str = "", notes: list[
         if value:
             d[attr] = write(value)
     if error:
-        d["error"] = error
+        d["error"] = failure_text(op, error)
     if notes:
         d["notes"] = list(notes)
     return d
@@ -143,8 +172,9 @@ def run_sync(
     report says what broke). Only a report folder that cannot be written stops the run before
     anything else (exit 2), because then no report could be left."""
     from passerlink.sync.lock import RunLock
-    from passerlink.sync.report import check_report_dir
+    from passerlink.sync.report import check_report_dir, mask_logs
 
+    mask_logs()
     report_dir, _state_path, lock_path = sync_paths(config)
     check_report_dir(report_dir)
     run = _Run(config=config, report=_new_report(config, dry_run, allow_mass_changes), dry_run=dry_run,
@@ -234,6 +264,7 @@ def _run_logged(run: _Run, client: M5Client | None) -> None:
     except PasserlinkError as exc:
         run.end(exc.exit_code, "stopped" if exc.exit_code == 3 else "failed")
         report["stop_reason"] = str(exc)
+        report["m5_unreachable"] = isinstance(exc, M5UnavailableError)
         if not isinstance(exc, InputError | SafetyStop):
             report["errors"].append({"label": "", "kind": "run", "message": str(exc)})
     except Exception as exc:  # noqa: BLE001 - a crashed step still leaves a report and a closed run
@@ -441,8 +472,8 @@ def _apply(run: _Run, client: M5Client, planned: _Planned) -> ApplyResult:
             continue
         changes.append(op_to_dict(o.op or op, status=o.status, error=o.error, notes=o.notes, m5_id=o.m5_id))
         if o.status == "failed":
-            report["errors"].append({"label": op.label, "kind": op.kind, "m5_id": o.m5_id or op.m5_id,
-                                     "message": o.error})
+            report["errors"].append({"label": shorten(op.label), "kind": op.kind, "m5_id": o.m5_id or op.m5_id,
+                                     "message": failure_text(o.op or op, o.error)})
     report["changes"] = changes
     report["ops_by_status"] = applied.by_status()
     return applied
@@ -457,7 +488,7 @@ def _remember(run: _Run, planned: _Planned, applied: ApplyResult) -> None:
     state.mark_gone({m: lbl for m, lbl in the_plan.gone.items() if m not in failed_ids}, today.isoformat())
     state.clear_gone(m for m in the_plan.present if m not in failed_ids)
     if applied.stopped:
-        run.report["stop_reason"] = applied.stopped
+        run.report["stop_reason"] = shorten(applied.stopped, 4 * SHOWN_LIMIT)
         run.end(1, "failed")
     elif applied.failed:
         run.report["stop_reason"] = f"{len(applied.failed)} operations failed; see the errors"

@@ -33,6 +33,9 @@ __all__ = [
     "HTML_ROW_LIMIT",
     "mask_value",
     "mask_report_text",
+    "mask_logs",
+    "PersonnummerLogFilter",
+    "check_report_dir",
     "safe_cell",
     "sanitize",
     "render_html",
@@ -148,6 +151,26 @@ def sanitize(report: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+class PersonnummerLogFilter(logging.Filter):
+    """Masks personnummer-like digit runs in every log record a handler writes (a message
+    quoting a register value, an M5 error echoing a name)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = mask_text(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True
+
+
+def mask_logs(logger: logging.Logger | None = None) -> None:
+    """Put ``PersonnummerLogFilter`` on every handler of ``logger`` (default: the root logger,
+    where the CLI's handler is); calling it again adds nothing."""
+    for handler in (logger or logging.getLogger()).handlers:
+        if not any(isinstance(f, PersonnummerLogFilter) for f in handler.filters):
+            handler.addFilter(PersonnummerLogFilter())
+
+
 def _stamp(report: Mapping[str, Any]) -> str:
     """Local start time to the millisecond: report names sort in the order the runs started."""
     started = _dt.datetime.fromisoformat(str(report["started"])).astimezone()
@@ -253,6 +276,11 @@ def prune_reports(report_dir: str | Path, keep_days: int, *, now: _dt.datetime |
     return gone
 
 
+def _cut(text: str, limit: int) -> str:
+    """A terminal line's part: its start and its length when longer than ``limit``."""
+    return text if len(text) <= limit else f"{text[: limit - 1]}… ({len(text)} characters)"
+
+
 # ---- text summary ---------------------------------------------------------------------------------
 def blanking_lines(report: Mapping[str, Any], limit: int = 10) -> list[str]:
     """The plan's blankings (fields emptied that have a value in M5), apart from other updates."""
@@ -287,9 +315,11 @@ def summary_text(report: Mapping[str, Any]) -> str:
             lines.append(f"safety rule {r['rule']}: {r['message']} [{state}]")
     lines += blanking_lines(report)
     if report.get("stop_reason"):
-        lines.append(str(report["stop_reason"]))
+        lines.append(_cut(str(report["stop_reason"]), 600))
+    for w in report.get("warnings") or []:
+        lines.append(f"warning: {w}")
     for e in (report.get("errors") or [])[:10]:
-        lines.append(f"error: {e.get('label', '')} {e.get('message', '')}".strip())
+        lines.append(f"error: {_cut(str(e.get('label', '')), 120)} {_cut(str(e.get('message', '')), 480)}".strip())
     if len(report.get("errors") or []) > 10:
         lines.append(f"... and {len(report['errors']) - 10} more errors")
     files = report.get("files") or {}
@@ -358,8 +388,13 @@ def _details(c: Mapping[str, Any], t: Mapping[str, str]) -> list[str]:
 def _environment() -> Any:
     from jinja2 import Environment, PackageLoader, select_autoescape
 
+    from passerlink.spreadsheet import REPORT_CELL_LIMIT
+
+    def finalize(value: Any) -> Any:  # every value shown is cut like an XLSX cell
+        return _cut(value, REPORT_CELL_LIMIT) if isinstance(value, str) else value
+
     return Environment(loader=PackageLoader("passerlink.sync", "templates"),
-                       autoescape=select_autoescape(default=True, default_for_string=True))
+                       autoescape=select_autoescape(default=True, default_for_string=True), finalize=finalize)
 
 
 def render_html(head: Mapping[str, Any], changes: Iterable[Mapping[str, Any]] = (), *, lang: str = "sv",

@@ -243,3 +243,15 @@ def test_an_unwritable_report_folder_stops_the_run_before_any_write(site, m5sim)
     with pytest.raises(InputError, match="report folder .* cannot be written"):
         site.sync(allow_mass_changes=True)
     assert m5sim.calls() == []
+
+
+def test_m5_refusing_an_overlong_name_names_the_field_and_length_not_the_value(site, m5sim):
+    from passerlink.sync.report import summary_text
+
+    long_name = "Lång" + "x" * 9_996
+    _hr_edit(site, lambda hr: hr.assign(Efternamn=[long_name] + list(hr["Efternamn"].iloc[1:])))
+    result = site.sync()
+    assert result.exit_code == 1 and result.status == "failed"
+    text = summary_text(result.report) + json.dumps(result.report["errors"], ensure_ascii=False)
+    assert "x" * 200 not in text
+    assert "lastname has 10000 characters" in text

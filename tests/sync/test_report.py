@@ -157,3 +157,14 @@ def test_unwritable_report_dir_is_found_before_anything_is_written(tmp_path):
     with pytest.raises(InputError, match="the report folder .* cannot be written"):
         check_report_dir(blocker / "reports")
     assert check_report_dir(tmp_path / "new" / "reports").is_dir()
+
+
+def test_log_records_are_masked_by_the_filter(caplog):
+    import logging
+
+    from passerlink.sync.report import PersonnummerLogFilter
+
+    record = logging.LogRecord("passerlink.sync", logging.WARNING, __file__, 1,
+                               "M5 refused %s: name %r", ("update", "Anna 198001011234"), None)
+    assert PersonnummerLogFilter().filter(record)
+    assert record.getMessage() == "M5 refused update: name 'Anna 19800101-****'"

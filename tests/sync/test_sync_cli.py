@@ -66,9 +66,38 @@ def test_subprocess_exit_codes_and_no_traceback(site, m5sim, tmp_path):
     with RunLock(sync_paths(site.config())[2]):
         p = run("sync", "--config", str(site.config_path))
     assert p.returncode == 1 and "another passerlink sync is running" in p.stderr and "Traceback" not in p.stderr
+    folder = sync_paths(site.config())[0]
+    before = set(folder.glob("sync-*.json"))
     p = run("sync", "--config", str(site.config_path), "--m5-url", "http://127.0.0.1:9/m5adminapi/api",
             "--allow-mass-changes")
-    assert p.returncode == 1 and "Traceback" not in p.stderr and "127.0.0.1:9" in p.stderr
+    # unreachable M5 = exit 2, as the README's table says; the run still leaves its report
+    assert p.returncode == 2 and "Traceback" not in p.stderr and "127.0.0.1:9" in p.stderr
+    left = set(folder.glob("sync-*.json")) - before
+    assert len(left) == 1 and '"status": "failed"' in left.pop().read_text(encoding="utf-8")
+
+
+def test_a_damaged_register_is_exit_3_with_the_row_named_and_a_report(site, m5sim, tmp_path, capsys):
+    """Issue 13 items 1, 3, 4 through the command line: cut, escape characters, two encodings."""
+    hr = (site.folder / "hr_export.csv").read_bytes()
+    lines = hr.split(b"\r\n") if b"\r\n" in hr else hr.split(b"\n")
+    nl = b"\r\n" if b"\r\n" in hr else b"\n"
+    cut = tmp_path / "cut.csv"
+    cut.write_bytes(hr[: int(len(hr) * 0.985)])
+    escape = tmp_path / "escape.csv"
+    escape.write_bytes(nl.join([lines[0], lines[1], lines[2].replace(b";", b"\x1b[31m;", 2), *lines[3:]]))
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_bytes(nl.join([*lines[:3], "1;Åsa;;Åström".encode() + b";" * (lines[0].count(b";") - 3),
+                               *lines[3:]]))
+    m5sim.clear_calls()
+    for path, says in ((cut, "cut"), (escape, "row 3, column"),
+                       (mixed, "two encodings")):
+        assert main(["sync", "--config", str(site.config_path), "--source", f"hr={path}",
+                     "--allow-mass-changes"]) == 3
+        err = capsys.readouterr().err
+        assert says in err and path.name in err and "source_readable:hr" in err
+    assert m5sim.calls() == []
+    assert main(["report", "--last", "--config", str(site.config_path)]) == 0
+    assert "status: stopped" in capsys.readouterr().out
 
 
 def test_links_import_refuses_a_bad_table_without_writing(site, m5sim, tmp_path, capsys):
