@@ -167,13 +167,19 @@ def _import(args: argparse.Namespace, cfg: Config) -> int:
     print(f"{len(plan.all_links)} links in {args.file.name}: {result.stored} decisions stored, "
           f"{result.already_linked} already linked; {result.adopted} M5 users adopted, "
           f"{result.already_adopted} already adopted")
-    for row in plan.adopted_manual:
+    for row in plan.adopted_manual[:_LISTED]:
         print(f"adopted manual M5 user {row.m5_name} for {row.source}:{adopt.shown_id(row.source_id)} {row.person}")
+    if len(plan.adopted_manual) > _LISTED:
+        print(f"... and {len(plan.adopted_manual) - _LISTED} more manual M5 users adopted (all in the report)")
     for note in result.notes:
         print(f"note: {note}")
     if report is not None:
         print(f"report: {report}")
     return 0
+
+
+#: Adopted manual users listed on the terminal after the import (all of them are in the preview and the report).
+_LISTED = 40
 
 
 def _now() -> str:
