@@ -47,8 +47,9 @@ __all__ = ["AdoptResult", "ImportPlan", "LinkRow", "M5Adopter", "read_link_csv",
 _COLS = ("source", "source_id", "m5_id")
 _ALIASES = {"register": "source", "källa": "source", "kalla": "source", "m5-id": "m5_id", "m5 id": "m5_id"}
 TABLE_COLUMNS = ["source", "source_id", "m5_id", "decision", "row", "sheet"]
-#: Decisions a file row may carry that are stored as they are (besides links).
-_STORED_REFUSALS = ("rejected",)
+#: Operator decisions a file row may carry that are stored as they are when they change the pair
+#: (besides links): a rejection, a withdrawn link, an "unsure" (no link either).
+_STORED_REFUSALS = ("rejected", "unlinked", "unsure")
 _PREVIEW_MAX = 40
 
 
@@ -148,7 +149,8 @@ def read_link_csv(path: str | Path) -> pd.DataFrame:
 def check_link_table(table: pd.DataFrame, *, name: str, sources: Sequence[str],
                      keyer: Keyer | None = None) -> pd.DataFrame:
     """The file's rows, checked on their own: ``source, source_id, m5_id, decision, row, sheet``
-    with ``decision`` one of ``confirmed``/``manual`` (a link), ``rejected``, or ``""`` (no link).
+    with ``decision`` one of ``confirmed``/``manual`` (a link), ``rejected``/``unlinked``/``unsure``
+    (stored as such), or ``""`` (no link for the person).
 
     InputError naming file, row and column for an unknown register, an empty id, an M5 id that
     is not a number, or a person or M5 user linked twice within the file.
@@ -191,7 +193,7 @@ def check_link_table(table: pd.DataFrame, *, name: str, sources: Sequence[str],
                                  f"{clash[1]} and to {source}:{shown_id(sid)} here")
         out.append({"source": source, "source_id": sid, "m5_id": mid,
                     "decision": {"link": "confirmed" if decision in ("confirmed", "auto") else "manual",
-                                 "refusal": "rejected"}[kind],
+                                 "refusal": decision}[kind],
                     "row": r.get("row"), "sheet": r.get("sheet") or ""})
     checked = pd.DataFrame(out, columns=TABLE_COLUMNS)
     return checked.drop_duplicates(subset=["source", "source_id", "m5_id", "decision"])
@@ -205,7 +207,7 @@ def _row_kind(decision: str, m5_id: str) -> str:
         return "link"
     if decision in ("", "unlinked", *LINK_DECISIONS) and not m5_id:
         return "none"
-    return "skip"  # unsure, a proposal or question the operator left open, a withdrawn one
+    return "skip"  # a proposal or question the operator left open, a withdrawn one
 
 
 def _clash(seen: dict[tuple[str, str], tuple[str, str]], key: tuple[str, str], value: str, where: str
@@ -387,7 +389,7 @@ def _another_person(keys: set[tuple[str, str]], people: Mapping[tuple[str, str],
 def preview_lines(plan: ImportPlan, *, limit: int = _PREVIEW_MAX) -> list[str]:
     """The preview an operator reads before anything is written (names, masked personnummer)."""
     lines = [f"{plan.name}: {len(plan.links)} new links, {plan.already_linked} already stored, "
-             f"{len(plan.refusals)} rejections, {len(plan.unlinks)} links withdrawn, "
+             f"{len(plan.refusals)} rejected/unlinked/unsure pairs, {len(plan.unlinks)} links withdrawn, "
              f"{plan.no_link} rows without a link (created new by the sync)"]
     if plan.adopted_manual:
         lines.append(f"{len(plan.adopted_manual)} manual M5 users will be adopted (--adopt-manual):")
@@ -400,9 +402,9 @@ def preview_lines(plan: ImportPlan, *, limit: int = _PREVIEW_MAX) -> list[str]:
     if len(plain) > limit:
         lines.append(f"  ... and {len(plain) - limit} more links")
     for r in plan.refusals[:limit]:
-        lines.append(f"  reject {r.source}:{shown_id(r.source_id)} {r.person} -> {r.m5_name}")
+        lines.append(f"  {r.decision} {r.source}:{shown_id(r.source_id)} {r.person} -> {r.m5_name}")
     if len(plan.refusals) > limit:
-        lines.append(f"  ... and {len(plan.refusals) - limit} more rejections")
+        lines.append(f"  ... and {len(plan.refusals) - limit} more")
     return lines
 
 

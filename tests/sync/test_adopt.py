@@ -123,15 +123,17 @@ def test_the_workbench_export_is_imported_unchanged_and_edited(site, m5sim, tmp_
     header = [c.value for c in ws[1]]
     dec, mid, sid = header.index("Beslut") + 1, header.index("M5-id") + 1, header.index("Register-id") + 1
     rows = {str(ws.cell(row=r, column=sid).value): r for r in range(2, ws.max_row + 1)}
-    rejected, emptied = linked["source_id"].iloc[0], linked["source_id"].iloc[1]
+    rejected, emptied, withdrawn = (linked["source_id"].iloc[i] for i in range(3))
     ws.cell(row=rows[rejected], column=dec).value = "avvisad"
     ws.cell(row=rows[emptied], column=mid).value = None
+    ws.cell(row=rows[withdrawn], column=dec).value = "avlänkad"
     wb.save(path)
     assert _import(site, path) == 0
     now = {(r.source_id, r.m5_id): r.decision for r in store.current().itertuples()}
     assert now[(rejected, linked["m5_id"].iloc[0])] == "rejected"
     assert now[(emptied, linked["m5_id"].iloc[1])] == "unlinked"
-    assert len(store.links()) == 4
+    assert now[(withdrawn, linked["m5_id"].iloc[2])] == "unlinked"
+    assert len(store.links()) == 3
 
 
 CASES = [
@@ -226,7 +228,9 @@ def test_table_checks_on_their_own(tmp_path):
     p.write_text("source,source_id,m5_id,decision\nhr,1,5,rejected\nhr,2,abc,manual\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"row 3, column 'm5_id': 'abc'"):
         check_link_table(read_link_csv(p), name=str(p), sources=["hr"])
-    # rows without an M5 id are "no link" decisions; undecided rows decide nothing
-    p.write_text("source,source_id,m5_id,decision\nhr,1,,\nhr,2,7,unsure\nhr,3,8,\n", encoding="utf-8")
+    # rows without an M5 id are "no link" decisions; open proposals and questions decide nothing
+    p.write_text("source,source_id,m5_id,decision\nhr,1,,\nhr,2,7,unsure\nhr,3,8,\nhr,4,9,question\n"
+                 "hr,5,10,unlinked\n", encoding="utf-8")
     t = check_link_table(read_link_csv(p), name=str(p), sources=["hr"])
-    assert t[["source_id", "m5_id", "decision"]].values.tolist() == [["1", "", ""], ["3", "8", "manual"]]
+    assert t[["source_id", "m5_id", "decision"]].values.tolist() == [
+        ["1", "", ""], ["2", "7", "unsure"], ["3", "8", "manual"], ["5", "10", "unlinked"]]
