@@ -25,7 +25,7 @@ from pydantic import (
 
 from passerlink.errors import ConfigError
 from passerlink.people import PERSON_FIELDS
-from passerlink.policy import SyncPolicy
+from passerlink.policy import DateColumns, SyncPolicy
 
 __all__ = [
     "DEFAULT_M5_COLUMNS",
@@ -310,9 +310,21 @@ def load_config(path: str | Path) -> Config:
             "sources": sources,
             "m5": m5,
             "link_store": LinkStoreConfig(path=_resolve(base, cfg.link_store.path)),
+            "sync": _with_ss12000_dates(cfg.sync, cfg.sources),
             "config_path": path.resolve(),
         }
     )
+
+
+#: The SS 12000 reader's date columns (the chosen enrolment's or duty's; a leaver's end).
+SS12000_DATES = DateColumns(start="startDate", end="endDate")
+
+
+def _with_ss12000_dates(sync: SyncPolicy, sources: list[SourceConfig]) -> SyncPolicy:
+    """An SS 12000 source's dates go to M5 unless ``[sync.dates.<name>]`` says otherwise: a pupil
+    who starts next term is a future start, one who died or emigrated ends on the day read."""
+    missing = {s.name: SS12000_DATES for s in sources if s.kind == "ss12000" and s.name not in sync.dates}
+    return sync.model_copy(update={"dates": {**sync.dates, **missing}}) if missing else sync
 
 
 def _problems(raw: dict[str, Any], err: Any) -> list[str]:

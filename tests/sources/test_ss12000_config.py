@@ -72,3 +72,14 @@ def test_each_kind_is_its_own_model_with_paths_resolved(tmp_path: Path) -> None:
 def test_parse_source_gives_the_kind_model() -> None:
     spec = parse_source({"name": "personal", "kind": "ss12000", "url": "http://x/v2", "role": "staff"})
     assert isinstance(spec, Ss12000SourceConfig) and spec.role == "staff"
+
+
+def test_ss12000_dates_go_to_the_sync_unless_configured(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(SS + '[[sources]]\nname = "hr"\nkind = "csv"\npath = "hr.csv"\n', encoding="utf-8")
+    dates = load_config(path).sync.dates
+    assert (dates["elever"].start, dates["elever"].end) == ("startDate", "endDate")
+    assert dates["hr"].start == "Anställningsdatum"  # the policy's own default stays
+    path.write_text(SS + '[sync.dates.elever]\nend = "endDate"\n', encoding="utf-8")
+    dates = load_config(path).sync.dates
+    assert (dates["elever"].start, dates["elever"].end) == (None, "endDate")
