@@ -61,3 +61,13 @@ def test_blocked_cards_are_remembered_per_user_and_forgotten(tmp_path):
         assert s.blocked_by_sync() == {"6": {"80": "/c"}}
     with SyncState(tmp_path / "s.sqlite") as s:  # survives a reopen
         assert s.blocked_by_sync() == {"6": {"80": "/c"}}
+
+
+def test_a_block_is_written_ahead_and_confirmed_after(tmp_path):
+    with SyncState(tmp_path / "s.sqlite") as s:
+        s.intend_block("5", ["70", "71"], "run1")  # before the call: no rastamp yet
+    with SyncState(tmp_path / "s.sqlite") as s:  # a kill right after the block: the intent survives
+        assert s.blocked_by_sync() == {"5": {"70": "", "71": ""}}
+        s.record_blocked("5", {"70": "/a"}, "run2")  # M5 confirmed one card
+        s.forget_blocked("5", ["71"])  # the other was not blocked after all
+        assert s.blocked_by_sync() == {"5": {"70": "/a"}}

@@ -65,6 +65,9 @@ role = "Ekonom.*"
         ("[sync]\nconcurrency = 0\n", ["sync.concurrency"]),
         ("[[sync.access_rules]]\naccessgroup = \"A\"\nrole = \"(\"\n", ["regular expression"]),
         ("[sync.situations]\ngone = \"explode\"\n", ["sync.situations.gone"]),
+        ("[sync.thresholds]\nfirst_night_min_owned = -1\n", ["sync.thresholds.first_night_min_owned"]),
+        ("[sync.thresholds.blank_names]\nmax_count = -1\n", ["sync.thresholds.blank_names.max_count"]),
+        ("[sync]\nid_secret_env = \"not a name\"\n", ["sync.id_secret_env"]),
     ],
 )
 def test_bad_settings_name_the_setting(tmp_path, sync, words):
@@ -82,3 +85,9 @@ def test_marker_round_trip_and_foreign_values():
     assert p.parse_marker("passerlink:hr:a:b") == ("hr", "a:b")
     for foreign in ("", None, "HR-12345", "other:hr:1", "passerlink:", "passerlink:hr:", "passerlink:hr"):
         assert p.parse_marker(foreign) is None
+
+
+def test_blanking_and_first_night_defaults():
+    th = SyncPolicy().thresholds
+    assert th.blank_names.max_count == 0 and th.blank_fields.max_count == 5
+    assert th.first_night_min_owned == 20 and SyncPolicy().id_secret_env == "PASSERLINK_ID_SECRET"
