@@ -234,3 +234,9 @@ def test_table_checks_on_their_own(tmp_path):
     t = check_link_table(read_link_csv(p), name=str(p), sources=["hr"])
     assert t[["source_id", "m5_id", "decision"]].values.tolist() == [
         ["1", "", ""], ["2", "7", "unsure"], ["3", "8", "manual"], ["5", "10", "unlinked"]]
+
+
+def test_the_link_file_corpus_is_complete():
+    """Every link-file attack in tests/badinput is a case here (the extract corpus leaves them to us)."""
+    files = {p.name for p in BADINPUT.glob("links_*")}
+    assert files == {c[0] for c in CASES} and len(CASES) >= 10
