@@ -19,7 +19,7 @@ from passerlink.errors import PasserlinkError
 __all__ = ["main", "COMMANDS"]
 
 #: Subcommand modules, in the order ``--help`` lists them.
-COMMANDS = ["extract", "match", "links", "sync", "m5", "report", "workbench", "demo", "m5sim"]
+COMMANDS = ["extract", "match", "links", "golive", "sync", "m5", "report", "workbench", "demo", "m5sim"]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -33,13 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"passerlink {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in COMMANDS:
-        try:
-            mod = importlib.import_module(f"passerlink.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"passerlink.commands.{name}":
-                continue  # command not built yet
-            raise
+    for name in COMMANDS:  # a command module that is missing is a broken install: the import error says so
+        mod = importlib.import_module(f"passerlink.commands.{name}")
         p = sub.add_parser(mod.NAME, help=mod.HELP, description=mod.__doc__)
         mod.add_arguments(p)
         p.set_defaults(_run=mod.run)

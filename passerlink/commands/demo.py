@@ -1,8 +1,12 @@
 """Run the whole thing on the embedded sample world: the M5 simulator seeded with the sample
 municipality, extraction of all three sources, and the operator workbench on 127.0.0.1.
 
-Ctrl-C stops everything. The demo's state (simulator database, link store, extracts, reports)
-lives in one folder (``var/demo`` beside the repository by default); ``--fresh`` starts it over.
+Ctrl-C stops everything. The demo's state (simulator database, link store, extracts, the sync's
+state, stored plans and reports) lives in one folder (``var/demo`` beside the repository by
+default, gitignored); ``--fresh`` starts it all over.
+
+The simulator's M5 credentials are ``demo`` / ``demo`` with API key ``demo`` (the demo sets
+PASSERLINK_M5_USER, PASSERLINK_M5_PASSWORD and PASSERLINK_M5_APIKEY to them when they are unset).
 """
 
 from __future__ import annotations
@@ -13,6 +17,10 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from passerlink.config import Config
 
 NAME = "demo"
 HELP = "run the simulator, extraction and workbench on the sample world"
@@ -20,6 +28,40 @@ HELP = "run the simulator, extraction and workbench on the sample world"
 _REPO = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG = _REPO / "data" / "samples" / "demo.toml"
 DEFAULT_SEED = _REPO / "data" / "samples" / "m5_seed.json"
+
+
+#: The simulator's M5 credentials (environment variable -> value), set when unset.
+DEMO_CREDENTIALS = {"PASSERLINK_M5_USER": "demo", "PASSERLINK_M5_PASSWORD": "demo", "PASSERLINK_M5_APIKEY": "demo"}
+
+
+def forget_state(cfg: Config) -> list[Path]:
+    """Remove everything a demo run of ``cfg`` wrote: the state folder (the link store's), and the
+    sync's state database, its lock, its stored plans and its reports wherever [sync] puts them.
+    Returns what was removed. A report folder is emptied of sync reports only, never removed with
+    other files in it."""
+    from passerlink.sync.approval import plans_folder
+    from passerlink.sync.engine import sync_paths
+
+    reports, state_db, lock = sync_paths(cfg)
+    removed: list[Path] = []
+    folder = cfg.link_store.path.parent
+    if folder.exists():
+        shutil.rmtree(folder)
+        removed.append(folder)
+    for path in (state_db, state_db.with_name(state_db.name + "-wal"), state_db.with_name(state_db.name + "-shm"),
+                 lock):
+        if path.exists():
+            path.unlink()
+            removed.append(path)
+    plans = plans_folder(state_db)
+    if plans.exists():
+        shutil.rmtree(plans)
+        removed.append(plans)
+    if reports.is_dir():
+        for report in sorted(reports.glob("sync-*")):
+            report.unlink()
+            removed.append(report)
+    return removed
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -45,16 +87,18 @@ def run(args: argparse.Namespace) -> int:
 
     cfg = load_config(args.config)
     state = cfg.link_store.path.parent
-    if args.fresh and state.exists():
-        shutil.rmtree(state)
+    if args.fresh:
+        for gone in forget_state(cfg):
+            print(f"[demo] --fresh: removed {gone}", flush=True)
     state.mkdir(parents=True, exist_ok=True)
     # The simulator's demo credentials; a real site sets its own in the environment.
-    for var in ("PASSERLINK_M5_USER", "PASSERLINK_M5_PASSWORD", "PASSERLINK_M5_APIKEY"):
-        os.environ.setdefault(var, "demo")
+    for var, value in DEMO_CREDENTIALS.items():
+        os.environ.setdefault(var, value)
     if port_in_use(args.m5_port):
         raise InputError(f"port {args.m5_port} is already in use: stop what listens there or pass --m5-port")
 
-    print(f"[demo] starting the M5 simulator on 127.0.0.1:{args.m5_port} (state in {state})", flush=True)
+    print(f"[demo] starting the M5 simulator on 127.0.0.1:{args.m5_port} (state in {state}; "
+          "M5 user demo, password demo, API key demo)", flush=True)
     sim, url = start_simulator(state / "m5sim.sqlite", args.m5_port, seed=args.seed, log=state / "m5sim.log")
     procs = [sim]
     try:

@@ -3,7 +3,7 @@
     passerlink report --last [--config F] [--dir FOLDER]
 
 The report folder is [sync] report_dir of the config (default ``reports`` beside it; without
---config or --dir, ``reports`` in the current folder); the full report is the HTML (Swedish) and
+--config or --dir, ``reports`` in the current folder, else the demo's, var/demo/reports); the full report is the HTML (Swedish) and
 XLSX file next to the JSON named at the end.
 """
 
@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
 
         folder = sync_paths(load_config(args.config))[0]
     else:
-        folder = Path("reports")  # [sync] report_dir's default, beside a config in this folder
+        folder = _without_config()
     path = last_report(folder)
     if path is None:
         raise InputError(f"{folder}: no sync report yet (run passerlink sync first)")
@@ -48,3 +48,22 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(summary_text(report))
     return 0
+
+
+def _without_config() -> Path:
+    """``reports`` in the current folder ([sync] report_dir's default beside a config here) if it
+    holds a report, else the demo's report folder; if neither does, say where it looked."""
+    from passerlink.commands.demo import DEFAULT_CONFIG
+    from passerlink.config import load_config
+    from passerlink.sync.engine import sync_paths
+    from passerlink.sync.report import last_report
+
+    here = Path("reports")
+    if last_report(here) is not None:
+        return here
+    demo = sync_paths(load_config(DEFAULT_CONFIG))[0]
+    if last_report(demo) is not None:
+        print(f"(no --config: the demo's reports, {DEFAULT_CONFIG})")
+        return demo
+    raise InputError(f"no sync report in {here.resolve()} nor in the demo's {demo} (config {DEFAULT_CONFIG}); "
+                     "for a site, pass --config F")
