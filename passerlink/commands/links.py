@@ -71,7 +71,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sign.add_argument("--yes", action="store_true", help="do not ask before signing off (asked only on a terminal)")
 
 
-
 def _read_table(path: Path) -> pd.DataFrame:
     """The file's rows as ``source, source_id, m5_id, decision, row, sheet`` (xlsx or CSV)."""
     import pandas as pd
@@ -164,14 +163,49 @@ def _import(args: argparse.Namespace, cfg: Config) -> int:
             return 1
         result = adopt.apply_import(plan, store, client, who=_who(), policy=cfg.sync, marker_field=cfg.m5.marker_field,
                               source_order=sources, users=users)
+    report = _write_report(cfg, adopt.import_report(plan, result, who=_who(), at=_now()))
     print(f"{len(plan.all_links)} links in {args.file.name}: {result.stored} decisions stored, "
           f"{result.already_linked} already linked; {result.adopted} M5 users adopted, "
           f"{result.already_adopted} already adopted")
-    for row in plan.adopted_manual:
+    for row in plan.adopted_manual[:_LISTED]:
         print(f"adopted manual M5 user {row.m5_name} for {row.source}:{adopt.shown_id(row.source_id)} {row.person}")
+    if len(plan.adopted_manual) > _LISTED:
+        print(f"... and {len(plan.adopted_manual) - _LISTED} more manual M5 users adopted (all in the report)")
     for note in result.notes:
         print(f"note: {note}")
+    if report is not None:
+        print(f"report: {report}")
     return 0
+
+
+#: Adopted manual users listed on the terminal after the import (all of them are in the preview and the report).
+_LISTED = 40
+
+
+def _now() -> str:
+    import datetime as _dt
+
+    return _dt.datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def _write_report(cfg: Config, data: dict[str, object]) -> Path | None:
+    """``links-import-<time>.json`` in the sync's report folder; a folder that cannot be written
+    is said on stderr (the links are stored already)."""
+    import json
+    import uuid
+
+    from passerlink.sync.engine import sync_paths
+
+    folder = sync_paths(cfg)[0]
+    stamp = str(data["at"]).replace(":", "").replace("-", "")[:15]
+    path = folder / f"links-import-{stamp}-{uuid.uuid4().hex[:6]}.json"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+    except OSError as exc:
+        print(f"passerlink: warning: {folder}: cannot write the import report ({exc.strerror})", file=sys.stderr)
+        return None
+    return path
 
 
 # ---- go-live: propose, export, sign off ---------------------------------------------------------
