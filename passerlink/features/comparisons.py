@@ -358,6 +358,13 @@ def _not_computed_here(L: PreparedPeople, R: PreparedPeople, il: np.ndarray, ir:
     return {"missing": none, "swapped": none}, np.zeros(len(il), np.float32)
 
 
+#: The levels at which a name read the other way round counts as agreeing (``compare_pairs``).
+SWAP_AGREES: dict[str, tuple[str, ...]] = {
+    "given_name": ("exact", "variant", "equal_to_other", "variant_of_other", "nearly_equal", "similar",
+                   "initial_or_weak"),
+    "family_name": ("exact", "same_sound", "one_typo", "part_in_common", "nearly_equal", "similar"),
+}
+
 SWAP = Comparison(
     "swapped_names",
     (_NULL, _lv("swapped", "given and family name swapped"), _lv("in_their_fields", "in their fields")),
@@ -611,15 +618,19 @@ def _compare_chunk(left: PreparedPeople, right: PreparedPeople, il: np.ndarray, 
 def _score_both_orientations(left: PreparedPeople, right: PreparedPeople, il: np.ndarray, ir: np.ndarray,
                              given: Comparison, family: Comparison, cols: dict[str, np.ndarray]) -> np.ndarray:
     """Score the names in both orientations and keep, per pair, the one that fits better (in
-    ``cols``); returns the mask of the pairs read the other way round. "Fits better" weighs the
-    levels' ranks: the crossed reading must beat the direct one clearly, both names agreeing."""
+    ``cols``); returns the mask of the pairs read the other way round.
+
+    The crossed reading wins when both its names agree (a level of ``SWAP_AGREES``, by name) and
+    it is at least as good on both names and better on one: an order of levels, never a sum of
+    their ranks, so a level added to a comparison moves no pair's reading.
+    """
     rs = swapped_names(right)
     g2, gs2 = given(left, rs, il, ir)
     f2, fs2 = family(left, rs, il, ir)
     g1, f1 = cols[given.name], cols[family.name]
-    direct = np.maximum(g1, 0).astype(np.int16) * 2 + np.maximum(f1, 0)
-    crossed = np.maximum(g2, 0).astype(np.int16) * 2 + np.maximum(f2, 0)
-    swapped = (crossed > direct + 2) & (g2 > 0) & (f2 > 0)
+    G1, F1, G2, F2 = (np.maximum(x, 0) for x in (g1, f1, g2, f2))  # missing ranks with different
+    agree = given.isin(g2, SWAP_AGREES[given.name]) & family.isin(f2, SWAP_AGREES[family.name])
+    swapped = agree & (G2 >= G1) & (F2 >= F1) & ((G2 > G1) | (F2 > F1))
     cols[given.name] = np.where(swapped, g2, g1)
     cols[family.name] = np.where(swapped, f2, f1)
     cols[f"{given.name}_score"] = np.where(swapped, gs2, cols[f"{given.name}_score"])

@@ -34,7 +34,7 @@ from passerlink.matching.context import Groups, estimate_coverage, group_posteri
 from passerlink.matching.design import CONTEXT_COLUMNS, LinkDesign, StaticDesign
 from passerlink.matching.fellegi_sunter import FellegiSunter, tf_adjustment
 
-__all__ = ["Estimator", "LinkModel", "PairScores", "Pairs", "TF_COLUMNS"]
+__all__ = ["Estimator", "LinkModel", "PairScores", "Pairs", "TF_COLUMNS", "default_estimator"]
 
 TF_COLUMNS = ("family_tf", "given_tf")
 _CHUNK = 500_000  # rows per design chunk when scoring millions of pairs
@@ -77,6 +77,7 @@ class PairScores:
 
 
 def default_estimator() -> LinkClassifier:
+    """The classifier a model fits unless told otherwise: logistic regression, warm-started."""
     return LinkClassifier(warm_start=True)
 
 
@@ -84,7 +85,7 @@ class LinkModel:
     """The fitted mathematics of one matching: start, coverage, design and classifier."""
 
     def __init__(self, comparisons: Sequence[Comparison], *, tf_columns: Sequence[str] = (),
-                 use_context: bool = True, estimator_factory: Callable[[], Any] = default_estimator) -> None:
+                 use_context: bool = True, estimator_factory: Callable[[], Estimator] = default_estimator) -> None:
         self.comparisons = list(comparisons)
         self.level_columns = [c.name for c in self.comparisons]
         self.n_levels = {c.name: c.n_levels for c in self.comparisons}

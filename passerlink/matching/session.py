@@ -44,7 +44,7 @@ from passerlink.matching.context import Groups
 from passerlink.matching.design import StaticDesign
 from passerlink.matching.explain import explain_pair
 from passerlink.matching.linkstore import Decision
-from passerlink.matching.model import LinkModel, Pairs, PairScores
+from passerlink.matching.model import Estimator, LinkModel, Pairs, PairScores, default_estimator
 from passerlink.matching.weaklabels import UNLABELLED, weak_labels
 
 __all__ = ["MatchSession", "Progress"]
@@ -87,6 +87,7 @@ class MatchSession:
         max_training_rows: int = 400_000,
         design_cache_limit: int = 1_000_000,
         answer_weight: float = 20.0,
+        estimator: Callable[[], Estimator] | None = None,
     ) -> None:
         if not 0.0 < ask_threshold < auto_threshold < 1.0:
             raise InputError("thresholds must satisfy 0 < ask_threshold < auto_threshold < 1")
@@ -104,6 +105,8 @@ class MatchSession:
         self.max_training_rows = max_training_rows
         self.design_cache_limit = design_cache_limit
         self.answer_weight = float(answer_weight)  # an answer counts as this many weak labels
+        #: makes a fresh classifier (scikit-learn's binary interface); default ``LinkClassifier``
+        self.estimator = estimator or default_estimator
         self.left_ids = _ids(self.left, "left")
         self.right_ids = _ids(self.right, "right")
         self.prepared = False
@@ -141,7 +144,7 @@ class MatchSession:
         t3 = time.perf_counter()
         say(0.6, "fitting the starting model")
         self.model = LinkModel(self.comparisons, tf_columns=[c for c in self.features.columns if c.endswith("_tf")],
-                               use_context=self.use_context)
+                               use_context=self.use_context, estimator_factory=self.estimator)
         self.model.fit_start(self.features, self.il, self.ir, len(self.L), len(self.R))
         self.z0 = self.model.start_logit(self.features)
         self.z1 = self.z0.copy()

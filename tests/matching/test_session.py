@@ -112,13 +112,18 @@ def test_confirmed_and_rejected_pairs_are_always_respected(session, data):
 def test_questions_are_distinct_undecided_and_not_repeated(world):
     hr, m5, truth = world
     s = MatchSession(hr, m5, seed=2).prepare()
+    assert not s.should_stop() and s.estimated_questions_left() >= 1 and s.open_questions() >= 5
     q = s.uncertain_pairs(5)
     assert len({a for a, _ in q}) == len(q) and len({b for _, b in q}) == len(q)
     oracle = oracle_from_pairs(_pairs(truth))
-    s.mark_pairs(q, oracle(q))
+    answers = oracle(q)
+    s.mark_pairs(q, answers)
     assert not set(q) & set(s.uncertain_pairs(50))
     s.retrain()
-    assert s.estimated_questions_left() >= 0
+    assert not set(q) & set(s.uncertain_pairs(50))  # still not, after the retrain
+    decided = s.scores().set_index(["left_id", "right_id"])["decision"]
+    assert [decided[p] for p in q] == ["confirmed" if a else "rejected" for a in answers]
+    assert (s.estimated_questions_left() == 0) == s.should_stop()  # 0 exactly when asking stops
 
 
 def test_unsure_answers_are_recorded_and_teach_nothing(world):
