@@ -1,11 +1,20 @@
 """The link store keeps every decision, refuses rewrites, and survives a reopen."""
 
+import datetime as _dt
 import sqlite3
 
+import pandas as pd
 import pytest
 
 from passerlink.errors import InputError
-from passerlink.matching import LinkDecision, LinkStore
+from passerlink.matching import (
+    DECISIONS,
+    LINK_DECISIONS,
+    PROPOSAL_DECISIONS,
+    Decision,
+    LinkDecision,
+    LinkStore,
+)
 
 
 def test_latest_decision_wins_and_history_keeps_all(tmp_path):
@@ -64,3 +73,108 @@ def test_not_a_database_is_a_clear_error(tmp_path):
     bad.write_text("this is not sqlite " * 100)
     with pytest.raises(InputError, match="not a passerlink link store"):
         LinkStore(bad)
+
+
+# ---- the one Decision enum, proposals, sign-off ---------------------------------------------------
+def _proposals(rows):
+    return pd.DataFrame(rows, columns=["source", "source_id", "m5_id", "probability", "kind"])
+
+
+def test_decision_is_one_str_enum_the_old_strings_still_equal():
+    assert Decision.AUTO == "auto" and Decision("confirmed") is Decision.CONFIRMED
+    assert set(LINK_DECISIONS) == {"auto", "confirmed", "manual"}
+    assert set(PROPOSAL_DECISIONS) == {"proposed", "question"}
+    assert {d.value for d in Decision} == set(DECISIONS)
+
+
+def test_proposals_are_stored_and_an_operators_answer_wins(tmp_path):
+    store = LinkStore(tmp_path / "links.sqlite")
+    store.record(LinkDecision("hr", "3", "30", "rejected", 0.5, "anna"))
+    counts = store.propose(_proposals([("hr", "1", "10", 0.99, "proposed"), ("hr", "2", "20", 0.6, "question"),
+                                       ("hr", "3", "30", 0.97, "proposed")]), model_version="seed0-r1")
+    assert counts == {"proposed": 1, "question": 1, "kept": 1, "unchanged": 0, "withdrawn": 0}
+    cur = store.current().set_index("source_id")
+    assert cur.loc["1", "decision"] == "proposed" and cur.loc["1", "model_version"] == "seed0-r1"
+    assert cur.loc["2", "decision"] == "question" and cur.loc["3", "decision"] == "rejected"
+    assert store.links().empty  # a proposal is no link before the sign-off
+    again = store.propose(_proposals([("hr", "1", "10", 0.99, "proposed"), ("hr", "2", "20", 0.6, "question")]),
+                          model_version="seed0-r1")
+    assert again["unchanged"] == 2 and again["proposed"] == again["question"] == 0
+
+
+def test_a_proposal_removed_by_a_later_answer_or_model_says_why(tmp_path):
+    store = LinkStore(tmp_path / "links.sqlite")
+    store.propose(_proposals([("hr", "1", "10", 0.99, "proposed"), ("hr", "2", "10", 0.4, "question"),
+                              ("hr", "1", "11", 0.3, "question"), ("hr", "5", "50", 0.98, "proposed")]),
+                  model_version="v1")
+    # an operator links hr:2 to M5 user 10: hr:1's proposal for 10 cannot stand
+    store.record(LinkDecision("hr", "2", "10", "confirmed", 0.4, "anna"))
+    props = store.proposals().set_index(["source_id", "m5_id"])
+    assert props.loc[("1", "10"), "state"] == "withdrawn"
+    assert "M5 user 10 was linked to hr:2" in props.loc[("1", "10"), "why"]
+    assert props.loc[("1", "11"), "state"] == "question"  # hr:1 may still be M5 user 11
+    assert props.loc[("2", "10"), "state"] == "confirmed"
+    # the model no longer proposes hr:5 -> 50: withdrawn, and it says so
+    store.propose(_proposals([("hr", "1", "11", 0.3, "question")]), model_version="v2")
+    props = store.proposals().set_index(["source_id", "m5_id"])
+    assert props.loc[("5", "50"), "state"] == "withdrawn"
+    assert "no longer proposed by model v2" in props.loc[("5", "50"), "why"]
+    assert len(props) == 4  # nothing the model proposed vanishes
+
+
+def test_signoff_turns_the_reviewed_set_into_links_in_one_recorded_step(tmp_path):
+    store = LinkStore(tmp_path / "links.sqlite")
+    store.propose(_proposals([("hr", "1", "10", 0.99, "proposed"), ("hr", "2", "20", 0.97, "proposed"),
+                              ("hr", "3", "30", 0.5, "question"), ("hr", "4", "40", 0.4, "question")]),
+                  model_version="v1")
+    store.record([LinkDecision("hr", "3", "30", "confirmed", 0.5, "anna"),
+                  LinkDecision("hr", "2", "20", "rejected", 0.97, "anna")])
+    when = _dt.datetime(2026, 12, 1, 9, 30, tzinfo=_dt.UTC)
+    done = store.signoff("kerstin", at=when, model_version="v1")
+    assert (done.id, done.who) == (1, "kerstin") and done.at.startswith("2026-12-01T09:30")
+    assert done.counts == {"auto": 1, "confirmed": 1, "manual": 0, "rejected": 1, "unsure": 0, "unlinked": 0,
+                           "open_questions": 1, "withdrawn": 0}
+    assert done.links == 2
+    links = store.links().set_index("source_id")
+    assert links["m5_id"].to_dict() == {"1": "10", "3": "30"} and links.loc["1", "decision"] == "auto"
+    left = store.proposals().set_index("source_id").loc["4"]
+    assert left["state"] == "withdrawn" and "not answered at sign-off #1" in left["why"]
+    assert store.signoffs() == [done] and store.last_signoff() == done
+    assert LinkStore(tmp_path / "links.sqlite").last_signoff() == done  # recorded, not held in memory
+
+
+def test_signoff_of_an_empty_store_is_refused(tmp_path):
+    with pytest.raises(InputError, match="nothing to sign off"):
+        LinkStore(tmp_path / "links.sqlite").signoff("kerstin")
+
+
+def test_undo_of_an_answer_to_a_question_puts_the_question_back(tmp_path):
+    store = LinkStore(tmp_path / "links.sqlite")
+    store.propose(_proposals([("hr", "3", "30", 0.5, "question")]), model_version="v1")
+    store.record(LinkDecision("hr", "3", "30", "rejected", 0.5, "anna"))
+    assert store.undo_last("anna").decision == "rejected"
+    assert store.current()["decision"].tolist() == ["question"]
+
+
+def test_a_store_from_before_the_proposals_is_widened_in_place(tmp_path):
+    path = tmp_path / "links.sqlite"
+    con = sqlite3.connect(path)
+    con.executescript("""
+        CREATE TABLE decisions (seq INTEGER PRIMARY KEY AUTOINCREMENT, source TEXT NOT NULL,
+            source_id TEXT NOT NULL, m5_id TEXT NOT NULL,
+            decision TEXT NOT NULL CHECK (decision IN ('auto','confirmed','rejected','unsure','manual','unlinked','undone')),
+            probability REAL, who TEXT NOT NULL, at TEXT NOT NULL, note TEXT NOT NULL DEFAULT '',
+            model_version TEXT NOT NULL DEFAULT '');
+        INSERT INTO decisions (source, source_id, m5_id, decision, probability, who, at)
+            VALUES ('hr', '1', '10', 'confirmed', 0.9, 'anna', '2026-01-01T00:00:00');
+        CREATE TRIGGER decisions_no_delete BEFORE DELETE ON decisions
+            BEGIN SELECT RAISE(ABORT, 'the link store is append-only'); END;
+    """)
+    con.close()
+    store = LinkStore(path)
+    store.propose(_proposals([("hr", "2", "20", 0.99, "proposed")]), model_version="v1")
+    assert store.history()["decision"].tolist() == ["confirmed", "proposed"]
+    con = sqlite3.connect(path)
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        con.execute("DELETE FROM decisions")
+    con.close()
