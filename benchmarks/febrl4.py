@@ -11,6 +11,11 @@ rules, ``predict``, then single-best-links one-to-one clustering at probability 
 Prints precision, recall, F1, questions and seconds for each, and passerlink/Splink time ratios.
 Seconds exclude Python imports (both libraries are imported before timing starts) and include
 reading the data (files for passerlink, registration in DuckDB for Splink).
+
+Then, per track, each tool once more as a whole process, as a user starts it (interpreter,
+imports, reading the CSV files, matching, writing the links): ``python -m passerlink match`` at
+budget 0 against a child process of this script that reads the same CSV files with pandas and
+runs the same Splink model (``--whole-process 0`` skips this).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import contextlib
 import io
 import logging
 import re
+import subprocess
 import sys
 import tempfile
 import time
@@ -77,11 +83,18 @@ def run_passerlink(folder: Path, track: str, budget: int) -> dict:
 # ---- Splink -------------------------------------------------------------------------------------
 
 def run_splink(a: pd.DataFrame, b: pd.DataFrame, track: str) -> dict:
+    t0 = time.perf_counter()
+    links = splink_links(a, b, track)
+    seconds = time.perf_counter() - t0
+    return {"questions": 0, "seconds": seconds, **metrics(links, TRUTH)}
+
+
+def splink_links(a: pd.DataFrame, b: pd.DataFrame, track: str) -> pd.DataFrame:
+    """Splink's one-to-one links (``left_id, right_id``) of the FEBRL4 tables ``a`` and ``b``."""
     import splink.comparison_library as cl
     from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
     fields = NAMES_FIELDS if track == "names" else ALL_FIELDS
-    t0 = time.perf_counter()
     left = a.reset_index()[["rec_id", *fields]]
     right = b.reset_index()[["rec_id", *fields]]
     comparisons = [
@@ -121,15 +134,46 @@ def run_splink(a: pd.DataFrame, b: pd.DataFrame, track: str) -> dict:
     clusters = linker.clustering.cluster_using_single_best_links(
         predictions, duplicate_free_datasets=["a", "b"], threshold_match_probability=0.5
     ).as_pandas_dataframe()
-    seconds = time.perf_counter() - t0
     src = "source_dataset" if "source_dataset" in clusters.columns else [c for c in clusters.columns if "source" in c][0]
     pairs = []
     for _, group in clusters.groupby("cluster_id"):
         ga, gb = group[group[src] == "a"], group[group[src] == "b"]
         if len(ga) == 1 and len(gb) == 1:
             pairs.append((ga["rec_id"].iloc[0], gb["rec_id"].iloc[0]))
-    links = pd.DataFrame(pairs, columns=["left_id", "right_id"])
-    return {"questions": 0, "seconds": seconds, **metrics(links, TRUTH)}
+    return pd.DataFrame(pairs, columns=["left_id", "right_id"])
+
+
+# ---- whole processes ----------------------------------------------------------------------------
+
+def splink_child(folder: Path, track: str) -> int:
+    """The Splink side of the whole-process race: read the CSV files, link, write the links."""
+    logging.disable(logging.WARNING)
+    warnings.filterwarnings("ignore")
+    a = pd.read_csv(folder / f"a_{track}.csv", dtype=str).set_index("rec_id")
+    b = pd.read_csv(folder / f"b_{track}.csv", dtype=str).set_index("rec_id")
+    splink_links(a, b, track).to_csv(folder / f"splink_{track}.csv", index=False)
+    return 0
+
+
+def whole_process(folder: Path, track: str) -> list[dict]:
+    """Wall time of each tool as a fresh process, from interpreter start to the links on disk."""
+    runs = {
+        "passerlink match (whole process)": ([sys.executable, "-m", "passerlink", "match", str(folder / f"a_{track}.csv"),
+                                              str(folder / f"b_{track}.csv"), "--left-id", "rec_id", "--right-id",
+                                              "rec_id", "--out", str(folder / f"whole_{track}.csv")],
+                                             folder / f"whole_{track}.csv"),
+        "splink 5 (whole process)": ([sys.executable, str(Path(__file__).resolve()), "--splink-child", track,
+                                      "--folder", str(folder)], folder / f"splink_{track}.csv"),
+    }
+    out = []
+    for method, (argv, links_file) in runs.items():
+        t0 = time.perf_counter()
+        subprocess.run(argv, check=True, capture_output=True, cwd=ROOT)
+        seconds = time.perf_counter() - t0
+        links = pd.read_csv(links_file, dtype=str)
+        out.append({"track": track, "method": method, "budget": 0, "questions": 0, "seconds": seconds,
+                    **metrics(links, TRUTH)})
+    return out
 
 
 # ---- main ---------------------------------------------------------------------------------------
@@ -142,14 +186,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--budgets", default="0,50,100,200")
     parser.add_argument("--tracks", default="names,all")
+    parser.add_argument("--whole-process", type=int, default=1, help="1: also race both as whole processes")
+    parser.add_argument("--splink-child", help=argparse.SUPPRESS)
+    parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.splink_child:
+        return splink_child(args.folder, args.splink_child)
     budgets = [int(x) for x in args.budgets.split(",")]
     tracks = args.tracks.split(",")
 
     logging.disable(logging.WARNING)  # Splink logs its training at INFO/WARNING
     warnings.filterwarnings("ignore")
-    import sklearn.linear_model  # noqa: F401  (imports before timing)
-    import splink  # noqa: F401
+    import splink  # noqa: F401  (imports before timing)
 
     import passerlink.cli  # noqa: F401
     import passerlink.matching  # noqa: F401
@@ -169,6 +217,8 @@ def main(argv: list[str] | None = None) -> int:
             for budget in budgets:
                 rows.append({"track": track, "method": "passerlink match", "budget": budget,
                              **run_passerlink(folder, track, budget)})
+            if args.whole_process:
+                rows += whole_process(folder, track)
     table = pd.DataFrame(rows)
     pd.set_option("display.width", 160)
     print(table[["track", "method", "budget", "questions", "precision", "recall", "f1", "tp", "fp", "fn",
@@ -180,6 +230,10 @@ def main(argv: list[str] | None = None) -> int:
         for r in t[t["method"] == "passerlink match"].itertuples():
             print(f"{track}: passerlink budget {r.budget} took {r.seconds:.2f} s = "
                   f"{r.seconds / splink_s:.2f} x Splink's {splink_s:.2f} s")
+        whole = t[t["method"].str.endswith("(whole process)")].set_index("method")["seconds"]
+        if len(whole) == 2:
+            ours, theirs = whole["passerlink match (whole process)"], whole["splink 5 (whole process)"]
+            print(f"{track}: whole process, passerlink {ours:.2f} s = {ours / theirs:.2f} x Splink's {theirs:.2f} s")
     return 0
 
 
