@@ -323,13 +323,16 @@ def plan_import(
         if old is not None and old != r["m5_id"]:
             plan.unlinks.append((key[0], key[1], old, f"replaced by the link to {r['m5_id']} on {where} of {name}"))
         if not _owned_or_proposed(user, row, policy, marker_field, proposed):
-            if not adopt_manual:
-                raise InputError(
-                    f"{name}: {where}: M5 user {row.m5_name} is a manual record (no marker of ours, never "
-                    f"proposed by the matcher for {key[0]}:{shown_id(key[1])}); check the pair and rerun with "
-                    "--adopt-manual to link it anyway")
             plan.adopted_manual.append(row)
         plan.links.append(row)
+    if plan.adopted_manual and not adopt_manual:
+        first, more = plan.adopted_manual[0], len(plan.adopted_manual) - 1
+        raise InputError(
+            f"{name}: {first.where}: M5 user {first.m5_name} is a manual record (no marker of ours, never proposed "
+            f"by the matcher for {first.source}:{shown_id(first.source_id)})"
+            + (f", and so are the M5 users of {more} more rows" if more else "")
+            + "; check the pairs (passerlink links import ... --dry-run --adopt-manual lists them) and rerun with "
+              "--adopt-manual to link them anyway")
     _check_one_person_per_user(plan, stored_person, users, people, policy, marker_field)
     return plan
 
