@@ -23,7 +23,7 @@ import secrets
 import threading
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, MutableMapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -142,7 +142,7 @@ class _FaultsAndLog:
         token = headers.get(b"access-token", b"").decode("latin-1") or None
         status = {"code": 0}
 
-        async def send_logged(message: dict[str, Any]) -> None:
+        async def send_logged(message: MutableMapping[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 status["code"] = message["status"]
             await send(message)
@@ -166,9 +166,9 @@ class _FaultsAndLog:
                     resp = _error(500, "internal", "simulated server error: the request was not processed")
                 await resp(scope, receive, send_logged)
             elif kind == "lost_reply":
-                held: list[dict[str, Any]] = []
+                held: list[MutableMapping[str, Any]] = []
 
-                async def hold(message: dict[str, Any]) -> None:
+                async def hold(message: MutableMapping[str, Any]) -> None:
                     held.append(message)
 
                 await self.app(scope, receive, hold)

@@ -12,7 +12,7 @@ import re
 import types
 import typing
 from collections.abc import Callable, Mapping
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel
 
@@ -58,9 +58,12 @@ def invalid(msg: str, kind: str = "invalid") -> SimError:
 
 
 def _kind(name: str, annotation: object) -> Kind:
-    args = set(typing.get_args(annotation)) if isinstance(annotation, types.UnionType) else {annotation}
+    union = typing.get_origin(annotation) in (typing.Union, types.UnionType)
+    args = set(typing.get_args(annotation)) if union else {annotation}
     args.discard(type(None))
     base = next(iter(args)) if len(args) == 1 else str
+    if typing.get_origin(base) is Annotated:
+        base = typing.get_args(base)[0]
     if base is bool:
         return "bool"
     if base is int:
@@ -130,9 +133,9 @@ _CHECKS: dict[Kind, Callable[[str, str, Kind, object], object]] = {
 
 
 def check_fields(what: str, fields: Mapping[str, object], kinds: Mapping[str, Kind], readonly: tuple[str, ...]
-                 ) -> dict[str, object]:
+                 ) -> dict[str, Any]:
     """The fields of a write, checked one by one: read-only, unknown, of the wrong kind -> SimError."""
-    out: dict[str, object] = {}
+    out: dict[str, Any] = {}
     for key, value in fields.items():
         if key in readonly:
             raise invalid(f"{what} field '{key}' is read-only", "readonly")

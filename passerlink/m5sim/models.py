@@ -7,7 +7,7 @@ of the M5 Admin API (see docs/m5-admin-api.md).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -37,7 +37,8 @@ __all__ = [
     "AccessgroupList",
 ]
 
-_UINT = {"ge": 0, "le": 2**32 - 1}
+#: an unsigned 32-bit integer, as M5 stores ids and numbers
+_UInt = Annotated[int, Field(ge=0, le=2**32 - 1)]
 
 
 class _In(BaseModel):
@@ -84,7 +85,7 @@ class _UserFields(BaseModel):
     address: str | None = None
     city: str | None = None
     postalcode: str | None = None
-    employmentnumber: int | None = Field(default=None, **_UINT)
+    employmentnumber: _UInt | None = None
     employmenttext: str | None = None
     customfield1: str | None = None
     customfield2: str | None = None
@@ -96,10 +97,10 @@ class _UserFields(BaseModel):
     customfield8: str | None = None
     customfield9: str | None = None
     customfield10: str | None = None
-    fkdepartment: int | None = Field(default=None, **_UINT)
-    fkusergroup: int | None = Field(default=None, **_UINT)
-    status: int | None = Field(default=None, description="1 active, 0 inactive (simulator default 1)", **_UINT)
-    type: int | None = Field(default=None, **_UINT)
+    fkdepartment: _UInt | None = None
+    fkusergroup: _UInt | None = None
+    status: _UInt | None = Field(default=None, description="1 active, 0 inactive (simulator default 1)")
+    type: _UInt | None = None
     startdate: str | None = Field(default=None, description="YYYY-MM-DD or empty")
     enddate: str | None = Field(default=None, description="YYYY-MM-DD or empty")
     apireference: str | None = Field(default=None, description="free text; integrations keep their marker here")
@@ -109,11 +110,11 @@ class _UserFields(BaseModel):
     phoneconnectiontext: str | None = None
     extra: str | None = None
     webpassword: str | None = None
-    fkfloor: int | None = Field(default=None, **_UINT)
+    fkfloor: _UInt | None = None
     showregister: bool | None = None
     cardgroupname: str | None = None
     cardgroupstamp: str | None = None
-    cardtype: int | None = Field(default=None, **_UINT)
+    cardtype: _UInt | None = None
     readinfomsg: bool | None = None
     remindpass: bool | None = None
     remindmachine: str | None = None
@@ -140,9 +141,9 @@ class UserPatch(_UserFields):
 
 
 class _CardFields(BaseModel):
-    fkusernumber: int | None = Field(default=None, **_UINT)
+    fkusernumber: _UInt | None = None
     name: str | None = None
-    type: int | None = Field(default=None, **_UINT)
+    type: _UInt | None = None
     cardidentity: str | None = None
     cardidentityraw: str | None = None
     pincode: str | None = None
@@ -154,9 +155,9 @@ class _CardFields(BaseModel):
     apireference: str | None = None
     # the real API's further card fields (public Go client); ``booktype`` is always sent, null when unset
     regnumber: str | None = None
-    booktype: int | None = Field(default=None, **_UINT)
-    timecode: int | None = Field(default=None, **_UINT)
-    timecodetype: int | None = Field(default=None, **_UINT)
+    booktype: _UInt | None = None
+    timecode: _UInt | None = None
+    timecodetype: _UInt | None = None
     timebookings: bool | None = None
     alarmon: str | None = None
     alarmoff: str | None = None
@@ -170,15 +171,15 @@ class _CardFields(BaseModel):
     selectpindatetime: str | None = None
     asciicard: str | None = None
     showregister: bool | None = None
-    parentcard: int | None = Field(default=None, **_UINT)
+    parentcard: _UInt | None = None
     vacation: bool | None = None
-    fkaccessgroup: int | None = Field(default=None, **_UINT)
+    fkaccessgroup: _UInt | None = None
 
 
 class CardCreate(_CardFields):
     model_config = ConfigDict(extra="forbid")
 
-    fkusernumber: int = Field(**_UINT)
+    fkusernumber: _UInt
 
 
 class CardPatch(_CardFields):

@@ -136,6 +136,13 @@ def parse_filter(text: str) -> list[tuple[str, str]]:
     return out
 
 
+def _rowid(cur: sqlite3.Cursor) -> int:
+    """The id SQLite gave the row just inserted."""
+    if cur.lastrowid is None:  # pragma: no cover - an INSERT always sets it
+        raise RuntimeError("SQLite gave no row id")
+    return int(cur.lastrowid)
+
+
 def _timeperiod(value: Any) -> dict[str, Any]:
     """An access group's ``timeperiod`` as the real API has it: ``{periods[], lock, color}``.
 
@@ -255,7 +262,7 @@ class Store:
                      ag.get("enddate", "") or "", json.dumps(_timeperiod(ag.get("timeperiod"))), json.dumps(more),
                      str(uuid.uuid4()), rastamp, "admin", stamp, "admin", stamp),
                 )
-                ag_ids[str(ag["name"]).casefold()] = int(cur.lastrowid)
+                ag_ids[str(ag["name"]).casefold()] = _rowid(cur)
             counts["accessgroups"] = len(ag_ids)
             counts["departments"], counts["usergroups"] = len(dept_ids), len(group_ids)
             users = seed.get("users", [])
@@ -283,7 +290,7 @@ class Store:
                 f"INSERT INTO {table} (id, {name_col}, {data_col}, rastamp) VALUES (?,?,?,?)",
                 (item.get("id"), item[name_col], item.get(data_col, "") or "", rastamp),
             )
-            ids[str(item[name_col]).casefold()] = int(cur.lastrowid)
+            ids[str(item[name_col]).casefold()] = _rowid(cur)
         return ids
 
     def _named_id(self, c: sqlite3.Connection, table: str, name_col: str, name: str, ids: dict[str, int],
@@ -294,7 +301,7 @@ class Store:
                 f"INSERT INTO {table} ({name_col}, rastamp) VALUES (?, ?)",
                 (name, self._rastamp(stamp, "admin", stamp, "admin")),
             )
-            ids[key] = int(cur.lastrowid)
+            ids[key] = _rowid(cur)
         return ids[key]
 
     def _seed_user(self, c: sqlite3.Connection, n: int, raw: Any, dept_ids: dict[str, int],
@@ -372,7 +379,7 @@ class Store:
         ).fetchone():
             raise _invalid(f"user {out['fkusernumber']} does not exist")
         if out.get("fkaccessgroup") is not None:
-            self._need(c, "accessgroups", "access group", int(out["fkaccessgroup"]))
+            self._need(c, "accessgroups", "access group", out["fkaccessgroup"])
         return out
 
     # ------------------------------------------------------------------ reading
@@ -490,7 +497,7 @@ class Store:
         cols = list(row)
         cur = c.execute(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
                         [row[k] for k in cols])
-        return int(cur.lastrowid)
+        return _rowid(cur)
 
     def _current_stamp(self, c: sqlite3.Connection, table: str, what: str, ident: int,
                        rastamp: str | None) -> sqlite3.Row:
@@ -506,7 +513,7 @@ class Store:
         return cur
 
     def _update_stamped(self, c: sqlite3.Connection, table: str, ident: int, fields: dict[str, Any],
-                        cur: Mapping[str, Any], by: str) -> None:
+                        cur: sqlite3.Row | Mapping[str, Any], by: str) -> None:
         now = self._now()
         fields.update(changedby=by, changeddate=now,
                       rastamp=self._rastamp(now, by, cur["createddate"], cur["createdby"], cur["rastamp"]))
@@ -673,7 +680,7 @@ class Store:
             now = self._now()
             cur = c.execute(f"INSERT INTO {table} ({name_col}, {data_col}, rastamp) VALUES (?,?,?)",
                             (name, data, self._rastamp(now, by, now, by)))
-            new_id = int(cur.lastrowid)
+            new_id = _rowid(cur)
             return dict(c.execute(f"SELECT * FROM {table} WHERE id=?", (new_id,)).fetchone())
 
     def create_department(self, name: str, data: str, by: str) -> dict[str, Any]:
