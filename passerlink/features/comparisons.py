@@ -605,12 +605,12 @@ def _compare_chunk(left: PreparedPeople, right: PreparedPeople, il: np.ndarray, 
             (right.in_use[ir] == "") & (right.family_full[ir] == ""))
         level = np.where(swapped, swap.code("swapped"), swap.code(swap.levels[-1].name))
         cols[SWAP.name] = np.where(missing, MISSING, level).astype(np.int8)
-    for comp, tf_col, own, other in ((family, "family_tf", "family_freq", "given_freq"),
-                                     (given, "given_tf", "given_freq", "family_freq")):
-        if comp is None or comp.name not in cols or len(getattr(left, own)) != len(left):
+    for name_comp, tf_col, own, other in ((family, "family_tf", "family_freq", "given_freq"),
+                                          (given, "given_tf", "given_freq", "family_freq")):
+        if name_comp is None or name_comp.name not in cols or len(getattr(left, own)) != len(left):
             continue
         freq = np.maximum(getattr(left, own)[il], np.where(swapped, getattr(right, other)[ir], getattr(right, own)[ir]))
-        weighed = comp.isin(cols[comp.name], comp.flagged("term_frequency"))
+        weighed = name_comp.isin(cols[name_comp.name], name_comp.flagged("term_frequency"))
         cols[tf_col] = np.where(weighed, -np.log10(np.maximum(freq, 1e-9)), np.nan).astype(np.float32)
     return pd.DataFrame(cols)
 

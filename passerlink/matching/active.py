@@ -89,7 +89,10 @@ def pick_questions(s: QuestionState, n: int) -> np.ndarray:
     order = cand[np.lexsort((cand, -gain))]
     levels = s.features[s.level_columns].to_numpy(dtype=np.int16)
     per_pattern = max(1, -(-n // 4))
-    used_l, used_r, patterns, picked = set(), set(), {}, []
+    used_l: set[int] = set()
+    used_r: set[int] = set()
+    patterns: dict[bytes, int] = {}
+    picked: list[int] = []
     for k in order:
         i, j = int(s.il[k]), int(s.ir[k])
         if i in used_l or j in used_r:

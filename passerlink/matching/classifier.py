@@ -103,6 +103,12 @@ class LinkClassifier:
     """Binary logistic regression (L2, L-BFGS) with scikit-learn's estimator interface."""
 
     _PARAMS = ("C", "max_iter", "tol", "warm_start", "warm_tol")
+    # learnt by fit (scikit-learn's convention: absent before it)
+    classes_: np.ndarray
+    coef_: np.ndarray  # (1, n_features)
+    intercept_: np.ndarray  # (1,)
+    n_iter_: np.ndarray
+    n_features_in_: int
 
     def __init__(self, *, C: float = 1.0, max_iter: int = 300, tol: float = 1e-4, warm_start: bool = False,
                  warm_tol: float = 3.0) -> None:

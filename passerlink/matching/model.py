@@ -220,7 +220,12 @@ class LinkModel:
         linear = self._linear()
         for k in range(0, max(n, 1), _CHUNK):
             sl = slice(k, min(k + _CHUNK, n))
-            part = static.take(sl) if static is not None else self.static_part(features.iloc[sl])
+            if static is not None:
+                part = static.take(sl)
+            elif features is not None:
+                part = self.static_part(features.iloc[sl])
+            else:
+                raise ValueError("pair_logit needs the pairs' features or their static design")
             if linear is not None:
                 # the static block times its weights plus the context block times its weights:
                 # the same product as the design matrix's, without building that matrix

@@ -289,8 +289,8 @@ class MatchSession:
     # ---- the operator loop ---------------------------------------------------------------------
     def _index_of(self, pairs: Sequence[tuple[str, str]], *, add_missing: bool) -> np.ndarray:
         if len(self._pair_pos) != self.n_candidates:
-            width = np.int64(max(len(self.R), 1))
-            self._pair_pos = dict(zip((self.il * width + self.ir).tolist(), range(self.n_candidates), strict=True))
+            codes = self.il * np.int64(max(len(self.R), 1)) + self.ir
+            self._pair_pos = dict(zip(codes.tolist(), range(self.n_candidates), strict=True))
         out = []
         width = int(max(len(self.R), 1))
         for left_id, right_id in pairs:
