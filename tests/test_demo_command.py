@@ -67,3 +67,59 @@ def test_demo_refuses_a_busy_port(sample_copy: Path) -> None:
     assert proc.returncode == 2
     assert f"port {port} is already in use" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_fresh_clears_everything_the_demo_wrote(sample_copy: Path, tmp_path: Path) -> None:
+    from passerlink.commands.demo import forget_state
+    from passerlink.config import load_config
+    from passerlink.matching import LinkDecision, LinkStore
+    from passerlink.sync.approval import plans_folder, save_plan
+    from passerlink.sync.engine import sync_paths
+    from passerlink.sync.journal import SyncState
+
+    cfg = load_config(sample_copy / "demo.toml")
+    reports, state_db, _lock = sync_paths(cfg)
+    demo = tmp_path / "var" / "demo"
+    # everything lands under var/demo, nothing beside the sample files
+    assert cfg.link_store.path.parent == demo and reports.parent == demo and state_db.parent == demo
+    LinkStore(cfg.link_store.path).record(LinkDecision("hr", "1", "10", "confirmed", None, "anna"))
+    with SyncState(state_db) as state:
+        state.start_run("r1", dry_run=True)
+    save_plan(plans_folder(state_db), {"changes": []})
+    reports.mkdir(parents=True, exist_ok=True)
+    (reports / "sync-20261201-1-r1.json").write_text("{}", encoding="utf-8")
+    removed = forget_state(cfg)
+    assert demo in removed and not demo.exists()
+    assert sorted(p.name for p in sample_copy.iterdir()) == ["demo.toml", "hr_export.csv", "m5_seed.json",
+                                                             "students.csv"]
+
+
+def test_report_last_without_config_finds_the_demos_reports_or_says_where_it_looked(
+        sample_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    import json
+
+    from passerlink.cli import main
+    from passerlink.commands import demo
+
+    monkeypatch.setattr(demo, "DEFAULT_CONFIG", sample_copy / "demo.toml")
+    monkeypatch.chdir(tmp_path)
+    assert main(["report", "--last"]) == 2
+    err = capsys.readouterr().err
+    assert str(tmp_path / "var" / "demo" / "reports") in err and "demo.toml" in err
+    folder = tmp_path / "var" / "demo" / "reports"
+    folder.mkdir(parents=True)
+    report = {"run_id": "abcdef12", "started": "2026-12-01T10:00:00+01:00", "status": "dry_run", "dry_run": True,
+              "sources": {"hr": 1500}, "counts": {}, "changes": [], "errors": [], "safety": [], "m5_writes": 0,
+              "duration_seconds": 1.0, "exit_code": 0}
+    (folder / "sync-20261201-100000000-abcdef12.json").write_text(json.dumps(report), encoding="utf-8")
+    assert main(["report", "--last"]) == 0
+    out = capsys.readouterr().out
+    assert "the demo's reports" in out and "abcdef12" in out
+
+
+def test_a_command_module_that_is_missing_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from passerlink import cli
+
+    monkeypatch.setattr(cli, "COMMANDS", [*cli.COMMANDS, "not_there"])
+    with pytest.raises(ModuleNotFoundError, match="not_there"):
+        cli.build_parser()
