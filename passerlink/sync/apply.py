@@ -366,6 +366,25 @@ class _Applier:
             # an intent M5 answered for but that is not blocked now: not ours to unblock later
             self.state.forget_blocked(m5_id, ({str(c) for c in op.block_cards} | wanted) - set(blocked))
 
+    def settle_block_intents(self) -> None:
+        """Blocks an earlier run wrote ahead but never recorded (killed in between): a card that is
+        blocked now is recorded with its rastamp (so a later manual change of it shows, as for any
+        card the engine blocked), one that is open was never blocked and is forgotten. A user
+        whose cards cannot be listed now is settled by a later run."""
+        for m5_id, cards in self.state.blocked_by_sync().items():
+            pending = [cid for cid, stamp in cards.items() if not stamp]
+            if not pending:
+                continue
+            try:
+                held = {str(c["id"]): c for c in self.client.list_cards(int(m5_id))}
+            except M5Error as exc:
+                log.warning("could not settle the card blocks of M5 user %s: %s", m5_id, exc)
+                continue
+            blocked = {cid: str(held[cid].get("rastamp", "")) for cid in pending
+                       if cid in held and held[cid].get("isblocked")}
+            self.state.record_blocked(m5_id, blocked, self.run_id)
+            self.state.forget_blocked(m5_id, [cid for cid in pending if cid not in blocked])
+
     def _delete(self, op: Delete, outcome: Outcome) -> None:
         try:
             self.client.delete_user(int(str(op.m5_id)))
@@ -387,6 +406,7 @@ def apply_plan(
     """Apply every writing operation of ``plan``; never raises for a failed operation."""
     ctx = context or PlanContext(today=_dt.date.today())
     a = _Applier(client, state, run_id, policy, current, desired, ctx)
+    a.settle_block_intents()
     outcomes: list[Outcome] = []
     user_ops: list[Op] = []
     for op in plan.ops:

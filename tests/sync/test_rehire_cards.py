@@ -141,9 +141,12 @@ def test_a_card_deleted_meanwhile_is_reported_and_the_setting_can_keep_cards_blo
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
-def test_a_kill_between_block_and_record_still_unblocks_on_rehire(tmp_path, m5sim, m5_env):
+@pytest.mark.parametrize("night_away", [False, True], ids=["back_next_run", "a_night_away_and_a_lost_tag"])
+def test_a_kill_between_block_and_record_still_unblocks_on_rehire(tmp_path, m5sim, m5_env, night_away):
     """Write-ahead for card blocks (issue 13 item 6): the leaver's run is killed after M5 blocked
-    the cards but before the engine heard back; the rehire still opens exactly the engine's cards."""
+    the cards but before the engine heard back; the rehire still opens exactly the engine's cards.
+    With a night in between, that run settles the blocks (records their rastamps), so a tag the
+    operator marks as lost while the person is away stays blocked, as for any block."""
     site, uid, sid = _with_cards(tmp_path, m5sim, '[sync.situations]\nnew = "create"\n')
     hr = _leave(site, sid)
     with m5sim.client() as watch:
@@ -172,13 +175,21 @@ def test_a_kill_between_block_and_record_still_unblocks_on_rehire(tmp_path, m5si
     assert all(c["isblocked"] for c in _cards(site, uid).values())
     with m5sim.client() as c:
         assert c.get_user(uid)["status"] == 0
+    if night_away:
+        away = site.sync()  # still gone: nothing to write, the blocks are settled
+        assert away.exit_code == 0 and away.report["m5_writes"] == 0, away.report.get("stop_reason")
+        with m5sim.client() as c:
+            tag = c.get_card(LOST)
+            c.update_card(LOST, {"name": "FÖRLORAD"}, tag["rastamp"])
 
-    # back at work: the engine's two cards open again, the one blocked by hand stays blocked
+    # back at work: the engine's cards open again, the one blocked by hand stays blocked
     site.write_registers(with_registers(site.world, hr=hr))
     back = site.sync()
     assert back.exit_code == 0, back.report.get("stop_reason")
     cards = _cards(site, uid)
-    assert cards[ENGINE]["isblocked"] is False and cards[LOST]["isblocked"] is False
+    opened = [str(ENGINE)] if night_away else sorted([str(ENGINE), str(LOST)])
+    assert cards[ENGINE]["isblocked"] is False
+    assert cards[LOST]["isblocked"] is night_away
     assert cards[BY_HAND]["isblocked"] is True and cards[BY_HAND]["changedby"] == "kerstin"
     (react,) = [c for c in back.report["changes"] if c["kind"] == "reactivate" and c["m5_id"] == str(uid)]
-    assert sorted(react["unblock_cards"]) == sorted([str(ENGINE), str(LOST)])
+    assert sorted(react["unblock_cards"]) == opened
