@@ -8,7 +8,7 @@
 
 A simulator object has ``url`` (API base incl. /m5adminapi/api), ``root``, ``db``, ``verify``,
 ``set_faults(dict)``, ``faults()``, ``calls()``, ``writes()``, ``clear_calls()``,
-``expire_tokens()``, ``reset(seed)`` and ``client(**kw)`` (an ``M5Client`` with demo credentials).
+``expire_tokens()``, ``advance_clock(seconds)``, ``reset(seed)`` and ``client(**kw)`` (an ``M5Client`` with demo credentials).
 """
 
 from __future__ import annotations
@@ -71,6 +71,10 @@ class RunningSimulator:
 
     def expire_tokens(self) -> None:
         self._control.delete("/_sim/tokens").raise_for_status()
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move the simulator's clock forward (tokens expire without a test sleeping)."""
+        self._control.put("/_sim/clock", json={"advance": seconds}).raise_for_status()
 
     def reset(self, seed: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Empty the database (and load ``seed``); faults off, call log and tokens cleared."""

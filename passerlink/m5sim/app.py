@@ -8,6 +8,7 @@ path that is not part of M5 lives under ``/_sim``:
     GET      /_sim/calls    every M5 request so far: method, path, status, user, fault, write
     DELETE   /_sim/calls    forget them
     DELETE   /_sim/tokens   expire every access token now (the next request gets 401)
+    PUT      /_sim/clock    move the simulated clock forward: {"advance": seconds} (token lifetimes)
     POST     /_sim/reset    empty the database, then load the JSON seed in the body (if any)
 
 Handlers are ``async`` and call the SQLite store directly: each call is a millisecond or less,
@@ -53,16 +54,17 @@ def _error(status: int, kind: str, friendly: str, developer: str = "", headers: 
 
 
 class _Tokens:
-    """Access tokens in memory: token -> (user, issued at)."""
+    """Access tokens in memory: token -> (user, issued at on ``clock``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._lock = threading.Lock()
         self._tokens: dict[str, tuple[str, float]] = {}
+        self._clock = clock
 
     def issue(self, user: str) -> str:
         token = secrets.token_urlsafe(24)
         with self._lock:
-            self._tokens[token] = (user, time.monotonic())
+            self._tokens[token] = (user, self._clock())
         return token
 
     def peek(self, token: str | None) -> str | None:
@@ -75,7 +77,7 @@ class _Tokens:
             raise SimError(401, "no_token", "log in first: the Access-Token header is missing")
         with self._lock:
             hit = self._tokens.get(token)
-            if hit is not None and time.monotonic() - hit[1] > ttl:
+            if hit is not None and self._clock() - hit[1] > ttl:
                 del self._tokens[token]
                 raise SimError(401, "token_expired", "the access token has expired: log in again")
         if hit is None:
@@ -99,11 +101,18 @@ class Simulator:
         self.store = store
         self.profile = profile or PROFILES["strict"]
         self.plan = FaultPlan(faults)
-        self.tokens = _Tokens()
+        #: seconds the simulated clock is ahead of the real one (``PUT /_sim/clock``): tests move
+        #: time forward instead of sleeping until a token expires.
+        self.clock_offset = 0.0
+        self.tokens = _Tokens(self.now)
         self.credentials = (user, password, apikey)
         self._calls: deque[dict[str, Any]] = deque(maxlen=200_000)
         self._calls_lock = threading.Lock()
         self._seq = 0
+
+    def now(self) -> float:
+        """The simulator's monotonic clock (the real one plus ``clock_offset``)."""
+        return time.monotonic() + self.clock_offset
 
     def log_call(self, method: str, path: str, query: str, status: int, user: str | None, fault: str | None) -> None:
         tail = path[len(BASE_PATH):]
@@ -513,6 +522,23 @@ def _control_router(sim: Simulator) -> APIRouter:
         sim.clear_calls()
         return Response(status_code=204)
 
+    _clock_and_reset_routes(r, sim)
+    return r
+
+
+def _clock_and_reset_routes(r: APIRouter, sim: Simulator) -> None:
+    @r.put("/clock")
+    async def advance_clock(request: Request) -> JSONResponse:
+        try:
+            raw = json.loads(await request.body() or b"{}")
+            seconds = float(raw.get("advance", 0)) if isinstance(raw, dict) else -1.0
+        except (ValueError, TypeError):
+            seconds = -1.0
+        if seconds < 0:
+            return JSONResponse({"detail": 'send {"advance": seconds} with seconds >= 0'}, status_code=400)
+        sim.clock_offset += seconds
+        return JSONResponse({"offset": sim.clock_offset})
+
     @r.delete("/tokens", status_code=204)
     async def expire_tokens() -> Response:
         sim.tokens.clear()
@@ -524,10 +550,9 @@ def _control_router(sim: Simulator) -> APIRouter:
             raw = await request.body()
             seed = json.loads(raw) if raw.strip() else None
             sim.store.reset()
+            sim.clock_offset = 0.0
             counts = sim.store.load_seed(seed) if seed else {}
         except ValueError as exc:
             return JSONResponse({"detail": str(exc)}, status_code=400)
         return JSONResponse({"loaded": counts})
-
-    return r
 
