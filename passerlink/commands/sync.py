@@ -95,15 +95,12 @@ def first_run(now: _dt.datetime, at: _dt.time | None) -> _dt.datetime:
 
 
 def plan_lines(report: dict, config: Path) -> list[str]:
-    """The plan id of a run, and for a dry run whose plan needs approval, the command that gives it."""
+    """For a dry run whose plan needs approval, the command that gives it; a changed plan's difference
+    (the plan id and who approved it are in the summary above)."""
     plan_id = report.get("plan_id")
     if not plan_id:
         return []
-    out = [f"plan: {plan_id}"]
-    approval = report.get("approval")
-    if approval:
-        out.append(f"approved: plan {approval['plan_id']} by {approval['approved_by']} at {approval['approved_at']} "
-                   f"(dry run by {approval['planned_by']} at {approval['planned_at']})")
+    out: list[str] = []
     needs = report.get("needs_approval") or []
     if report.get("dry_run") and needs:
         out.append(f"this plan goes past the mass-change rules ({', '.join(needs)}); to run exactly this plan: "

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from passerlink.matching.linkstore import Decision, LinkStore
@@ -32,10 +33,12 @@ def proposals_of(match: RegisterMatch) -> pd.DataFrame:
     s = match.session
     ln = match.links()
     auto = ln[ln["status"] == "auto"]
-    linked = set(zip(ln["source"] + ":" + ln["source_id"], ln["m5_id"].astype(str), strict=True))
+    linked = {(f"{a}:{b}", str(m)) for a, b, m in zip(ln["source"], ln["source_id"], ln["m5_id"], strict=True)}
     sc = s.scores()
     ask = sc[(sc["band"] == "ask") & sc["decision"].isna()]
-    ask = ask[[(a, str(b)) not in linked for a, b in zip(ask["left_id"], ask["right_id"], strict=True)]]
+    open_ = np.array([(a, str(b)) not in linked for a, b in zip(ask["left_id"], ask["right_id"], strict=True)],
+                     dtype=bool)
+    ask = ask.loc[open_] if len(ask) else ask
     parts = [split_key(k) for k in ask["left_id"]]
     questions = pd.DataFrame({
         "source": [p[0] for p in parts], "source_id": [p[1] for p in parts],

@@ -309,9 +309,16 @@ def summary_text(report: Mapping[str, Any]) -> str:
     if ops:
         lines.append("operations: " + ", ".join(f"{k} {v}" for k, v in sorted(ops.items())))
     lines.append(f"M5 write calls: {report.get('m5_writes', 0)}")
+    if report.get("plan_id"):
+        lines.append(f"plan: {report['plan_id']}")
+    approval = report.get("approval") or {}
+    if approval:
+        lines.append(f"approved: plan {approval.get('plan_id')} by {approval.get('approved_by')} at "
+                     f"{approval.get('approved_at')} (dry run by {approval.get('planned_by')} at "
+                     f"{approval.get('planned_at')})")
     for r in report.get("safety") or []:
         if not r.get("ok"):
-            state = "overridden" if r.get("overridden") else "STOPPED"
+            state = "overridden" if r.get("overridden") else ("needs approval" if report.get("dry_run") else "STOPPED")
             lines.append(f"safety rule {r['rule']}: {r['message']} [{state}]")
     lines += blanking_lines(report)
     if report.get("stop_reason"):
@@ -338,8 +345,10 @@ _TEXTS: dict[str, dict[str, str]] = {
         "situation": "Situation", "count": "Antal", "writes": "Skrivningar till M5",
         "safety": "Säkerhetsregler", "rule": "Regel", "result": "Resultat", "value": "Värde", "limit": "Gräns",
         "explanation": "Förklaring", "overridden": "Överstyrd", "stopped": "STOPP",
-        "how_to_override": "Granska provkörningen och kör sedan om med --allow-mass-changes om ändringarna "
-                           "är avsiktliga. En källa som inte kan läsas måste rättas först.",
+        "how_to_override": "Planen går över gränserna för massändringar. Om ändringarna är avsiktliga: godkänn "
+                           "just den här planen (passerlink sync --approve PLAN-ID, plan-id:t från provkörningen, "
+                           "eller Synk-sidans knapp); skript kan använda --allow-mass-changes. En källa som inte "
+                           "kan läsas måste rättas först.",
         "errors": "Fel", "person": "Person", "action": "Åtgärd", "error": "Fel", "changes": "Ändringar",
         "m5_id": "M5-id", "fields": "Fält: före → efter",
         "capped": "Visar de första {shown} av {total}; hela listan finns i XLSX-rapporten.",
@@ -356,8 +365,10 @@ _TEXTS: dict[str, dict[str, str]] = {
         "situation": "Situation", "count": "Count", "writes": "Write calls to M5", "safety": "Safety rules",
         "rule": "Rule", "result": "Result", "value": "Value", "limit": "Limit", "explanation": "Explanation",
         "overridden": "Overridden", "stopped": "STOP",
-        "how_to_override": "Review the dry run, then run again with --allow-mass-changes if the changes are "
-                           "intended. A source that cannot be read must be fixed first.",
+        "how_to_override": "The plan goes past the mass-change limits. If the changes are intended, approve "
+                           "exactly this plan (passerlink sync --approve PLAN_ID, the id the dry run printed, or "
+                           "the Sync page's button); scripts may use --allow-mass-changes. A source that cannot "
+                           "be read must be fixed first.",
         "errors": "Errors", "person": "Person", "action": "Action", "error": "Error", "changes": "Changes",
         "m5_id": "M5 id", "fields": "Field: before → after",
         "capped": "Showing the first {shown} of {total}; the XLSX report has the whole list.",

@@ -178,3 +178,16 @@ def test_a_store_from_before_the_proposals_is_widened_in_place(tmp_path):
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
         con.execute("DELETE FROM decisions")
     con.close()
+
+
+def test_proposals_of_a_session_with_no_open_question_are_the_auto_links():
+    from passerlink.matching import match_registers
+    from passerlink.matching.proposals import proposals_of
+
+    people = pd.DataFrame({"source_id": ["1", "2"], "given_names": ["Anna", "Bo"], "family_name": ["Berg", "Ek"],
+                           "birth_date": ["1980-01-01", "1990-02-02"], "personnummer": ["", ""], "email": ["", ""],
+                           "org_unit": ["A", "B"], "call_name": ["", ""], "employee_number": ["", ""]})
+    match = match_registers({"hr": people}, people.assign(source_id=["10", "20"]))
+    props = proposals_of(match)
+    assert list(props.columns) == ["source", "source_id", "m5_id", "probability", "kind"]
+    assert set(props["kind"]) <= {"proposed", "question"}
