@@ -1,5 +1,8 @@
 """The names other packages code against are exported, and every export exists."""
 
+import subprocess
+import sys
+
 import passerlink.features as features
 import passerlink.matching as matching
 
@@ -19,3 +22,11 @@ def test_features_exports_exist():
     for name in features.__all__:
         assert hasattr(features, name), name
     assert "mask_personnummer" in features.__all__
+
+
+def test_the_link_store_alone_loads_no_matching_machinery():
+    # commands that only read or write links (``passerlink links``) start without it
+    code = ("import sys; from passerlink.matching import LinkStore, Decision;"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'scipy', 'rapidfuzz', 'sklearn'}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
