@@ -175,6 +175,9 @@ def _import(args: argparse.Namespace, cfg: Config) -> int:
         print(f"note: {note}")
     if report is not None:
         print(f"report: {report}")
+    if result.failed:
+        print(f"passerlink: error: {result.failed}", file=sys.stderr)
+        return 1
     return 0
 
 

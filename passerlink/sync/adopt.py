@@ -33,7 +33,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from passerlink.errors import InputError, M5ConflictError, M5NotFoundError
+from passerlink.errors import InputError, M5ConflictError, M5Error, M5NotFoundError
 from passerlink.features import mask_personnummer, normalize_personnummer
 from passerlink.matching import LINK_DECISIONS, PROPOSAL_DECISIONS, LinkDecision, LinkStore
 from passerlink.people import PeopleTable
@@ -99,6 +99,8 @@ class AdoptResult:
     adopted: int = 0
     already_adopted: int = 0
     notes: list[str] = field(default_factory=list)
+    #: why adopting stopped ("" = it did not): the links are stored; a rerun adopts the rest
+    failed: str = ""
 
 
 # ---- reading -------------------------------------------------------------------------------------
@@ -430,6 +432,7 @@ def import_report(plan: ImportPlan, result: AdoptResult, *, who: str, at: str) -
                      for s, i, old, why in plan.unlinks],
         "links": [row(r) for r in plan.links],
         "notes": list(result.notes),
+        "adoption_failed": result.failed,
     }
 
 
@@ -450,7 +453,13 @@ def apply_import(plan: ImportPlan, store: LinkStore, client: M5Adopter, *, who: 
         result.notes.append(f"{s}:{shown_id(i)} is no longer linked to M5 user {old}")
     links = pd.DataFrame([{"source": r.source, "source_id": r.source_id, "m5_id": r.m5_id} for r in plan.all_links],
                          columns=["source", "source_id", "m5_id"])
-    adopt_users(links, users, client, result, marker_field=marker_field, policy=policy, source_order=source_order)
+    try:
+        adopt_users(links, users, client, result, marker_field=marker_field, policy=policy,
+                    source_order=source_order)
+    except M5Error as exc:
+        # the links are stored (the sync writes the markers of linked users too); say what is left
+        result.failed = (f"M5 failed after {result.adopted} adoptions ({exc}); the links are stored: run the "
+                         "import again to adopt the rest, or let the next sync write the markers")
     return result
 
 

@@ -240,3 +240,18 @@ def test_the_link_file_corpus_is_complete():
     """Every link-file attack in tests/badinput is a case here (the extract corpus leaves them to us)."""
     files = {p.name for p in BADINPUT.glob("links_*")}
     assert files == {c[0] for c in CASES} and len(CASES) >= 10
+
+
+def test_m5_failing_while_adopting_keeps_the_stored_links_and_says_so(site, m5sim, capsys):
+    cfg = site.config_path.read_text(encoding="utf-8")
+    site.config_path.write_text(cfg.replace("timeout_seconds = 5.0", "timeout_seconds = 5.0\nretries = 0"),
+                                encoding="utf-8")
+    m5sim.set_faults({"methods": ["PATCH"], "error500": 1.0})
+    assert site.import_truth() == 1
+    err = capsys.readouterr().err
+    assert "M5 failed after 0 adoptions" in err and "the links are stored" in err and "Traceback" not in err
+    assert len(LinkStore(site.config().link_store.path).links()) == len(site.world.truth)
+    m5sim.set_faults({})
+    assert site.import_truth() == 0  # the rerun adopts them all
+    users = site.users()
+    assert all(str(users[int(m)]["apireference"]).startswith("passerlink:") for m in site.world.truth["m5_id"])
