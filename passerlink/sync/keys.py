@@ -25,15 +25,19 @@ from pathlib import Path
 import pandas as pd
 
 from passerlink.config import Config, secret_from_env
+from passerlink.errors import ConfigError
 from passerlink.features import normalize_personnummer
 from passerlink.people import PeopleTable
 
-__all__ = ["KEY_PREFIX", "Keyer", "is_keyed_id", "ids_look_like_personnummer", "keyer_for", "key_registers",
-           "key_link_ids"]
+__all__ = ["KEY_PREFIX", "Keyer", "is_keyed_id", "ids_look_like_personnummer", "personnummer_share", "keyer_for",
+           "key_registers", "key_link_ids"]
 
 KEY_PREFIX = "pk-"
 #: Share of ids that must be valid personnummer for a source to count as keyed by them.
 DETECT_SHARE = 0.9
+#: From this share up (and below ``DETECT_SHARE``) a source must say what its ids are: a guess
+#: either way could write personnummer into M5 or key a register that is not keyed by them.
+AMBIGUOUS_SHARE = 0.2
 _DETECT_SAMPLE = 2000
 
 
@@ -44,8 +48,8 @@ def is_keyed_id(source_id: str) -> bool:
         c in "0123456789abcdef" for c in s[len(KEY_PREFIX):])
 
 
-def ids_look_like_personnummer(ids: Iterable[str]) -> bool:
-    """True when at least 90 % of the (first 2,000) non-empty ids are valid personnummer."""
+def personnummer_share(ids: Iterable[str]) -> float:
+    """The share of the (first 2,000) non-empty ids that are valid personnummer (0 for none)."""
     seen = valid = 0
     for sid in ids:
         s = str(sid).strip()
@@ -55,7 +59,12 @@ def ids_look_like_personnummer(ids: Iterable[str]) -> bool:
         valid += bool(normalize_personnummer(s))
         if seen >= _DETECT_SAMPLE:
             break
-    return seen > 0 and valid >= DETECT_SHARE * seen
+    return valid / seen if seen else 0.0
+
+
+def ids_look_like_personnummer(ids: Iterable[str]) -> bool:
+    """True when at least 90 % of the (first 2,000) non-empty ids are valid personnummer."""
+    return personnummer_share(ids) >= DETECT_SHARE
 
 
 @dataclass(frozen=True)
@@ -91,8 +100,13 @@ def keyer_for(config: Config, tables: Mapping[str, PeopleTable]) -> Keyer:
             keyed.add(name)
         elif flag is None and name in tables:
             ids = tables[name].people.get("source_id", [])
-            if ids_look_like_personnummer(i for i in ids if not is_keyed_id(str(i))):
+            share = personnummer_share(i for i in ids if not is_keyed_id(str(i)))
+            if share >= DETECT_SHARE:
                 keyed.add(name)
+            elif share >= AMBIGUOUS_SHARE:
+                raise ConfigError(
+                    f"{config.config_path}: source {name!r}: {share:.0%} of its ids are personnummer; say whether "
+                    "the id column holds personnummer with id_is_personnummer = true (or false) on the source")
     if not keyed:
         return Keyer(frozenset())
     env = config.sync.id_secret_env

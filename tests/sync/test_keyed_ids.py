@@ -11,9 +11,11 @@ from _syncworld import make_site
 
 from passerlink.cli import main
 from passerlink.config import load_config
+from passerlink.errors import ConfigError
 from passerlink.features import normalize_personnummer
 from passerlink.matching import LinkStore
-from passerlink.sync.keys import Keyer, ids_look_like_personnummer, is_keyed_id
+from passerlink.people import CANONICAL_COLUMNS, PeopleTable
+from passerlink.sync.keys import Keyer, ids_look_like_personnummer, is_keyed_id, keyer_for
 from passerlink.workbench.excel import export_workbook
 
 SECRET_ENV = "PASSERLINK_ID_SECRET"
@@ -101,3 +103,26 @@ def test_a_register_keyed_by_personnummer_never_shows_the_number(tmp_path, m5sim
     count = store.count()
     assert main(["links", "import", str(xlsx), "--config", str(site.config_path)]) == 0
     assert store.count() == count
+
+
+def _config(tmp_path, flag: str = ""):
+    path = tmp_path / "site.toml"
+    path.write_text(f'[[sources]]\nname = "students"\nkind = "csv"\npath = "s.csv"\nid_column = "Personnummer"\n'
+                    f"{flag}\n", encoding="utf-8")
+    return load_config(path)
+
+
+def _table(ids):
+    people = pd.DataFrame([{c: "" for c in CANONICAL_COLUMNS} | {"source": "students", "source_id": i} for i in ids],
+                          columns=CANONICAL_COLUMNS)
+    return {"students": PeopleTable("students", people)}
+
+
+def test_a_half_personnummer_register_must_say_what_its_ids_are(tmp_path, monkeypatch):
+    monkeypatch.setenv(SECRET_ENV, "s")
+    half = _table([PNR, "20081115-3055", "T-0001", "T-0002"])
+    with pytest.raises(ConfigError, match="50% of its ids are personnummer; say whether .*id_is_personnummer"):
+        keyer_for(_config(tmp_path), half)
+    assert keyer_for(_config(tmp_path, "id_is_personnummer = true"), half).sources == {"students"}
+    assert keyer_for(_config(tmp_path, "id_is_personnummer = false"), half).sources == frozenset()
+    assert keyer_for(_config(tmp_path), _table(["b0e3a870", "e19c8031"])).sources == frozenset()
