@@ -103,3 +103,17 @@ def test_a_sync_before_go_live_stops_with_exit_3_and_writes_nothing(tmp_path, m5
     assert run.exit_code == 3 and m5sim.writes() == []
     assert run.report["stop_reason"].startswith("stopped by safety rule first_night")
     assert "finish go-live first" in run.report["stop_reason"]
+
+
+def test_the_first_night_guard_is_approvable_like_any_other_plan(tmp_path, m5sim, m5_env):
+    """A site that wants to create before linking (say, a new school with nobody in M5 yet but
+    contractors) approves exactly the plan its dry run showed."""
+    site = make_site(tmp_path, m5sim, staff=20, pupils=20, sync_toml='[sync.situations]\nnew = "create"\n')
+    dry = site.sync(dry_run=True)
+    assert dry.exit_code == 0 and any(r["rule"] == "first_night" and not r["ok"] for r in dry.report["safety"])
+    m5sim.clear_calls()
+    run = site.sync(approve=dry.report["plan_id"])
+    assert run.exit_code == 0, run.report.get("stop_reason")
+    assert len(m5sim.writes()) > 0
+    (rule,) = [r for r in run.report["safety"] if r["rule"] == "first_night"]
+    assert not rule["ok"] and rule["overridden"]
