@@ -432,7 +432,8 @@ def _make_plan(run: _Run, client: M5Client, tables: dict[str, PeopleTable], keye
                                  answers=key_link_ids(LinkStore(config.link_store.path).current(), keyer),
                                  pending=state.review_queue())
     ctx = PlanContext(links=links, gone_since=state.gone_since(), deleted_by_sync=state.deleted_ids(),
-                      candidates=candidates, blocked_by_sync=state.blocked_by_sync(), today=run.today)
+                      candidates=candidates, blocked_by_sync=state.blocked_by_sync(), today=run.today,
+                      marker_key=keyer.sync_key)
     the_plan = plan(desired, current, policy, ctx)
     run.result.plan = the_plan
     return _Planned(the_plan, desired, current, ctx)

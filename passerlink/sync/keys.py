@@ -83,6 +83,10 @@ class Keyer:
         digest = hmac.new(self.secret, f"{source}\x1f{canonical}".encode(), hashlib.sha256).hexdigest()
         return KEY_PREFIX + digest[:20]
 
+    def sync_key(self, source: str, source_id: str) -> tuple[str, str]:
+        """``(source, key(source, source_id))``: the person as the sync knows them."""
+        return source, self.key(source, source_id)
+
 
 def _flagged(config: Config) -> dict[str, bool | None]:
     return {s.name: getattr(s, "id_is_personnummer", None) for s in config.sources}

@@ -10,7 +10,7 @@ marker) ever appear in a writing operation: every other user is a manual record.
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from passerlink.policy import SyncPolicy
@@ -170,6 +170,9 @@ class PlanContext:
     #: M5 user id -> {card id: its rastamp right after the block} of the cards the engine blocked
     blocked_by_sync: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     today: _dt.date = field(default_factory=_dt.date.today)
+    #: the person a marker names, as the sync keys people (``Keyer.sync_key``: a marker written
+    #: with a personnummer before its register was keyed still finds its person, and is rewritten)
+    marker_key: Callable[[str, str], PersonKey] | None = None
 
 
 @dataclass
@@ -408,7 +411,7 @@ def _ownership(users: Mapping[str, CurrentUser], marker_field: str, policy: Sync
         mk = policy.parse_marker(users[uid].get(marker_field))
         if mk is not None:
             owned.add(uid)
-            by_marker.setdefault(mk, []).append(uid)
+            by_marker.setdefault(ctx.marker_key(*mk) if ctx.marker_key else mk, []).append(uid)
     owned.update(mid for mid in ctx.links.values() if mid in users)
     return owned, by_marker
 

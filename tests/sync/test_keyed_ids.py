@@ -126,3 +126,33 @@ def test_a_half_personnummer_register_must_say_what_its_ids_are(tmp_path, monkey
     assert keyer_for(_config(tmp_path, "id_is_personnummer = true"), half).sources == {"students"}
     assert keyer_for(_config(tmp_path, "id_is_personnummer = false"), half).sources == frozenset()
     assert keyer_for(_config(tmp_path), _table(["b0e3a870", "e19c8031"])).sources == frozenset()
+
+
+def test_markers_written_with_the_number_before_keying_are_found_and_rewritten(tmp_path, m5sim, m5_env,
+                                                                               monkeypatch):
+    """A site that synced its pupils by personnummer before keying: the M5 users carry
+    passerlink:students:<personnummer>. Once keyed, the sync still finds each user by its old
+    marker (no create, no deactivation) and rewrites the marker to the keyed hash."""
+    site = _keyed_site(tmp_path, m5sim, "id_is_personnummer = false")
+    path, pupils = _links_by_personnummer(site)
+    assert main(["links", "import", str(path), "--config", str(site.config_path), "--adopt-manual"]) == 0
+    assert site.sync(allow_mass_changes=True).exit_code == 0
+    raw = [u["apireference"] for u in site.users().values()
+           if str(u.get("apireference", "")).startswith("passerlink:students:")]
+    assert raw and all(normalize_personnummer(m.split(":", 2)[2]) for m in raw)
+
+    # keyed from now on, and the link store lost: only the markers tell who is who
+    text = site.config_path.read_text(encoding="utf-8").replace("id_is_personnummer = false",
+                                                                 "id_is_personnummer = true")
+    site.config_path.write_text(text, encoding="utf-8")
+    monkeypatch.setenv(SECRET_ENV, "kommunens hemlighet")
+    for p in site.folder.glob("links.sqlite*"):
+        p.unlink()
+    run = site.sync(allow_mass_changes=True)
+    assert run.exit_code == 0, run.report.get("stop_reason")
+    kinds = [c["kind"] for c in run.report["changes"] if c.get("key") and c["key"][0] == "students"]
+    assert "create" not in kinds and "deactivate" not in kinds
+    markers = [u["apireference"] for u in site.users().values()
+               if str(u.get("apireference", "")).startswith("passerlink:students:")]
+    assert len(markers) == len(raw) and all(is_keyed_id(m.split(":", 2)[2]) for m in markers)
+    assert _leaks("\n".join(markers), _numbers(site)) == []
