@@ -13,6 +13,7 @@ import codecs
 import csv
 import io
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -235,38 +236,82 @@ def _structure_error(path: Path, number: int, rec: list[str], header: list[str])
     )
 
 
+def _lines(text: str) -> Iterator[str]:
+    """The text's lines with their line ends, one at a time: ``csv`` reads them as ``newline=''``
+    would, without the copy of the whole text that ``io.StringIO`` makes (a 100 MB register)."""
+    if "\n" not in text:  # old Mac line ends, or one line
+        yield from text.splitlines(keepends=True)
+        return
+    start, end = 0, text.find("\n")
+    while end >= 0:
+        yield text[start : end + 1]
+        start, end = end + 1, text.find("\n", end + 1)
+    if start < len(text):
+        yield text[start:]
+
+
+class _Columns:
+    """Data rows gathered column by column, a chunk at a time: a million-row register never
+    holds a million row lists at once, and a column of few distinct values ('FAST', a unit's
+    name) keeps one string object per value instead of one per row."""
+
+    CHUNK = 20_000
+
+    def __init__(self, width: int) -> None:
+        self.columns: list[list[str]] = [[] for _ in range(width)]
+        self.pending: list[list[str]] = []
+        self.shared: list[dict[str, str] | None] | None = None  # decided on the first chunk
+
+    def add(self, rec: list[str]) -> None:
+        self.pending.append(rec)
+        if len(self.pending) >= self.CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        chunk = list(zip(*self.pending, strict=True))
+        self.pending = []
+        if self.shared is None:
+            self.shared = [{} if len(set(col)) <= len(col) // 10 + 50 else None for col in chunk]
+        for column, col, seen in zip(self.columns, chunk, self.shared, strict=True):
+            column.extend(col if seen is None else [seen.setdefault(v, v) for v in col])
+
+
 def _records(text: str, sep: str, path: Path) -> tuple[list[str], list[list[str]], list[int]]:
-    """(header, records, row numbers): every data row exactly as wide as the header.
+    """(header, its columns' values, row numbers): every data row exactly as wide as the header.
 
     Structure first: a row with fewer fields than the header (a cut or damaged export) or with
     values beyond it is an error, never read with empty fields; empty fields after the last
     column (trailing separators) are dropped. Lines without any value are skipped but counted,
     so row numbers stay those a spreadsheet shows."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    reader = csv.reader(_lines(text), delimiter=sep)
     header: list[str] | None = None
     width = -1  # no row matches until the header is read
-    records: list[list[str]] = []
+    out = _Columns(0)
     rows: list[int] = []
     try:
         for number, rec in enumerate(reader, start=1):
             if len(rec) == width:  # the common case: one comparison per row
-                records.append(rec)
+                out.add(rec)
                 rows.append(number)
                 continue
             if not any(v.strip() for v in rec):
                 continue
             if header is None:
                 header, width = unique_headers(rec), len(rec)
+                out = _Columns(width)
                 continue
             if len(rec) < width or any(v.strip() for v in rec[width:]):
                 raise _structure_error(path, number, rec, header)
-            records.append(rec[:width])
+            out.add(rec[:width])
             rows.append(number)
     except csv.Error as exc:
         raise SourceError(f"{path}: row {reader.line_num} cannot be parsed as CSV ({exc})") from None
     if header is None:
         raise SourceError(f"{path} is empty")
-    return header, records, rows
+    out.flush()
+    return header, out.columns, rows
 
 
 def read_delimited(
@@ -277,28 +322,25 @@ def read_delimited(
     A register file is whole or it is not read: one encoding, the last line ended by a line
     break (a file cut off in the middle of a row is not a shorter register), every row as wide
     as the header, no control or bidi character in any cell. Each is a ``SourceError``."""
-    if not data.strip():
+    if not data or data.isspace():
         raise SourceError(f"{path} is empty")
     sep = _separator(separator, path) if separator else None
     text, enc = decode_bytes(data, path, encoding, sep)
     if text.startswith("\ufeff"):
         text = text[1:]
-    if not text.strip():
+    if not text or text.isspace():
         raise SourceError(f"{path} is empty")
     sep = sep or sniff_separator(text)
-    header, records, rows = _records(text, sep, path)
+    header, columns, rows = _records(text, sep, path)
     if not text.rstrip(" \t").endswith(("\n", "\r")):
         last = rows[-1] if rows else 1
         raise SourceError(
             f"{path}: the last line (row {last}) does not end with a line break: the file looks "
             "cut off (an interrupted export or copy); export it again"
         )
-    if not records:
+    if not rows:
         raise SourceError(f"{path} has a header but no data rows")
-    frame = pd.DataFrame(records, columns=header, dtype=object)
-    del records
-    columns = [frame[c].tolist() for c in frame.columns] if frame.columns.is_unique else [
-        frame.iloc[:, j].tolist() for j in range(frame.shape[1])]
+    del text
     refuse_unsafe_text(header, columns, rows, str(path))
     issues = [
         RowIssue(rows[i], col, "text looks like a spreadsheet formula; kept as text")
@@ -306,5 +348,7 @@ def read_delimited(
         for i in formula_rows(values)
     ]
     issues.sort(key=lambda issue: issue.row)
+    frame = pd.DataFrame(dict(enumerate(columns)), dtype=object)
+    frame.columns = header
     read_as = f"{_ENCODING_NAMES.get(enc, enc)}, separator {_SEPARATOR_NAMES.get(sep, repr(sep))}"
     return frame, rows, issues, read_as

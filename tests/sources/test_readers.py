@@ -396,7 +396,7 @@ def test_public_surface_is_complete() -> None:
 
     assert sorted(readers.__all__) == sorted([
         "read_file", "read_header", "read_source", "read_m5", "read_sql", "read_ss12000", "canonicalize",
-        "recognise_headers", "parse_birth_date", "profile", "describe"])
+        "recognise_headers", "parse_birth_date", "profile", "describe", "mask_text"])
     assert all(callable(getattr(readers, name)) for name in readers.__all__)
 
 
@@ -431,3 +431,36 @@ def test_read_header_names_columns_as_read_file_does(tmp_path, kind):
     assert table.people[["given_names", "family_name"]].values.tolist() == [["Anna", "Berg"]]
     with pytest.raises(SourceError, match="no header row found"):
         read_header(b"\r\n\r\n", "empty.csv")
+
+
+def test_personnummer_column_reads_exactly_as_parse_personnummer() -> None:
+    """The column-at-a-time reader gives every value the answer of ``parse_personnummer``: forms,
+    centuries, '+', samordningsnummer, impossible dates, Luhn and serial 000 included."""
+    import random
+
+    from passerlink.features import parse_personnummer
+
+    rng = random.Random(13)
+    values = ["", "19800101-1234", "800101+1239", "000229-0005", "19000229-0004", "20000229-0006",
+              "191212121212", "121212-1212", "121212+1212", "8001610009", "800161-000 9", "19800101.0000"]
+    for _ in range(4000):
+        yy, mm, dd = rng.randint(0, 99), rng.randint(0, 13), rng.choice([rng.randint(0, 32), rng.randint(60, 92)])
+        serial = rng.choice(["000", f"{rng.randint(0, 999):03d}"])
+        ten = f"{yy:02d}{mm:02d}{dd:02d}{serial}"
+        ten += rng.choice([str(rng.randint(0, 9)), luhn_check(ten)])
+        century = rng.choice(["", "19", "20", "18"])
+        sep = rng.choice(["", "-", "+", " "])
+        values.append(f"{century}{ten[:6]}{sep}{ten[6:]}")
+    frame = pd.DataFrame({"Förnamn": ["A"] * len(values), "Personnummer": values})
+    table = canonicalize(frame, source="t", recognise=True)
+    expected = [p.digits12 if (p := parse_personnummer(v)) else "" for v in values]
+    births = [p.birth_date.isoformat() if (p := parse_personnummer(v)) else "" for v in values]
+    assert table.people["personnummer"].tolist() == expected
+    assert table.people["birth_date"].tolist() == births
+    assert sum(1 for e in expected if e) > 500  # the sample holds many valid numbers too
+
+
+def luhn_check(nine: str) -> str:
+    from passerlink.features import luhn_check_digit
+
+    return luhn_check_digit(nine)
