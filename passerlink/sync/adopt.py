@@ -335,7 +335,7 @@ def plan_import(
             + (f", and so are the M5 users of {more} more rows" if more else "")
             + "; check the pairs (passerlink links import ... --dry-run --adopt-manual lists them) and rerun with "
               "--adopt-manual to link them anyway")
-    _check_one_person_per_user(plan, stored_person, users, people, policy, marker_field)
+    _check_one_person_per_user(plan, stored_person, users, people, policy, marker_field, keyer)
     return plan
 
 
@@ -349,7 +349,7 @@ def _owned_or_proposed(user: Mapping[str, Any] | None, row: LinkRow, policy: Syn
 def _check_one_person_per_user(plan: ImportPlan, stored_person: Mapping[tuple[str, str], str],
                                users: Mapping[str, Mapping[str, Any]],
                                people: Mapping[tuple[str, str], tuple[str, str]],
-                               policy: SyncPolicy, marker_field: str) -> None:
+                               policy: SyncPolicy, marker_field: str, keyer: Keyer) -> None:
     """No M5 user ends up with two people: the store's links after the import, plus markers."""
     final = dict(stored_person)
     for s, i, _old, _why in plan.unlinks:
@@ -362,6 +362,7 @@ def _check_one_person_per_user(plan: ImportPlan, stored_person: Mapping[tuple[st
     relinked = set(final)
     for uid, user in users.items():
         mk = policy.parse_marker(str(user.get(marker_field) or ""))
+        mk = keyer.sync_key(*mk) if mk is not None else None  # a marker written before keying
         if mk is not None and mk not in relinked and uid in holders:
             holders[uid].add(mk)  # the marker's person still claims this user
     for uid in holders:  # a person gone from every register claims nobody any more
