@@ -8,9 +8,10 @@
 - A stale ``rastamp`` re-reads the user and re-plans it (``replan_user``); a manual edit made
   meanwhile is the ``before`` of the re-planned change, never silently lost.
 - Cards blocked on deactivation are journaled before the block call and recorded with their
-  rastamp once M5 confirmed it; on rehire exactly those are unblocked (also after a run killed
-  between the two), each re-read first: a card deleted, moved to another user or changed in M5
-  since the engine blocked it is reported and left as it is.
+  rastamp once M5 confirmed it (a block a killed run never recorded is settled by the next run:
+  recorded if the card is blocked, forgotten if not); on rehire exactly those are unblocked, each
+  re-read first: a card deleted, moved to another user or changed in M5 since the engine blocked
+  it is reported and left as it is.
 - A circuit breaker stops after ``[sync] circuit_breaker`` failures in a row that say M5 is in
   trouble (unreachable, refusing our login, answering garbage); a single record M5 refuses
   (a 4xx about its data) is an error of that record only.
