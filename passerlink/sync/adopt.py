@@ -16,8 +16,10 @@ are now* before anything is written (``plan_import``, pure):
   person) is refused unless the operator says ``adopt_manual``: then it is listed by name.
 
 Rows without an M5 id are "no link" decisions (a person who will be created new): not errors.
-A row the operator marked rejected is stored as a rejection, so the nightly sync never proposes
-that pair again; a person the store linked and the file now leaves without a link is unlinked.
+A row the operator marked rejected (or unlinked, or unsure) is stored as such, so the nightly sync
+never proposes a rejected pair again; a person the store linked and the file now leaves without
+a link is unlinked. Ids of a register keyed by personnummer are keyed (``sync.keys``) whichever
+form the file uses. The import holds the sync's run lock from reading to writing.
 Then ``apply_import`` writes every decision in one transaction and adopts the M5 users.
 """
 
