@@ -44,6 +44,9 @@ __all__ = ["SyncResult", "run_sync", "sync_paths", "op_to_dict", "read_m5_state"
 
 log = logging.getLogger(__name__)
 
+#: Blankings listed in the report (all are counted; a damaged export can blank a field of everyone).
+BLANKINGS_LISTED = 1000
+
 #: Written in the report and the log of every run whose [m5] turns certificate checks off.
 TLS_OFF_WARNING = (
     "verify_tls = false in [m5]: the M5 server's TLS certificate is NOT verified, so anyone between "
@@ -448,7 +451,10 @@ def _record_plan(run: _Run, the_plan: Plan) -> None:
         {"key": list(i.key), "column": i.column, "problem": i.problem} for i in the_plan.issues
     ]
     report["changes"] = [op_to_dict(op) for op in the_plan.ops]
-    report["blankings"] = [b.to_dict() for b in the_plan.blankings()]
+    blanks = the_plan.blankings()
+    names = sum(1 for b in blanks if b.name)
+    report["blanking_counts"] = {"names": names, "other_fields": len(blanks) - names}
+    report["blankings"] = [b.to_dict() for b in blanks[:BLANKINGS_LISTED]]
 
 
 def _apply(run: _Run, client: M5Client, planned: _Planned) -> ApplyResult:

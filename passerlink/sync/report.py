@@ -285,13 +285,15 @@ def _cut(text: str, limit: int) -> str:
 def blanking_lines(report: Mapping[str, Any], limit: int = 10) -> list[str]:
     """The plan's blankings (fields emptied that have a value in M5), apart from other updates."""
     blanks = report.get("blankings") or []
-    if not blanks:
+    counts = report.get("blanking_counts") or {}
+    names = int(counts.get("names", sum(1 for b in blanks if b.get("name"))))
+    total = names + int(counts.get("other_fields", sum(1 for b in blanks if not b.get("name"))))
+    if not total:
         return []
-    names = sum(1 for b in blanks if b.get("name"))
-    lines = [f"blankings (fields emptied that have a value in M5): {len(blanks)}, of them names {names}"]
+    lines = [f"blankings (fields emptied that have a value in M5): {total}, of them names {names}"]
     lines += [f"  {b.get('label', '')}: {b.get('field', '')} emptied" for b in blanks[:limit]]
-    if len(blanks) > limit:
-        lines.append(f"  ... and {len(blanks) - limit} more")
+    if total > limit:
+        lines.append(f"  ... and {total - min(limit, len(blanks))} more")
     return lines
 
 

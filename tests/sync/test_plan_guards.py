@@ -91,6 +91,7 @@ def test_a_truncated_hr_export_stops_on_blanking_before_any_write(tmp_path, m5si
     assert [r["rule"] for r in run.report["safety"] if not r["ok"]] == ["blank_fields"]
     assert len(run.report["blankings"]) >= 6 and all(b["field"] in ("email", "department")
                                                      for b in run.report["blankings"])
+    assert run.report["blanking_counts"] == {"names": 0, "other_fields": len(run.report["blankings"])}
     text = summary_text(run.report)  # what the dry run and the stopped run print: blankings apart
     assert f"blankings (fields emptied that have a value in M5): {len(run.report['blankings'])}, of them names 0" \
         in text
