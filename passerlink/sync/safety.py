@@ -131,11 +131,13 @@ def first_night(plan: Plan, policy: SyncPolicy, allow: bool = False) -> list[Rul
 
     Before go-live is finished every register person looks new, and every create could be a
     second card holder for someone already in M5. The rule applies while the link store is empty
-    or the engine owns fewer users than ``first_night_min_owned``; an M5 without manual users
+    or the engine owns fewer users than ``first_night_min_owned`` (or, on a site with fewer
+    people than twice that, fewer than half its register rows); an M5 without manual users
     (empty, or holding only users with our marker: a first night into an empty M5, interrupted)
     has nobody to duplicate.
     """
-    floor = policy.thresholds.first_night_min_owned
+    people = sum(plan.source_counts.values())
+    floor = min(policy.thresholds.first_night_min_owned, (people + 1) // 2)
     creates = len(plan.of_kind("create"))
     if plan.manual == 0 or (plan.linked > 0 and plan.owned >= floor):
         return []

@@ -33,7 +33,8 @@ def test_first_night_creates_stop_while_the_link_store_is_empty_and_m5_has_peopl
 def test_first_night_guard_holds_below_the_floor_and_lets_a_real_go_live_through():
     links = links_df(("hr", "1", "5"))
     cur = state(user(5, **IN_SYNC), *_manual(3))
-    few = plan(desired(ANNA, BO, links=links), cur, SyncPolicy(), ctx(links={("hr", "1"): "5"}))
+    cy = dict(source_id="3", given_names="Cy", family_name="Ek")
+    few = plan(desired(ANNA, BO, cy, links=links), cur, SyncPolicy(), ctx(links={("hr", "1"): "5"}))
     assert few.linked == 1 and few.owned == 1 and _stops(few) == ["first_night"]
     low_floor = SyncPolicy(thresholds={"first_night_min_owned": 1})
     assert _stops(few, low_floor) == []
@@ -118,3 +119,20 @@ def test_the_first_night_guard_is_approvable_like_any_other_plan(tmp_path, m5sim
     assert len(m5sim.writes()) > 0
     (rule,) = [r for r in run.report["safety"] if r["rule"] == "first_night"]
     assert not rule["ok"] and rule["overridden"]
+
+
+def test_a_tiny_site_after_go_live_is_not_held_below_the_floor():
+    """Ten people, all linked: a newcomer is created without approval although 10 < 20."""
+    rows = [dict(source_id=str(i), given_names=f"P{i}", family_name="X") for i in range(1, 11)]
+    owned = [user(i, firstname=f"P{i}", lastname="X", email="", employmentnumber="", department="",
+                  usergroup="Personal") for i in range(1, 11)]
+    links = {("hr", str(i)): str(i) for i in range(1, 11)}
+    new = dict(source_id="11", given_names="Ny", family_name="Person")
+    p = plan(desired(*rows, new, links=links_df(*[("hr", k[1], v) for k, v in links.items()])),
+             state(*owned, *_manual(3)), SyncPolicy(), ctx(links=links))
+    assert len(p.of_kind("create")) == 1 and p.owned == 10
+    assert _stops(p) == []
+    # but a link store that links one of them only is not a go-live
+    one = plan(desired(*rows, new, links=links_df(("hr", "1", "1"))), state(*owned, *_manual(3)), SyncPolicy(),
+               ctx(links={("hr", "1"): "1"}))
+    assert _stops(one) == ["first_night"]
