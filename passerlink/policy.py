@@ -58,9 +58,10 @@ class Thresholds(_Strict):
     blank_names: Threshold = Threshold(max_count=0)
     #: Emptying any other field that has a value in M5 (e-mail, department, dates, ...).
     blank_fields: Threshold = Threshold(max_count=5)
-    #: First-night guard: while the engine owns fewer M5 users than this (links or markers) and
-    #: M5 is not empty, a plan that creates users stops: go-live (matching, ``links import``)
-    #: is not finished, and every create could be a duplicate of a person already in M5.
+    #: First-night guard: while the link store is empty, or the engine owns fewer M5 users than
+    #: this (links or markers; at most half the register rows on a small site), and M5 holds
+    #: manual users, a plan that creates users stops: go-live (matching, ``links import``) is not
+    #: finished, and every create could be a duplicate of a person already in M5.
     first_night_min_owned: int = Field(default=20, ge=0)
     #: Share rules are only checked when the base (owned users) is at least this large: on a
     #: tiny installation one change is already 10 %.
