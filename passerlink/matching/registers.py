@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from passerlink.errors import InputError
+from passerlink.features.comparisons import level_in
 from passerlink.features.prepare import PreparedPeople, add_frequencies, prepare_people
 from passerlink.matching.candidates import generate_candidates
 from passerlink.matching.classifier import sigmoid
@@ -24,7 +25,8 @@ from passerlink.matching.linkstore import ANSWER_LABELS, Decision
 from passerlink.matching.model import Pairs
 from passerlink.matching.session import MatchSession
 
-__all__ = ["RegisterMatch", "match_registers", "link_new_people", "stack_registers", "split_key"]
+__all__ = ["RegisterMatch", "match_registers", "link_new_people", "may_be_pairs", "NAME_IN_COMMON",
+           "stack_registers", "split_key"]
 
 _SEP = ":"
 
@@ -186,6 +188,58 @@ def link_new_people(new_people: pd.DataFrame, unlinked_m5: pd.DataFrame,
         out = _score_new(s, L, R, cand.il, cand.ir, pairwise=pairwise)
     out = out[out["probability"] >= min_probability]
     return out.sort_values("probability", ascending=False, ignore_index=True)
+
+
+#: When two people share a name, for ``may_be_pairs``: any one of these, each a set of comparison
+#: levels that must all hold. The given name carries it (a hand-typed M5 user keeps the name the
+#: person is called by, while the family name is what changes at marriage or gets mistyped): equal,
+#: a nickname or spelling variant, equal to (or a variant of) another given name, nearly equal; or
+#: a typo-near given name with the same family name ("Ahnes Håkansson" for Agnes Olivia Håkansson).
+NAME_IN_COMMON: tuple[dict[str, tuple[str, ...]], ...] = (
+    {"given_name": ("exact", "variant", "equal_to_other", "variant_of_other", "nearly_equal")},
+    {"given_name": ("similar", "initial_or_weak"), "family_name": ("exact", "same_sound", "one_typo")},
+)
+
+
+def may_be_pairs(new_people: pd.DataFrame, unlinked_m5: pd.DataFrame, session: MatchSession, *,
+                 min_probability: float, sure_probability: float) -> pd.DataFrame:
+    """Every unlinked M5 user who may be one of the new people: ``left_id, right_id, probability``.
+
+    Every new person is scored against every unlinked M5 user (no blocking) by the session's
+    model, each pair on its own (``probability`` is the model's pair probability, not a
+    one-to-one posterior). A pair may be the same person when the model gives it at least
+    ``sure_probability``, or at least ``min_probability`` and the two share a given name
+    (``NAME_IN_COMMON``): a hand-typed M5 user with a nickname and a new family name has little
+    else the model can weigh, while a bare record that shares nothing but the school (or a family
+    name that sounds alike) with a new person is no reason to hold back the person's card.
+    """
+    columns = ["left_id", "right_id", "probability"]
+    if new_people.empty or unlinked_m5.empty:
+        return pd.DataFrame(columns=columns)
+    if not session.prepared:
+        raise InputError("may_be_pairs needs a prepared MatchSession")
+    left = new_people.reset_index(drop=True).copy()
+    left["source_id"] = _left_ids(left).to_numpy()
+    L = prepare_people(left, extra_fields=session.extra_fields)
+    R = prepare_people(unlinked_m5.reset_index(drop=True), extra_fields=session.extra_fields)
+    add_frequencies(L, R)
+    comparisons = {c.name: c for c in session.model.comparisons}
+    per_chunk = max(1, EXHAUSTIVE_CHUNK_PAIRS // max(len(R), 1))
+    parts = []
+    for a in range(0, len(left), per_chunk):
+        il, ir = _cross(range(a, min(a + per_chunk, len(left))), len(R))
+        scores = session.model.score_pairs(Pairs(L, R, il, ir))
+        p = sigmoid(scores.logit)
+        named = np.zeros(len(il), dtype=bool)
+        for alternative in NAME_IN_COMMON:
+            holds = np.ones(len(il), dtype=bool)
+            for column, levels in alternative.items():
+                holds &= level_in(scores.features, comparisons, column, *levels)
+            named |= holds
+        keep = (p >= sure_probability) | ((p >= min_probability) & named)
+        parts.append(pd.DataFrame({"left_id": L.ids[il[keep]].astype(str), "right_id": R.ids[ir[keep]].astype(str),
+                                   "probability": p[keep]}))
+    return pd.concat(parts, ignore_index=True).sort_values("probability", ascending=False, ignore_index=True)
 
 
 def _cross(rows: range, n_right: int) -> tuple[np.ndarray, np.ndarray]:

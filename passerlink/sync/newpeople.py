@@ -2,16 +2,18 @@
 
 Before the engine creates a user it asks the matcher about every M5 user nobody is linked to –
 typed in by hand or not. A duplicate is a second card holder for one person, so the bar is "may
-be", not "probably is": any unlinked M5 user the model gives at least ``MAY_BE`` sends the person
-to the operator's review queue instead of becoming a new user. Pairs the operator already
-rejected are never proposed again.
+be", not "probably is": an unlinked M5 user the model rates as possibly this person sends the
+person to the operator's review queue instead of becoming a new user, and a queued person stays
+queued until an operator decides. Pairs the operator already rejected are never proposed again.
 
 The judge is the full model, the same one the workbench uses: every register against every M5
 user in one joint session (``matching.match_registers``), taught the operator's answers from the
 link store (``RegisterMatch.replay_answers``), then every new person scored against every
-unlinked M5 user without blocking (``link_new_people(..., exhaustive=True)``): a hand-typed user
-with a nickname and a new family name shares no blocking key with the register, yet may be the
-person. Nothing falls back silently: if the model cannot run, the run fails with the reason.
+unlinked M5 user without blocking (``matching.registers.may_be_pairs``): a hand-typed user with a
+nickname and a new family name shares no blocking key with the register, yet may be the person.
+A pair counts when the model gives it at least the ask threshold, or at least ``MAY_BE`` and the
+two share a given name (a bare record in the same school with another name does not hold a new
+person's card back). Nothing falls back silently: if the model cannot run, the run fails.
 
 ``new_person_matcher = "rule"`` in the policy asks for the strict deterministic rule instead
 (same valid personnummer; or same birth date, family name and first name, folded): a choice a
@@ -25,14 +27,16 @@ from collections.abc import Collection, Mapping
 import pandas as pd
 
 from passerlink.features import fold_name
-from passerlink.matching import link_new_people, match_registers
+from passerlink.matching import match_registers
+from passerlink.matching.registers import may_be_pairs
 from passerlink.sync.desired import PersonKey
 
 __all__ = ["MAY_BE", "likely_matches", "model_matches", "rule_matches", "still_queued"]
 
-#: The lowest probability at which the full model says an unlinked M5 user may be a new person.
-#: Measured on the sample world (``benchmarks/golive.py``): the hardest true pairs – a nickname, a
-#: new family name and nothing else in common but the school – score about 0.0013.
+#: The lowest pair probability at which an unlinked M5 user who shares a given name with a new
+#: person may be them. On the sample world, the hardest true pairs the auto-links leave (a
+#: nickname or second given name, a new or mistyped family name, nothing else but the school)
+#: score from 0.00018 up; all 287 of them are kept at this floor.
 MAY_BE = 0.0001
 
 
@@ -90,8 +94,9 @@ def model_matches(new_people: pd.DataFrame, unlinked_m5: pd.DataFrame, *,
     joint = match_registers(registers, m5)
     if answers is not None and len(answers):
         joint.replay_answers(answers)
-    return link_new_people(new_people, unlinked_m5, joint.session, exhaustive=True, pairwise=True,
-                           min_probability=min_probability)
+    found = may_be_pairs(new_people, unlinked_m5, joint.session, min_probability=min_probability,
+                         sure_probability=joint.session.ask_threshold)
+    return found.assign(band=joint.session.band_of(found["probability"].to_numpy()))
 
 
 def likely_matches(
