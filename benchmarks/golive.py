@@ -161,6 +161,12 @@ def main(argv: list[str] | None = None) -> int:
             duplicates = [c for c in creates if tuple(c["key"]) in has_user]
             after = _users(url)
             manual_written = [i for i, u in manual_before.items() if after.get(i) != u]
+            links_now = store.links().set_index("m5_id")
+            why_written = [f"M5 {i} ({manual_before[i].get('firstname')} {manual_before[i].get('lastname')}): "
+                           + (f"linked to {links_now.loc[i, 'source']}:{links_now.loc[i, 'source_id']} "
+                              f"({links_now.loc[i, 'decision']}, a link the truth does not have)"
+                              if i in links_now.index else "not linked")
+                           for i in manual_written]
         finally:
             stop_process(sim)
 
@@ -185,7 +191,8 @@ def main(argv: list[str] | None = None) -> int:
     queued = sum(1 for c in done.report["changes"] if c["kind"] == "queue")
     lines.append(f"4. duplicates created: {len(duplicates)} (target 0); created {len(creates)}, sent to the review "
                  f"queue {queued}; sign-off: {signed.counts}; re-proposal after answers: {stored}")
-    lines.append(f"5. manual M5 records written: {len(manual_written)} of {len(manual_before)} (target 0)")
+    lines.append(f"5. manual M5 records written: {len(manual_written)} of {len(manual_before)} (target 0)"
+                 + "".join(f"\n   {w}" for w in why_written))
     if args.browser:
         lines += _browser(args)
     else:

@@ -12,6 +12,7 @@ import importlib
 import logging
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from passerlink import __version__
 from passerlink.errors import PasserlinkError
@@ -23,7 +24,7 @@ COMMANDS = ["extract", "match", "links", "golive", "sync", "m5", "report", "work
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse's own exit code 2 is what we want
+    def error(self, message: str) -> NoReturn:  # argparse's own exit code 2 is what we want
         self.print_usage(sys.stderr)
         self.exit(2, f"passerlink: error: {message}\n")
 

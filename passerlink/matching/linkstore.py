@@ -420,8 +420,7 @@ def _conflict_withdrawals(standing: _Latest, links: list[_Row], stamp: str) -> l
         by_user.setdefault(key[2], []).append(key)
     out: dict[tuple[str, str, str], _Row] = {}
     linked_pairs = {(r[0], r[1], r[2]) for r in links}
-    for src, sid, mid, decision, *_rest in links:
-        who = _rest[1]
+    for src, sid, mid, decision, _prob, who, *_rest in links:
         for key in by_person.get((src, sid), []):
             if key[2] != mid and key not in linked_pairs and key not in out:
                 prob, version = standing[key][1], standing[key][2]

@@ -123,10 +123,10 @@ def golive_status(facts: GoLiveFacts, *, config_name: str = "F") -> GoLiveStatus
         Step.NIGHTLY: facts.done_runs >= 2,
     }
     reached: list[Step] = []
-    for step in STEPS:  # a step counts only when every step before it holds too
-        if not reached_now[step]:
+    for candidate in STEPS:  # a step counts only when every step before it holds too
+        if not reached_now[candidate]:
             break
-        reached.append(step)
+        reached.append(candidate)
     step = reached[-1] if reached else None
     next_step = STEPS[len(reached)] if len(reached) < len(STEPS) else None
     left = [(key, n) for key, n in (("missing_sources", len(facts.missing_sources)),
