@@ -266,7 +266,9 @@ class LinkStore:
     def undo_last(self, who: str) -> LinkDecision | None:
         """Take back ``who``'s latest operator answer (not already undone); returns it.
 
-        If the pair was a proposal or question before that answer, the proposal stands again.
+        If the pair was a proposal or question before that answer, the proposal stands again; so
+        do the proposals that answer withdrew (the same person with another M5 user, the same M5
+        user with another person) and that nothing has decided since.
         """
         with self._connect() as con:
             rows = con.execute(
@@ -288,9 +290,31 @@ class LinkStore:
                 if before is not None and before[0] in PROPOSAL_DECISIONS:
                     again.append(LinkDecision(source, sid, mid, before[0], before[1], "model",
                                               "stands again after an undo", before[2]))
+                if decision in LINK_DECISIONS:
+                    again += self._withdrawn_by(key, seq)
                 self.record(again)
                 return LinkDecision(source, sid, mid, decision, prob, who)
         return None
+
+    def _withdrawn_by(self, link: tuple[str, str, str], seq: int) -> list[LinkDecision]:
+        """The proposals the link answer at ``seq`` withdrew and nothing decided since, standing again."""
+        src, sid, mid = link
+        a, b = f"{src}:{sid} was linked to M5 user {mid} instead (", f"M5 user {mid} was linked to {src}:{sid} instead ("
+        with self._connect() as con:
+            rows = con.execute(
+                "SELECT d.source, d.source_id, d.m5_id, d.seq FROM decisions d JOIN ("
+                " SELECT MAX(seq) AS seq FROM decisions GROUP BY source, source_id, m5_id"
+                ") last ON last.seq = d.seq WHERE d.decision = 'withdrawn' AND d.seq > ?"
+                " AND (substr(d.note, 1, ?) = ? OR substr(d.note, 1, ?) = ?)",
+                (seq, len(a), a, len(b), b),
+            ).fetchall()
+        out = []
+        for s2, i2, m2, wseq in rows:
+            before = self._before((s2, i2, m2), wseq)
+            if before is not None and before[0] in PROPOSAL_DECISIONS:
+                out.append(LinkDecision(s2, i2, m2, before[0], before[1], "model", "stands again after an undo",
+                                        before[2]))
+        return out
 
     def _before(self, key: tuple[str, str, str], seq: int) -> tuple[str, float | None, str] | None:
         with self._connect() as con:

@@ -191,3 +191,14 @@ def test_proposals_of_a_session_with_no_open_question_are_the_auto_links():
     props = proposals_of(match)
     assert list(props.columns) == ["source", "source_id", "m5_id", "probability", "kind"]
     assert set(props["kind"]) <= {"proposed", "question"}
+
+
+def test_undo_of_a_link_puts_back_the_proposals_it_withdrew(tmp_path):
+    store = LinkStore(tmp_path / "links.sqlite")
+    store.propose(_proposals([("hr", "1", "10", 0.99, "proposed"), ("hr", "2", "10", 0.4, "question"),
+                              ("hr", "2", "20", 0.3, "question")]), model_version="v1")
+    store.record(LinkDecision("hr", "2", "10", "confirmed", 0.4, "anna"))
+    assert store.proposals().set_index(["source_id", "m5_id"]).loc[("1", "10"), "state"] == "withdrawn"
+    assert store.undo_last("anna").decision == "confirmed"
+    state = store.proposals().set_index(["source_id", "m5_id"])["state"].to_dict()
+    assert state == {("1", "10"): "proposed", ("2", "10"): "question", ("2", "20"): "question"}
