@@ -32,6 +32,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from passerlink.m5sim import models as m
@@ -298,6 +299,8 @@ _RELATIONS = {
     "user": ("cards", "accessgroups", "department", "usergroup", "floor"),
     "card": ("user", "accessgroups", "readeraccess", "accessalarms"),
     "accessgroup": ("cards", "users", "units", "machinegroups", "functions"),
+    "department": (),
+    "usergroup": (),
 }
 
 
@@ -455,6 +458,17 @@ def _card_routes(r: APIRouter, sim: Simulator, who: Callable[..., str]) -> None:
         return Response(status_code=204)
 
 
+def _matching(rows: list[dict[str, Any]], filter: str | None, what: str, model: type[BaseModel]
+              ) -> list[dict[str, Any]]:
+    """The rows whose fields equal every condition of ``filter`` (case-insensitive), as on /user."""
+    conditions = parse_filter(filter) if filter else []
+    for field, _ in conditions:
+        if field not in model.model_fields:
+            raise SimError(400, "filter", f"cannot filter on {field!r}: not a {what} field")
+    return [r for r in rows if all(str("" if r.get(f) is None else r.get(f)).casefold() == v.casefold()
+                                   for f, v in conditions)]
+
+
 def _page(sim: Simulator, rows: list[dict[str, Any]], offset: int, limit: int | None, count: bool
           ) -> tuple[list[dict[str, Any]], int | None]:
     cap = sim.profile.page_limit(limit)
@@ -466,27 +480,31 @@ def _group_routes(r: APIRouter, sim: Simulator, who: Callable[..., str]) -> None
     store = sim.store
     for path, schema in (("/Department", True), ("/department", False)):
         @r.get(path, response_model=m.DepartmentList, tags=["department"], include_in_schema=schema)
-        async def list_departments(by: str = Depends(who), offset: _Offset = 0, limit: _Limit = None,
-                                   count: _Count = False) -> JSONResponse:
-            return _listing("departments", *_page(sim, store.list_departments(), offset, limit, count))
+        async def list_departments(by: str = Depends(who), filter: _Filter = None, include: _Include = None,
+                                   offset: _Offset = 0, limit: _Limit = None, count: _Count = False) -> JSONResponse:
+            _included("department", include)
+            rows = _matching(store.list_departments(), filter, "department", m.DepartmentOut)
+            return _listing("departments", *_page(sim, rows, offset, limit, count))
 
         @r.post(path, response_model=m.DepartmentOut, tags=["department"], include_in_schema=schema)
         async def create_department(body: m.DepartmentCreate, by: str = Depends(who)) -> JSONResponse:
             return JSONResponse(store.create_department(body.departmentname, body.departmentdata, by))
 
     @r.get("/usergroup", response_model=m.UsergroupList, tags=["usergroup"])
-    async def list_usergroups(by: str = Depends(who), offset: _Offset = 0, limit: _Limit = None,
-                              count: _Count = False) -> JSONResponse:
-        return _listing("usergroups", *_page(sim, store.list_usergroups(), offset, limit, count))
+    async def list_usergroups(by: str = Depends(who), filter: _Filter = None, include: _Include = None,
+                              offset: _Offset = 0, limit: _Limit = None, count: _Count = False) -> JSONResponse:
+        _included("usergroup", include)
+        rows = _matching(store.list_usergroups(), filter, "user group", m.UsergroupOut)
+        return _listing("usergroups", *_page(sim, rows, offset, limit, count))
 
     @r.post("/usergroup", response_model=m.UsergroupOut, tags=["usergroup"])
     async def create_usergroup(body: m.UsergroupCreate, by: str = Depends(who)) -> JSONResponse:
         return JSONResponse(store.create_usergroup(body.groupname, body.groupdata, by))
 
     @r.get("/accessgroup", response_model=m.AccessgroupList, response_model_exclude_unset=True, tags=["accessgroup"])
-    async def list_accessgroups(by: str = Depends(who), include: _Include = None, offset: _Offset = 0,
-                                limit: _Limit = None, count: _Count = False) -> JSONResponse:
-        rows = store.list_accessgroups(_included("accessgroup", include))
+    async def list_accessgroups(by: str = Depends(who), filter: _Filter = None, include: _Include = None,
+                                offset: _Offset = 0, limit: _Limit = None, count: _Count = False) -> JSONResponse:
+        rows = _matching(store.list_accessgroups(_included("accessgroup", include)), filter, "access group", m.AccessgroupOut)
         return _listing("accessgroups", *_page(sim, rows, offset, limit, count))
 
     @r.get("/accessgroup/{accessgroup_id}", response_model=m.AccessgroupOut, response_model_exclude_unset=True,

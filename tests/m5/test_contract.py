@@ -115,6 +115,11 @@ def test_an_access_group_has_the_documented_fields_and_a_timeperiod_object(m5sim
     assert set(one["timeperiod"]) == set(AG["timeperiod"]) and one["timeperiod"]["periods"] == [{"name": "Kontorstid"}]
     listed = http.get(AG["list"]["path"]).json()[AG["list"]["key"]]
     assert set(listed[0]) == set(AG["fields"])
+    # filter= and include= on every list, as the real client sends them
+    assert http.get(AG["list"]["path"], params={"filter": "name:'skola'"}).json()[AG["list"]["key"]][0]["id"] == 2
+    assert http.get(AG["list"]["path"], params={"filter": "name:'annan'"}).json()[AG["list"]["key"]] == []
+    assert http.get("/Department", params={"filter": "nosuchfield:'x'"}).status_code == 400
+    assert http.get("/usergroup", params={"include": "cards"}).status_code == 400
 
 
 def test_ids_are_never_given_again_after_a_delete(m5sim):
