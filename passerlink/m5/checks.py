@@ -250,14 +250,19 @@ def _check_paging(client: M5Client) -> list[Finding]:
 
 
 def _alternatives(client: M5Client) -> list[M5Dialect]:
-    """Other paging settings worth trying, the least different first."""
+    """Other settings worth trying when the listing fails, the least different first: the paging,
+    then (for a server that refuses ``include=``) the same paging without it."""
     d = client.dialect
     tries = [replace(d, paging="offset"), replace(d, paging="none"), replace(d, paging="offset", ask_count=False)]
+    if d.include:
+        tries.append(replace(d, include=()))
     return [t for t in tries if t != d]
 
 
 def _listing_with(client: M5Client, dialect: M5Dialect) -> list[M5Record]:
-    return read_complete(lambda q: client.fetch_page("/user", "users", q), dialect, "GET /user")
+    """The user listing as a client with ``dialect`` would read it (include= as it would send it)."""
+    params: dict[str, str | int] = {"include": ",".join(dialect.include)} if dialect.include else {}
+    return read_complete(lambda q: client.fetch_page("/user", "users", q), dialect, "GET /user", params)
 
 
 def _check_listing(client: M5Client) -> tuple[list[Finding], list[M5Record]]:
@@ -270,12 +275,12 @@ def _check_listing(client: M5Client) -> tuple[list[Finding], list[M5Record]]:
                             "gives no count: the listing is read twice and compared")
     try:
         users = client.list_users()
-    except M5AssumptionError as exc:
+    except M5Error as exc:
         fix: tuple[str, ...] = ()
         found: list[M5Record] = []
         for alt in _alternatives(client):
             try:
-                found = _listing_with(client, replace(alt, include=USER_RELATIONS))
+                found = _listing_with(client, alt)
             except M5Error:
                 continue
             fix = tuple(line for line in alt.setting_lines() if line not in client.dialect.setting_lines())

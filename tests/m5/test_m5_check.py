@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import email.utils
 
+import httpx
 import pytest
 
 from passerlink.cli import main as cli_main
-from passerlink.m5.checks import check_clock
+from passerlink.m5 import M5Client
+from passerlink.m5.checks import check_clock, run_checks
 from passerlink.m5sim import PROFILES
 
 SEED = {
@@ -96,3 +98,33 @@ def test_clock_skew_beyond_the_limit_fails():
     late = check_clock(date, 300, now=lambda: 1_000_400.0)
     assert late.status == "fail" and late.en == "+400 s (at most 300 s)"
     assert check_clock(None, 300).status == "info"
+
+
+def test_a_server_that_refuses_include_is_named_with_the_setting_that_works():
+    """A server answering 400 to include= (the relation names are unknown): the listing fails and the
+    table names include = [] (which then reads users that embed their lists unasked)."""
+    users = [{"id": i, "firstname": f"F{i}", "lastname": "L", "apireference": "", "cards": [], "accessgroups": []}
+             for i in range(1, 8)]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        path = request.url.path.removeprefix("/m5adminapi/api")
+        q = request.url.params
+        if path == "/login":
+            return httpx.Response(200, json={"accesstoken": "t"})
+        if path == "/version":
+            return httpx.Response(200, json={"version": "1.5.4"})
+        if "include" in q:
+            return httpx.Response(400, json={"errorcode": 1, "friendlymessage": "unknown include", "developermessage": "",
+                                             "moreinfo": "", "reject": 1})
+        if path == "/user":
+            off, lim = int(q.get("offset", 0)), int(q.get("limit", 500))
+            return httpx.Response(200, json={"users": users[off:off + lim], "count": len(users)})
+        return httpx.Response(200, json={"cards": [], "count": 0})
+
+    client = M5Client("https://m5.example.se/m5adminapi/api", user="u", password="p", apikey="k",
+                      transport=httpx.MockTransport(handler), sleep=lambda s: None)
+    report = run_checks(client, now=lambda: 0.0)
+    failed = {f.key: f for f in report.findings if f.status == "fail"}
+    assert "listing" in failed and "unknown include" in failed["listing"].en
+    assert report.settings == ["include = []"]
+    assert not report.ok
