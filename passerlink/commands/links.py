@@ -46,7 +46,19 @@ HELP = "import a confirmed link table and adopt the M5 users; show links and the
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     sub = parser.add_subparsers(dest="links_command", metavar="ACTION")
-    imp = sub.add_parser("import", help="store a confirmed link table and adopt the M5 users")
+    imp = sub.add_parser(
+        "import", help="store a confirmed link table and adopt the M5 users",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Store a signed-off link table and write the ownership marker into each linked M5 user.\n\n"
+                    "FILE is the workbench's Excel export (unchanged or edited: a row without an M5 id is\n"
+                    "'no link') or a CSV with the columns source,source_id,m5_id (optionally decision).\n"
+                    "Under the sync's run lock, every row is checked against the registers and M5 as they\n"
+                    "are now: the register id exists, the M5 user exists, nobody is linked twice, no M5 user\n"
+                    "ends up with two people (counting stored links and markers), and no manual M5 user is\n"
+                    "linked unless --adopt-manual. A preview with names (personnummer masked) is printed,\n"
+                    "then every decision is stored in one transaction; links-import-*.json in [sync]\n"
+                    "report_dir records it. Exit 0 stored, 1 failed (M5, lock), 2 the file is refused.",
+    )
     imp.add_argument("file", type=Path, metavar="FILE", help="link table: .xlsx (workbench export) or .csv")
     imp.add_argument("--config", type=Path, required=True, metavar="FILE")
     imp.add_argument("--m5-url", metavar="URL", help="use this M5 Admin API base URL instead of [m5] url")
