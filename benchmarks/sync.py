@@ -1,10 +1,16 @@
-"""Sync engine benchmark: prints the three targets of the sync issue.
+"""Sync engine benchmark: prints the targets of the sync issues.
 
     python benchmarks/sync.py [--people 50000] [--changes 2000] [--concurrency 4]
+                              [--register-rows 1000000] [--full-sync-people 100000] [--skip-memory]
 
 1. plan for 50,000 people within 5 s (desired state + plan, pure, in memory);
 2. a no-op run makes zero write calls (a real run against the local simulator, twice);
-3. 2,000 changes applied to the local simulator at >= 100 changes/s with concurrency 4.
+3. 2,000 changes applied to the local simulator at >= 100 changes/s with concurrency 4;
+4. memory (issue 13): a 1,000,000-row register reaches its safety stop (exit 3, every report
+   written) within 60 s with at most 2 GB peak; a 100,000-person full sync (100,000 linked M5
+   users read over HTTP, 1 % of them changed and written, all reports) peaks at most at 1 GB.
+   Each is ``passerlink sync`` in its own process; the peak is that process's maximum resident
+   set size (``resource``; not measured on Windows).
 
 Figures are printed, never asserted: speed is measured here, not in the timed tests.
 """
@@ -16,6 +22,7 @@ import datetime as _dt
 import json
 import os
 import random
+import subprocess
 import sys
 import tempfile
 import time
@@ -163,16 +170,142 @@ def bench_apply(changes: int, concurrency: int) -> None:
             stop_process(sim)
 
 
+# ---- memory (issue 13) -------------------------------------------------------------------------------
+HR_HEADER = ("Anställningsnummer;Förnamn;Tilltalsnamn;Efternamn;Personnummer;E-post;Enhet;Befattning;"
+             "Anställningsform;Anställningsdatum;Slutdatum")
+
+#: Runs one CLI command in this (child) process and prints its exit code and peak memory.
+MEASURE = """
+import sys, time
+from passerlink.cli import main
+t0 = time.perf_counter()
+code = main(sys.argv[1:])
+wall = time.perf_counter() - t0
+try:
+    import resource
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak_mb = peak / 1024 / 1024 if sys.platform == "darwin" else peak / 1024
+except ImportError:
+    peak_mb = float("nan")
+print(f"MEASURED {code} {wall:.2f} {peak_mb:.0f}", flush=True)
+"""
+
+
+def hr_row(i: int, rng: random.Random, surname: str | None = None) -> str:
+    from passerlink.features import luhn_check_digit
+
+    d = f"{rng.randint(50, 99)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}"
+    s3 = f"{rng.randint(1, 999):03d}"
+    first, last = rng.choice(FIRST), surname or rng.choice(LAST)
+    return (f"{100_000 + i};{first};;{last};{d}-{s3}{luhn_check_digit(d + s3)};{first.lower()}.{i}@kommun.se;"
+            f"{UNITS[i % len(UNITS)]};Handläggare;FAST;2020-01-01;")
+
+
+def measure(args: list[str], env: dict[str, str]) -> tuple[int, float, float, str]:
+    """(exit code, wall seconds, peak MB, stderr) of one ``passerlink`` command in its own process."""
+    p = subprocess.run([sys.executable, "-c", MEASURE, *args], capture_output=True, text=True, env=env,
+                       timeout=3600)
+    line = next((ln for ln in p.stdout.splitlines() if ln.startswith("MEASURED ")), "MEASURED -1 nan nan")
+    code, wall, peak = line.split()[1:]
+    return int(code), float(wall), float(peak), p.stderr.strip()
+
+
+def bench_large_register(rows: int) -> None:
+    """A register of ``rows`` new people against a small M5: the creates rule stops it."""
+    env = dict(os.environ, PASSERLINK_M5_USER="demo", PASSERLINK_M5_PASSWORD="demo", PASSERLINK_M5_APIKEY="demo")
+    rng = random.Random(3)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        with (folder / "hr.csv").open("w", encoding="cp1252", newline="") as fh:
+            fh.write(HR_HEADER + "\r\n")
+            for i in range(rows):
+                fh.write(hr_row(i, rng) + "\r\n")
+        size = (folder / "hr.csv").stat().st_size
+        seed = {"departments": UNITS, "usergroups": ["Personal"],
+                "users": [{"id": i + 1, "firstname": "Manuell", "lastname": f"Post{i}", "department": UNITS[0],
+                           "usergroup": "Personal"} for i in range(200)]}
+        (folder / "seed.json").write_text(json.dumps(seed), encoding="utf-8")
+        sim, url = start_simulator(folder / "m5.sqlite", free_port(), seed=folder / "seed.json",
+                                   log=folder / "m5sim.log")
+        try:
+            (folder / "site.toml").write_text(CONFIG.format(url=url, concurrency=4).split("[sync.thresholds")[0],
+                                              encoding="utf-8")
+            code, wall, peak, err = measure(["sync", "--config", str(folder / "site.toml")], env)
+            reports = sorted((folder / "reports").glob("sync-*"))
+            data = json.loads(reports[0].with_suffix(".json").read_text(encoding="utf-8")) if reports else {}
+            sizes = ", ".join(f"{p.suffix[1:]} {p.stat().st_size / 1e6:.0f} MB" for p in reports)
+        finally:
+            stop_process(sim)
+    to_stop = float(data.get("duration_seconds", float("nan")))
+    ok = code == 3 and to_stop <= 60 and peak <= 2048 and len(reports) == 3
+    print(f"[memory] {rows:,}-row register ({size / 1e6:.0f} MB): exit {code}, stop reached after {to_stop:.1f} s, "
+          f"whole run with its reports {wall:.1f} s, peak {peak:,.0f} MB ({sizes}) "
+          f"(target: exit 3 within 60 s, <= 2,048 MB) -> {'OK' if ok else 'MISSED'}")
+    if code != 3:
+        print(f"[memory]   stderr: {err[-300:]}")
+
+
+def bench_full_sync(people: int) -> None:
+    """``people`` linked people in M5 (read over HTTP), 1 % of them changed and written."""
+    env = dict(os.environ, PASSERLINK_M5_USER="demo", PASSERLINK_M5_PASSWORD="demo", PASSERLINK_M5_APIKEY="demo")
+    rng = random.Random(4)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        lines = [hr_row(i, rng) for i in range(people)]
+        users = []
+        for i, line in enumerate(lines):
+            f = line.split(";")
+            users.append({"id": i + 1, "firstname": f[1], "lastname": f[3], "email": f[5], "department": f[6],
+                          "usergroup": "Personal", "employmentnumber": int(f[0]), "startdate": "2020-01-01",
+                          "apireference": f"passerlink:hr:{f[0]}", "createdby": "admin"})
+        for i in range(0, people, 100):  # 1 %: a new family name in the register
+            f = lines[i].split(";")
+            f[3] += "-Ny"
+            lines[i] = ";".join(f)
+        (folder / "hr.csv").write_text(HR_HEADER + "\r\n" + "\r\n".join(lines) + "\r\n", encoding="cp1252")
+        seed = {"departments": UNITS, "usergroups": ["Personal"], "users": users}
+        (folder / "seed.json").write_text(json.dumps(seed, ensure_ascii=False), encoding="utf-8")
+        del users, seed, lines
+        sim, url = start_simulator(folder / "m5.sqlite", free_port(), seed=folder / "seed.json",
+                                   log=folder / "m5sim.log")
+        try:
+            (folder / "site.toml").write_text(CONFIG.format(url=url, concurrency=4), encoding="utf-8")
+            cfg = load_config(folder / "site.toml")
+            LinkStore(cfg.link_store.path).record(
+                [LinkDecision("hr", str(100_000 + i), str(i + 1), "manual", who="bench") for i in range(people)])
+            code, wall, peak, err = measure(["sync", "--config", str(folder / "site.toml"),
+                                             "--allow-mass-changes"], env)
+            data = json.loads(sorted((folder / "reports").glob("sync-*.json"))[-1].read_text(encoding="utf-8"))
+        finally:
+            stop_process(sim)
+    ok = code == 0 and peak <= 1024
+    print(f"[memory] {people:,}-person full sync: exit {code}, {wall:.1f} s, peak {peak:,.0f} MB, "
+          f"{data.get('ops_by_status', {}).get('done', 0):,} changes written "
+          f"(target: <= 1,024 MB) -> {'OK' if ok else 'MISSED'}")
+    if code != 0:
+        print(f"[memory]   stderr: {err[-300:]}")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--people", type=int, default=50_000)
     ap.add_argument("--changes", type=int, default=2_000)
     ap.add_argument("--concurrency", type=int, default=4)
+    ap.add_argument("--register-rows", type=int, default=1_000_000)
+    ap.add_argument("--full-sync-people", type=int, default=100_000)
+    ap.add_argument("--skip-memory", action="store_true", help="leave out the two memory runs (minutes)")
+    ap.add_argument("--only-memory", action="store_true", help="only the two memory runs")
     args = ap.parse_args(argv)
     print(f"passerlink sync benchmark, {_dt.datetime.now():%Y-%m-%d %H:%M}, Python {sys.version.split()[0]}, "
           f"{os.cpu_count()} CPUs")
-    bench_plan(args.people)
-    bench_apply(args.changes, args.concurrency)
+    if not args.only_memory:
+        bench_plan(args.people)
+        bench_apply(args.changes, args.concurrency)
+    if not args.skip_memory:
+        print(f"[memory] shared machine: load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+              if hasattr(os, "getloadavg") else "[memory]")
+        bench_large_register(args.register_rows)
+        bench_full_sync(args.full_sync_people)
     return 0
 
 

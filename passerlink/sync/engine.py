@@ -234,6 +234,7 @@ class _Planned:
     desired: DesiredState
     current: CurrentState
     context: PlanContext
+    unsearched: bool = False  # new people were not looked for in M5 (see _matcher_limit)
 
 
 def _new_report(config: Config, dry_run: bool, allow_mass_changes: bool) -> dict[str, Any]:
@@ -361,6 +362,9 @@ def _run(run: _Run, client: M5Client | None) -> None:
         if _safety_gate(run.config, planned.plan, run.policy, run.state, run.report, run.result,
                         dry_run=run.dry_run, allow=run.allow, approve=run.approve):
             return
+        if planned.unsearched:  # never write a plan whose new people were not looked for in M5
+            run.end(3, "stopped")
+            raise SafetyStop(run.report["warnings"][-1])
         applied = _apply(run, m5, planned)
         _remember(run, planned, applied)
     finally:
@@ -429,17 +433,37 @@ def _make_plan(run: _Run, client: M5Client, tables: dict[str, PeopleTable], keye
         tables, links_df, policy, source_order=[s.name for s in config.sources],
         user_groups={s.name: s.user_group for s in config.sources},
     )
-    candidates: dict = {}
+    candidates: dict | None = {}
     if policy.situations.new == "match_then_create":
         candidates = _candidates(desired, current, policy, links, tables, raw_users, config, rejected,
                                  answers=key_link_ids(LinkStore(config.link_store.path).current(), keyer),
-                                 pending=state.review_queue())
+                                 pending=state.review_queue(), skip_above=_matcher_limit(run))
+    unsearched = candidates is None
+    if candidates is None:
+        candidates = {}
+        run.report["warnings"].append(
+            f"more than {_matcher_limit(run):,} new people: M5 was not searched for them, so every one is "
+            "planned as a create and the run stops before writing; a dry run (--dry-run) searches and "
+            "shows the whole plan")
     ctx = PlanContext(links=links, gone_since=state.gone_since(), deleted_by_sync=state.deleted_ids(),
                       candidates=candidates, blocked_by_sync=state.blocked_by_sync(), today=run.today,
                       marker_key=keyer.sync_key)
     the_plan = plan(desired, current, policy, ctx)
     run.result.plan = the_plan
-    return _Planned(the_plan, desired, current, ctx)
+    return _Planned(the_plan, desired, current, ctx, unsearched)
+
+
+def _matcher_limit(run: _Run) -> int | None:
+    """New people above which a run that would stop anyway does not search M5 for them.
+
+    Twenty times the creates limit: such a plan passes the creates rule only if the matcher
+    finds nearly all of them in M5, which is go-live (the first-night rule's case), never a night.
+    A dry run, an allowed run and an approved one always search (their plan is the one to be
+    signed off); without a creates limit nothing is skipped."""
+    limit = run.policy.thresholds.creates.max_count
+    if run.dry_run or run.allow or run.approve is not None or limit is None:
+        return None
+    return max(20 * limit, 100)
 
 
 def _record_plan(run: _Run, the_plan: Plan) -> None:
@@ -533,8 +557,9 @@ def _candidates(desired: DesiredState, current: CurrentState, policy: SyncPolicy
                 links: Mapping[tuple[str, str], str],
                 tables: Mapping[str, PeopleTable], raw_users: list[dict[str, Any]], config: Config,
                 rejected: set[tuple[str, str, str]], *, answers: pd.DataFrame | None = None,
-                pending: pd.DataFrame | None = None) -> dict:
-    """Likely matches among unlinked M5 users for people that are neither linked nor marked."""
+                pending: pd.DataFrame | None = None, skip_above: int | None = None) -> dict | None:
+    """Likely matches among unlinked M5 users for people that are neither linked nor marked;
+    None (not searched) when there are more than ``skip_above`` such people."""
     from passerlink.sources import read_m5
     from passerlink.sync.newpeople import likely_matches, still_queued
 
@@ -548,6 +573,8 @@ def _candidates(desired: DesiredState, current: CurrentState, policy: SyncPolicy
     }
     if not new_keys:
         return {}
+    if skip_above is not None and len(new_keys) > skip_above:
+        return None
     owned = linked_ids | {uid for uid, u in current.users.items()
                           if policy.parse_marker(u.get(current.marker_field)) is not None}
     free = {str(u.get("id")) for u in raw_users} - owned

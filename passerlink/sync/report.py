@@ -442,16 +442,30 @@ def _write_html(head: Mapping[str, Any], report: Mapping[str, Any], path: Path, 
 
 
 # ---- XLSX -----------------------------------------------------------------------------------------
+#: Rows per sheet before the list goes on in a next sheet (Excel shows at most 1,048,576).
+SHEET_ROWS = 1_000_000
+
+
 def _sheet(wb: Any, title: str, header: list[str], rows: Iterable[list[Any]], widths: list[int]) -> None:
-    """One sheet of a write-only workbook: rows streamed to disk, every cell made safe."""
+    """One list in a write-only workbook: rows streamed to disk, every cell made safe; a list
+    longer than ``SHEET_ROWS`` goes on in sheets named 'title 2', 'title 3', ..."""
     from openpyxl.utils import get_column_letter
 
-    ws = wb.create_sheet(title)
-    for i, w in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = w
-    ws.append([report_cell(h) for h in header])
+    def new_sheet(number: int) -> Any:
+        ws = wb.create_sheet(title if number == 1 else f"{title} {number}")
+        for i, w in enumerate(widths, start=1):
+            ws.column_dimensions[get_column_letter(i)].width = w
+        ws.append([report_cell(h) for h in header])
+        return ws
+
+    number, count = 1, 0
+    ws = new_sheet(number)
     for row in rows:
+        if count == SHEET_ROWS:
+            number, count = number + 1, 0
+            ws = new_sheet(number)
         ws.append([report_cell(v) for v in row])
+        count += 1
 
 
 def _change_rows(changes: Iterable[Mapping[str, Any]], label: Callable[[Mapping[str, str], Any], Any]
@@ -461,7 +475,9 @@ def _change_rows(changes: Iterable[Mapping[str, Any]], label: Callable[[Mapping[
         base = [label(_KIND_LABELS, c.get("kind")), label(SITUATION_LABELS, c.get("situation")), c.get("label"),
                 key[0], key[1], c.get("m5_id") or "", label(_OP_STATUS, c.get("status"))]
         details = [(ch["field"], ch["before"], ch["after"]) for ch in c.get("changes") or []]
-        details += [(k, "", v) for k, v in (c.get("fields") or {}).items() if v]
+        fields = "; ".join(f"{k}: {v}" for k, v in (c.get("fields") or {}).items() if v)
+        if fields:  # a new user's fields in one row: a million creates stay a million rows
+            details.append(("fält", "", fields))
         details += [("behörighetsgrupp", "", g) for g in c.get("add_groups") or []]
         details += [("behörighetsgrupp", g, "") for g in c.get("remove_groups") or []]
         if c.get("block_cards"):
