@@ -321,7 +321,7 @@ def _emails(cols: _Columns, rows: list[int], found: list[RowIssue]) -> list[str]
 def _nonblank_rows(columns: list[str], texts: dict[str, list[str]], n: int) -> list[int]:
     """Indexes of the rows with any value (a blank row is no person); column by column, so the
     usual file – no blank row, every id filled – costs one pass over its first column."""
-    blank = range(n)
+    blank: Sequence[int] = range(n)
     for c in columns:
         values = texts[c]
         blank = [i for i in blank if not values[i] or values[i].isspace()]

@@ -52,6 +52,7 @@ def read_sql(spec: SqlSourceConfig, *, config_path: Path | None = None) -> Peopl
         raise SourceError(f"source {spec.name!r}: the database URL is not a SQLAlchemy URL") from None
     shown_url = url.render_as_string(hide_password=True)
     query = (spec.query or "").strip()
+    stmt: sa.Executable
     if _STATEMENT.match(query):
         stmt = sa.text(query)
         what = "query"

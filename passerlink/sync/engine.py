@@ -512,9 +512,12 @@ def _apply(run: _Run, client: M5Client, planned: _Planned) -> ApplyResult:
 
 def _remember(run: _Run, planned: _Planned, applied: ApplyResult) -> None:
     """6. Our own state (review queue, gone since, cleared on return) and the run's outcome."""
+    from passerlink.sync.planner import Queue
+
     state, the_plan, today = run.state, planned.plan, run.today
     assert state is not None
-    state.queue((q.key[0], q.key[1], str(q.m5_id), q.probability, q.label) for q in the_plan.of_kind("queue"))
+    state.queue((q.key[0], q.key[1], str(q.m5_id), q.probability, q.label)
+                for q in the_plan.ops if isinstance(q, Queue) and q.key is not None)
     failed_ids = {o.planned.m5_id for o in applied.outcomes if o.status != "done"}
     state.mark_gone({m: lbl for m, lbl in the_plan.gone.items() if m not in failed_ids}, today.isoformat())
     state.clear_gone(m for m in the_plan.present if m not in failed_ids)
