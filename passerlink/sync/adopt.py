@@ -29,6 +29,7 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -502,6 +503,7 @@ def adopt_users(links: pd.DataFrame, users: Mapping[str, Mapping[str, Any]], cli
         cur = best.get(str(r["m5_id"]))
         if cur is None or (rank.get(k[0], 99), k[1]) < (rank.get(cur[0], 99), cur[1]):
             best[str(r["m5_id"])] = k
+    jobs: list[tuple[str, str, str]] = []
     for m5_id, key in sorted(best.items(), key=lambda kv: int(kv[0])):
         user = users[m5_id]
         have = str(user.get(marker_field) or "")
@@ -509,27 +511,51 @@ def adopt_users(links: pd.DataFrame, users: Mapping[str, Mapping[str, Any]], cli
         if mine is not None and mine in keys_of[m5_id]:
             result.already_adopted += 1
             continue
-        marker = policy.marker(*key)
         if have and mine is None:
             result.notes.append(f"M5 user {m5_id}: {marker_field} {have!r} replaced by our marker")
-        _write_marker(client, m5_id, marker, str(user.get("rastamp") or ""), result, marker_field)
+        jobs.append((m5_id, policy.marker(*key), str(user.get("rastamp") or "")))
+    _write_markers(client, jobs, result, marker_field, policy.concurrency)
 
 
-def _write_marker(client: M5Adopter, m5_id: str, marker: str, rastamp: str, result: AdoptResult,
-                  marker_field: str) -> None:
+def _write_markers(client: M5Adopter, jobs: Sequence[tuple[str, str, str]], result: AdoptResult,
+                   marker_field: str, concurrency: int) -> None:
+    """Write the markers on ``[sync] concurrency`` threads (the sync's own bound on M5). The first
+    M5 failure stops the writes not yet started and is raised once the running ones ended."""
+    failed: list[M5Error] = []
+
+    def one(job: tuple[str, str, str]) -> tuple[str, str]:
+        if failed:
+            return "skipped", ""
+        try:
+            return _write_marker(client, *job, marker_field)
+        except M5Error as exc:
+            failed.append(exc)
+            return "failed", ""
+
+    with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="passerlink-adopt") as pool:
+        for outcome, note in pool.map(one, jobs):
+            if outcome == "adopted":
+                result.adopted += 1
+            elif outcome == "already":
+                result.already_adopted += 1
+            if note:
+                result.notes.append(note)
+    if failed:
+        raise failed[0]
+
+
+def _write_marker(client: M5Adopter, m5_id: str, marker: str, rastamp: str, marker_field: str) -> tuple[str, str]:
+    """(adopted | already | missed, note) for one M5 user; a stale rastamp is re-read (3 tries)."""
     for _ in range(3):
         try:
             client.update_user(int(m5_id), {marker_field: marker}, rastamp)
-            result.adopted += 1
-            return
+            return "adopted", ""
         except M5ConflictError:
             try:
                 fresh = client.get_user(int(m5_id))
             except M5NotFoundError:
-                result.notes.append(f"M5 user {m5_id} was deleted meanwhile; not adopted")
-                return
+                return "missed", f"M5 user {m5_id} was deleted meanwhile; not adopted"
             if str(fresh.get(marker_field) or "") == marker:
-                result.already_adopted += 1
-                return
+                return "already", ""
             rastamp = str(fresh.get("rastamp") or "")
-    result.notes.append(f"M5 user {m5_id} kept changing; not adopted (run the import again)")
+    return "missed", f"M5 user {m5_id} kept changing; not adopted (run the import again)"
