@@ -83,6 +83,7 @@ class Workspace:
     def sources(self, *, reload: bool = False) -> dict[str, SourceState]:
         """Every configured register, read once (``reload`` reads them again, uploads stay)."""
         from passerlink.sources import read_source
+        from passerlink.sync.keys import key_registers, keyer_for
 
         with self._lock:
             for spec in self.config.sources:
@@ -91,7 +92,9 @@ class Workspace:
                     continue
                 state = SourceState(spec.name, spec.kind)
                 try:
-                    state.table = read_source(spec, config_path=self.config.config_path)
+                    table = read_source(spec, config_path=self.config.config_path)
+                    # a register keyed by personnummer shows (and stores, and exports) the keyed hash
+                    state.table = key_registers({spec.name: table}, keyer_for(self.config, {spec.name: table}))[spec.name]
                     state.profile = _profile(state.table)
                 except PasserlinkError as exc:
                     state.error = str(exc)
