@@ -12,10 +12,10 @@ import getpass
 import logging
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 import pandas as pd
 
@@ -128,6 +128,37 @@ def op_to_dict(op: Op, *, status: str = "planned", error: str = "", notes: list[
     if notes:
         d["notes"] = list(notes)
     return d
+
+
+class PlannedOps(Sequence[dict[str, Any]]):
+    """A plan's operations as report dicts (``op_to_dict``), each made when it is read: the report
+    of a stopped million-create plan does not hold the plan a second time. Reads like the list
+    it stands for (iteration, ``len``, indexing, ``==``)."""
+
+    def __init__(self, ops: Sequence[Op]) -> None:
+        self._ops = ops
+
+    def __len__(self) -> int:
+        return len(self._ops)
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(index, slice):
+            return [op_to_dict(op) for op in self._ops[index]]
+        return op_to_dict(self._ops[index])
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return (op_to_dict(op) for op in self._ops)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 class _CachedUsers:
@@ -474,7 +505,7 @@ def _record_plan(run: _Run, the_plan: Plan) -> None:
     report["register_issues"] = [
         {"key": list(i.key), "column": i.column, "problem": i.problem} for i in the_plan.issues
     ]
-    report["changes"] = [op_to_dict(op) for op in the_plan.ops]
+    report["changes"] = PlannedOps(the_plan.ops)
     blanks = the_plan.blankings()
     names = sum(1 for b in blanks if b.name)
     report["blanking_counts"] = {"names": names, "other_fields": len(blanks) - names}
