@@ -215,7 +215,7 @@ class M5Config(_Strict):
     card_filter: Literal["filter", "param"] = "filter"
     #: relations asked with ``include=`` on the user listing (empty: none asked, M5 must embed them).
     include: list[Literal["cards", "accessgroups", "department", "usergroup"]] = Field(
-        default_factory=lambda: ["cards", "accessgroups"])
+        default_factory=lambda: ["cards", "accessgroups", "department", "usergroup"])
     #: largest clock difference to M5 the sync accepts (dates of leavers are written in M5's days).
     max_clock_skew_seconds: float = Field(default=300.0, gt=0)
     marker_field: str = "apireference"

@@ -45,7 +45,13 @@ from passerlink.errors import (
     M5ProtocolError,
     M5UnavailableError,
 )
-from passerlink.m5._dialect import USER_RELATIONS, M5AssumptionError, M5Dialect, format_filter
+from passerlink.m5._dialect import (
+    USER_EXPANDED,
+    USER_RELATIONS,
+    M5AssumptionError,
+    M5Dialect,
+    format_filter,
+)
 from passerlink.m5._listing import Page, read_complete
 from passerlink.m5._retry import RetryPolicy, retry_after_seconds
 
@@ -407,10 +413,10 @@ class M5Client:
         return self._object(resp, "GET /version", need="version")
 
     def list_users(self, filter: Mapping[str, str] | None = None) -> list[M5Record]:
-        """Every user (with ``cards`` and ``accessgroups``), or only those whose fields equal
-        ``filter`` (case-insensitive). Raises ``M5AssumptionError`` when M5 answered a listing it
-        cannot show complete, users that do not match the filter, or users whose cards or access
-        groups it would not give."""
+        """Every user (with ``cards``, ``accessgroups``, ``department``, ``usergroup``), or only
+        those whose fields equal ``filter`` (case-insensitive). Raises ``M5AssumptionError`` when
+        M5 answered a listing it cannot show complete, users that do not match the filter, or
+        users whose cards or access groups it would not give."""
         params: dict[str, str | int] = {"filter": format_filter(filter)} if filter else {}
         users = self._users(params, self.dialect.include)
         if filter:
@@ -423,17 +429,38 @@ class M5Client:
                             " and ".join(missing))
                 users = self._users(params, asked)
                 missing = _missing_relations(users)
-        if "cards" in missing:
-            users = self._attach_cards(users)
-            missing = _missing_relations(users)
-        if missing:
-            raise M5AssumptionError(
-                f"M5 at {self.base_url} answered GET /user without the users' {missing[0]!r} even with "
-                f"include={','.join(missing)}: they are unknown, and unknown is never read as none")
+        users = self._fill_missing(users, missing)
         for u in users:
             _check_cards(u["cards"], int(u["id"]), f"GET /user (the cards embedded in user {u['id']})",
                          self.base_url)
         return users
+
+    def _fill_missing(self, users: list[M5Record], missing: Sequence[str]) -> list[M5Record]:
+        """Relations M5 would not embed even when asked: cards from one complete card listing,
+        department and user group from their lists; access groups cannot be had, so that stops."""
+        if "cards" in missing:
+            users = self._attach_cards(users)
+        named = [r for r in ("department", "usergroup") if r in missing]
+        if named:
+            users = self._attach_named(users, named)
+        still = [r for r in _missing_relations(users) if r in USER_RELATIONS]
+        if still:
+            raise M5AssumptionError(
+                f"M5 at {self.base_url} answered GET /user without the users' {still[0]!r} even with "
+                f"include={','.join(still)}: they are unknown, and unknown is never read as none")
+        return users
+
+    def _attach_named(self, users: list[M5Record], relations: Sequence[str]) -> list[M5Record]:
+        """Users without an embedded department or user group get it from its list by id."""
+        lists = {"department": ("fkdepartment", {str(d["id"]): d for d in self.list_departments()}
+                                if "department" in relations else {}),
+                 "usergroup": ("fkusergroup", {str(g["id"]): g for g in self.list_usergroups()}
+                               if "usergroup" in relations else {})}
+        out = []
+        for u in users:
+            extra = {r: lists[r][1].get(str(u.get(lists[r][0]))) for r in relations if r not in u}
+            out.append({**u, **extra} if extra else u)
+        return out
 
     def _users(self, params: Mapping[str, str | int], include: Sequence[str]) -> list[M5Record]:
         asked = {**params, **({"include": ",".join(include)} if include else {})}
@@ -551,8 +578,10 @@ def _query_text(params: Mapping[str, str | int]) -> str:
 
 
 def _missing_relations(users: Sequence[M5Record]) -> tuple[str, ...]:
-    """The relations some user came without (absent or not a list): unknown, not empty."""
-    return tuple(r for r in USER_RELATIONS if any(not isinstance(u.get(r), list) for u in users))
+    """The relations some user came without: unknown, not empty. ``cards`` and ``accessgroups``
+    must be lists; ``department`` and ``usergroup`` must be there (null when the user has none)."""
+    lists = tuple(r for r in USER_RELATIONS if any(not isinstance(u.get(r), list) for u in users))
+    return lists + tuple(r for r in USER_EXPANDED if any(r not in u for u in users))
 
 
 def _check_cards(cards: Sequence[object], user_id: int, question: str, base_url: str) -> None:

@@ -17,10 +17,13 @@ from passerlink.errors import M5ProtocolError
 if TYPE_CHECKING:
     from passerlink.config import M5Config
 
-__all__ = ["M5Dialect", "M5AssumptionError", "format_filter", "USER_RELATIONS"]
+__all__ = ["M5Dialect", "M5AssumptionError", "format_filter", "USER_RELATIONS", "USER_EXPANDED"]
 
-#: The user's expanded relations the sync reads (the other two are resolved from their ids).
+#: The user's embedded lists the sync reads: missing, they are unknown (never "none").
 USER_RELATIONS = ("cards", "accessgroups")
+#: The user's embedded objects the sync and the matcher read (department name, user group name);
+#: missing, they are taken from their lists by ``fkdepartment``/``fkusergroup``.
+USER_EXPANDED = ("department", "usergroup")
 
 
 class M5AssumptionError(M5ProtocolError):
@@ -48,7 +51,7 @@ class M5Dialect:
     page_size: int = 500
     ask_count: bool = True
     card_filter: Literal["filter", "param"] = "filter"
-    include: tuple[str, ...] = USER_RELATIONS
+    include: tuple[str, ...] = (*USER_RELATIONS, *USER_EXPANDED)
 
     def __post_init__(self) -> None:
         if self.page_size < 1:

@@ -255,7 +255,7 @@ def _alternatives(client: M5Client) -> list[M5Dialect]:
     d = client.dialect
     tries = [replace(d, paging="offset"), replace(d, paging="none"), replace(d, paging="offset", ask_count=False)]
     if d.include:
-        tries.append(replace(d, include=()))
+        tries += [replace(d, include=USER_RELATIONS), replace(d, include=())]
     return [t for t in tries if t != d]
 
 

@@ -93,7 +93,7 @@ def fake() -> FakeM5:
 
 def user(uid: int, **fields) -> dict:
     return {"id": uid, "firstname": "A", "lastname": "B", "rastamp": f"/r{uid}", "cards": [], "accessgroups": [],
-            **fields}
+            "department": None, "usergroup": None, **fields}
 
 
 def test_login_is_lazy_and_sends_the_documented_body(fake):
@@ -325,6 +325,18 @@ def test_users_without_embedded_lists_are_asked_again_with_include_and_never_rea
     fake.routes[("GET", "/user")] = [httpx.Response(200, json={"users": [never], "count": 1})]
     with pytest.raises(M5AssumptionError, match="without the users' 'accessgroups' even with include="):
         fake.client().list_users()
+
+
+def test_a_department_never_embedded_is_taken_from_the_department_list_by_id(fake):
+    bare = {k: v for k, v in user(1, fkdepartment=7, fkusergroup=None).items() if k not in ("department", "usergroup")}
+    fake.on("GET", "/user", httpx.Response(200, json={"users": [bare], "count": 1}))
+    fake.on("GET", "/Department", httpx.Response(200, json={"departments": [{"id": 7, "departmentname": "IT"}],
+                                                             "count": 1}))
+    fake.on("GET", "/usergroup", httpx.Response(200, json={"usergroups": [], "count": 0}))
+    got = fake.client().list_users()[0]
+    assert got["department"] == {"id": 7, "departmentname": "IT"} and got["usergroup"] is None
+    asked = [r.url.params.get("include") for r in fake.requests if r.url.path.endswith("/user")]
+    assert asked == ["cards,accessgroups,department,usergroup"]  # asked once: include was already sent
 
 
 def test_filter_is_sent_in_m5_syntax(fake):
