@@ -22,7 +22,13 @@ from urllib.parse import urlsplit
 
 from passerlink.errors import M5Error
 from passerlink.m5._client import M5Client, M5Record
-from passerlink.m5._dialect import USER_RELATIONS, M5AssumptionError, M5Dialect, format_filter
+from passerlink.m5._dialect import (
+    USER_EXPANDED,
+    USER_RELATIONS,
+    M5AssumptionError,
+    M5Dialect,
+    format_filter,
+)
 from passerlink.m5._listing import Page, read_complete
 
 if TYPE_CHECKING:
@@ -308,27 +314,33 @@ def _check_card_forms(client: M5Client, users: Sequence[M5Record]) -> Finding:
     return finding
 
 
+_EMBEDS = (*USER_RELATIONS, *USER_EXPANDED)
+
+
 def _check_embedded(client: M5Client) -> Finding:
+    """Whether a user's cards, access groups, department and user group come without and with include=."""
     d = client.dialect
-    bare = client.fetch_page("/user", "users", {**d.page_params(0)} if d.paging == "offset" else {})
-    asked = client.fetch_page("/user", "users", {**d.page_params(0), "include": ",".join(USER_RELATIONS)}
-                              if d.paging == "offset" else {"include": ",".join(USER_RELATIONS)})
+    paging = d.page_params(0) if d.paging == "offset" else {}
+    bare = client.fetch_page("/user", "users", paging)
+    asked = client.fetch_page("/user", "users", {**paging, "include": ",".join(_EMBEDS)})
 
     def has(page: Page) -> bool:
-        return bool(page.items) and all(isinstance(u.get(r), list) for u in page.items for r in USER_RELATIONS)
+        return bool(page.items) and all(isinstance(u.get(r), list) for u in page.items for r in USER_RELATIONS) \
+            and all(r in u for u in page.items for r in USER_EXPANDED)
 
     without, with_include = has(bare), has(asked)
     yes_sv, yes_en = {True: "ja", False: "nej"}, {True: "yes", False: "no"}
-    sv = f"utan include=: {yes_sv[without]}; med include=cards,accessgroups: {yes_sv[with_include]}"
-    en = f"without include=: {yes_en[without]}; with include=cards,accessgroups: {yes_en[with_include]}"
+    names = ",".join(_EMBEDS)
+    sv = f"utan include=: {yes_sv[without]}; med include={names}: {yes_sv[with_include]}"
+    en = f"without include=: {yes_en[without]}; with include={names}: {yes_en[with_include]}"
     if not bare.items:
         return Finding("embedded", "info", "inga användare", "no users")
-    uses_include = set(USER_RELATIONS) <= set(d.include)
-    if without or (uses_include and with_include):
+    if without or (set(_EMBEDS) <= set(d.include) and with_include):
         return Finding("embedded", "ok", sv, en)
+    setting = "include = [" + ", ".join(f'"{r}"' for r in _EMBEDS) + "]"
     if with_include:  # the client asks again with include= every night: right, at twice the reading
         return Finding("embedded", "info", sv + " (listan läses två gånger)", en + " (the listing is read twice)",
-                       ('include = ["cards", "accessgroups"]',))
+                       (setting,))
     return Finding("embedded", "fail", sv, en)
 
 

@@ -49,7 +49,7 @@ def test_every_profile_passes_with_the_default_settings_and_nothing_is_written(t
     if profile == "no-count":
         assert "två läsningar lika" in out
     if profile == "include-required":
-        assert "utan include=: nej; med include=cards,accessgroups: ja" in out
+        assert "utan include=: nej; med include=cards,accessgroups,department,usergroup: ja" in out
     if profile == "ignores-unknown-params":
         assert "nej (160 svar på limit=2)" in out and "nej (samma första användare)" in out
 
@@ -74,8 +74,10 @@ def test_embedded_lists_asked_for_again_pass_with_the_include_setting_named(tmp_
     sim = m5sim_factory(profile="include-required", seed=SEED)
     code, out = _check(capsys, _config(tmp_path, sim.url, "include = []"), "--lang", "en")
     assert code == 0, out
-    assert "without include=: no; with include=cards,accessgroups: yes (the listing is read twice)" in out
-    assert out.split("Set in [m5]:")[1].split("Time:")[0].strip() == 'include = ["cards", "accessgroups"]'
+    assert "without include=: no; with include=cards,accessgroups,department,usergroup: yes (the listing is read twice)" \
+        in out
+    assert out.split("Set in [m5]:")[1].split("Time:")[0].strip() == \
+        'include = ["cards", "accessgroups", "department", "usergroup"]'
 
 
 def test_tls_details_are_shown_and_a_wrong_password_is_one_failed_row(tmp_path, m5sim_tls, tls_cert, m5_env, capsys,
