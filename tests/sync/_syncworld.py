@@ -135,9 +135,18 @@ def today() -> str:
     return _dt.date.today().isoformat()
 
 
-def assert_m5_is_desired(site, queued=frozenset(), inactive_by_hand=frozenset()) -> int:
-    """Every register person's M5 user holds exactly the desired fields; returns how many were checked."""
+def assert_m5_is_desired(site, queued=None, inactive_by_hand=frozenset()) -> int:
+    """Every register person's M5 user holds exactly the desired fields; returns how many were checked.
+
+    ``queued``: people the sync rightly did not create (an unlinked M5 user may be them); by
+    default the sync's pending review queue."""
     cfg = site.config()
+    if queued is None:
+        from passerlink.sync import SyncState, sync_paths
+
+        with SyncState(sync_paths(cfg)[1]) as state:
+            q = state.review_queue()
+        queued = set(zip(q["source"], q["source_id"], strict=True))
     tables = {s.name: read_source(s) for s in cfg.sources}
     links = LinkStore(cfg.link_store.path).links()
     d = build_desired(tables, links, cfg.sync, source_order=[s.name for s in cfg.sources],

@@ -152,12 +152,15 @@ def test_new_person_found_in_m5_goes_to_the_queue_then_follows_the_operator(site
         {c: "" for c in hr.columns} | {"Anställningsnummer": "77002", "Förnamn": "Nils", "Efternamn": "Holgersson",
                                        "Personnummer": pnr_b}])]))
     m5sim.clear_calls()
+    with SyncState(sync_paths(site.config())[1]) as state:  # people the first night already queued stay queued
+        earlier = set(zip(state.review_queue()["source_id"], state.review_queue()["m5_id"], strict=True))
     first = site.sync()
-    assert first.exit_code == 0 and first.report["counts"]["queued"] == 2
+    assert first.exit_code == 0 and first.report["counts"]["queued"] == 2 + len(earlier)
     assert m5sim.writes() == []  # no duplicate created, the manual records untouched
     with SyncState(sync_paths(site.config())[1]) as state:
         queue = state.review_queue()
-    assert set(zip(queue["source_id"], queue["m5_id"], strict=True)) == {("77001", str(a["id"])), ("77002", str(b["id"]))}
+    assert set(zip(queue["source_id"], queue["m5_id"], strict=True)) - earlier == {
+        ("77001", str(a["id"])), ("77002", str(b["id"]))}
     # the operator: A is someone else, B is the same person
     LinkStore(site.config().link_store.path).record([
         LinkDecision("hr", "77001", str(a["id"]), "rejected", who="kerstin"),
@@ -170,7 +173,8 @@ def test_new_person_found_in_m5_goes_to_the_queue_then_follows_the_operator(site
     assert len(created) == 1 and created[0]["id"] != a["id"]
     assert users[b["id"]]["apireference"] == "passerlink:hr:77002"  # adopted
     with SyncState(sync_paths(site.config())[1]) as state:
-        assert state.review_queue().empty
+        queue = state.review_queue()
+    assert set(zip(queue["source_id"], queue["m5_id"], strict=True)) == earlier
 
 
 def _last_run(site):
