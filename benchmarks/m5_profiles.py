@@ -146,7 +146,7 @@ def cycle(folder: Path, profile: str, world: World, leavers_world: World, m5: st
         os.environ.update(PASSERLINK_M5_USER="demo", PASSERLINK_M5_PASSWORD="demo", PASSERLINK_M5_APIKEY="demo")
         outcome = "converged"
         said = io.StringIO()
-        with contextlib.redirect_stderr(said):
+        with contextlib.redirect_stderr(said), contextlib.redirect_stdout(io.StringIO()):  # the import's preview
             code = cli_main(["links", "import", str(folder / "truth_links.csv"), "--config", str(config),
                              "--adopt-manual"])
         if code != 0:
