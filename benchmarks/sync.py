@@ -304,8 +304,10 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_memory:
         print(f"[memory] shared machine: load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
               if hasattr(os, "getloadavg") else "[memory]")
-        bench_large_register(args.register_rows)
-        bench_full_sync(args.full_sync_people)
+        if args.register_rows:
+            bench_large_register(args.register_rows)
+        if args.full_sync_people:
+            bench_full_sync(args.full_sync_people)
     return 0
 
 

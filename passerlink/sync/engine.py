@@ -460,6 +460,7 @@ def _make_plan(run: _Run, client: M5Client, tables: dict[str, PeopleTable], keye
     rejected = {(s, keyer.key(s, i), m) for s, i, m in rejected}
     links = {(str(s), str(i)): str(m) for s, i, m in
              zip(links_df["source"], links_df["source_id"], links_df["m5_id"], strict=True)}
+    _stop_if_too_many_new(run, tables, links, raw_users, marker_field)
     desired = build_desired(
         tables, links_df, policy, source_order=[s.name for s in config.sources],
         user_groups={s.name: s.user_group for s in config.sources},
@@ -482,6 +483,33 @@ def _make_plan(run: _Run, client: M5Client, tables: dict[str, PeopleTable], keye
     the_plan = plan(desired, current, policy, ctx)
     run.result.plan = the_plan
     return _Planned(the_plan, desired, current, ctx, unsearched)
+
+
+def _stop_if_too_many_new(run: _Run, tables: Mapping[str, PeopleTable], links: Mapping[tuple[str, str], str],
+                          raw_users: list[dict[str, Any]], marker_field: str) -> None:
+    """Stop (exit 3) before the plan is built when a source holds more people that are neither
+    linked nor marked in M5 than ``_matcher_limit``: a register that grew by a million rows
+    (a wrong file, a join gone wrong) is stopped in the time it takes to read it, not after
+    planning a million creates. Counting needs only sets of ids; the full plan is one dry run
+    away, and --allow-mass-changes or --approve go past it like any mass-change rule."""
+    from passerlink.sync.safety import RuleResult, raise_if_unsafe
+
+    limit = _matcher_limit(run)
+    if limit is None:
+        return
+    policy = run.policy
+    known = set(links) | {m for u in raw_users if (m := policy.parse_marker(u.get(marker_field))) is not None}
+    for name, table in tables.items():
+        new = sum(1 for sid in table.people["source_id"].tolist() if (name, str(sid)) not in known)
+        if new > limit:
+            rule = RuleResult(
+                rule=f"new_people:{name}", ok=False, value=new, limit=limit,
+                message=(f"source {name!r} holds {new:,} people neither linked nor marked in M5, more than "
+                         f"{limit:,} (twenty times the creates limit), so the plan was not built; see it with "
+                         "--dry-run"))
+            run.report["safety"] = [rule.to_dict()]
+            run.end(3, "stopped")
+            raise_if_unsafe([rule])
 
 
 def _matcher_limit(run: _Run) -> int | None:
