@@ -401,10 +401,10 @@ def _details(c: Mapping[str, Any], t: Mapping[str, str]) -> list[str]:
 def _environment() -> Any:
     from jinja2 import Environment, PackageLoader, select_autoescape
 
-    from passerlink.spreadsheet import REPORT_CELL_LIMIT
+    from passerlink.spreadsheet import REPORT_CELL_LIMIT, xml_safe
 
-    def finalize(value: Any) -> Any:  # every value shown is cut like an XLSX cell
-        return _cut(value, REPORT_CELL_LIMIT) if isinstance(value, str) else value
+    def finalize(value: Any) -> Any:  # every value shown is cut like an XLSX cell, controls shown as U+FFFD
+        return _cut(xml_safe(value), REPORT_CELL_LIMIT) if isinstance(value, str) else value
 
     return Environment(loader=PackageLoader("passerlink.sync", "templates"),
                        autoescape=select_autoescape(default=True, default_for_string=True), finalize=finalize)

@@ -108,6 +108,7 @@ def test_writers_never_crash_on_a_hostile_string(tmp_path):
     assert "report_problems" not in data
     html = paths["html"].read_text(encoding="utf-8")
     assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "\x1b" not in html and "\x00" not in html and "x" * 1000 not in html
     cells = [c for c in _cells(paths["xlsx"]) if isinstance(c, str)]
     hostile = [c for c in cells if c.startswith("Ny\ufffd[31m")]
     assert hostile and all(len(c) <= 1000 and "\x1b" not in c and "\x00" not in c for c in hostile)
