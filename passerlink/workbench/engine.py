@@ -502,7 +502,7 @@ class ReviewEngine:
                                        self.model_version)])
 
     # ---- what the pages draw ---------------------------------------------------------------------
-    def view(self, question: Question, *, explain: bool = True, wait: float = 0.15) -> QuestionView:
+    def view(self, question: Question, *, explain: bool = True, wait: float = 0.05) -> QuestionView:
         """Both records, which fields differ, and the model's reasons (if the model is free)."""
         left = self._left_rec.get(question.register, {}).get(question.source_id, {})
         right = self._right_rec.get(question.m5_id, {})

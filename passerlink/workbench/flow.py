@@ -38,7 +38,9 @@ class Workspace(Protocol):
 
     def loaded(self) -> Sequence[_Source]: ...
 
-    def store_facts(self) -> StoreFacts: ...
+    def store_facts(self, max_age: float = 0.0) -> StoreFacts: ...
+
+    def sync_runs(self, since: str) -> tuple[int, bool, bool]: ...
 
 __all__ = ["STAGES", "FlowFacts", "FlowState", "Step", "flow_state", "facts_of", "store_facts", "reason_of"]
 
@@ -97,7 +99,7 @@ def flow_state(f: FlowFacts) -> FlowState:
     if f.real_runs:
         return FlowState("nightly", STAGES[:-1], (), Step("next_nightly", {}, "sync"))
     left: list[Step] = []
-    if f.open_questions:
+    if f.open_questions and not f.signed_off:  # after a sign-off, unanswered questions are "no link"
         left.append(Step("left_questions", {"n": f.open_questions}, "review"))
     if not f.signed_off or f.decisions_since_signoff:
         left.append(Step("left_signoff", {"n": f.standing_proposals}, "links"))
@@ -144,7 +146,7 @@ def store_facts(history: pd.DataFrame, proposals: pd.DataFrame, signed_off_at: s
                       signed_off_at)
 
 
-def _runs(report_dir: Path, since: str) -> tuple[int, bool, bool]:
+def runs_in(report_dir: Path, since: str) -> tuple[int, bool, bool]:
     """(finished real runs, last real run stopped, a dry run after ``since``) from saved reports."""
     from passerlink.errors import PasserlinkError
     from passerlink.sync.report import list_reports, load_report
@@ -164,23 +166,17 @@ def _runs(report_dir: Path, since: str) -> tuple[int, bool, bool]:
     return real, stopped, dry
 
 
-def facts_of(ws: Workspace) -> FlowFacts:
-    """The facts for ``flow_state`` from a workspace: its link store, its engine (if built), the
-    sources loaded so far (never reads one) and the sync's saved reports."""
-    from passerlink.errors import PasserlinkError
-
+def facts_of(ws: Workspace, *, max_age: float = 0.0) -> FlowFacts:
+    """The facts for ``flow_state`` from a workspace: its link store (``max_age``: see
+    ``Workspace.store_facts``), its engine (if built: the questions left are its estimate, the
+    number the Review page shows), the sources loaded so far (never reads one) and the sync's
+    saved reports."""
     loaded = ws.loaded()
     problems = sum(1 for s in loaded if s.error)
     expected = len(ws.config.sources) + (ws.config.m5 is not None)
-    sf = ws.store_facts()
+    sf = ws.store_facts(max_age)
     questions = ws.engine.progress()[1] if ws.engine is not None else sf.standing_questions
-    real, stopped, dry = 0, False, False
-    try:
-        from passerlink.sync import sync_paths
-
-        real, stopped, dry = _runs(sync_paths(ws.config)[0], sf.signed_off_at)
-    except PasserlinkError:
-        pass
+    real, stopped, dry = ws.sync_runs(sf.signed_off_at)
     needs_signoff = sf.answers_since_signoff + (sf.standing_proposals if sf.signed_off_at else 0)
     return FlowFacts(problems, len(loaded) >= expected and not problems, sf.proposals, sf.standing_proposals,
                      questions, sf.answers, sf.withdrawn, bool(sf.signed_off_at), needs_signoff, real, stopped,

@@ -73,7 +73,8 @@ def situation_rows(report: Report) -> pd.DataFrame:
 
 
 def rule_rows(report: Report, t: Translate) -> pd.DataFrame:
-    """``rule, result, value, limit, ok``: every safety rule, named in the operator's language."""
+    """``rule, result, value, limit, stops``: every safety rule, named in the operator's language;
+    ``stops`` is true for a rule that failed and was not overridden by an approved plan."""
     rows = []
     for r in report.get("safety") or []:  # type: ignore[union-attr]
         if not isinstance(r, Mapping):
@@ -83,8 +84,9 @@ def rule_rows(report: Report, t: Translate) -> pd.DataFrame:
         ok = bool(r.get("ok"))
         result = t("rule_ok") if ok else t("rule_overridden") if r.get("overridden") else t("rule_stop")
         rows.append({"rule": t("rule_named", rule=rule_label(base, t), source=source) if source else rule_label(base, t),
-                     "result": result, "value": r.get("value"), "limit": r.get("limit"), "ok": ok})
-    return pd.DataFrame(rows, columns=["rule", "result", "value", "limit", "ok"])
+                     "result": result, "value": r.get("value"), "limit": r.get("limit"),
+                     "stops": not ok and not r.get("overridden")})
+    return pd.DataFrame(rows, columns=["rule", "result", "value", "limit", "stops"])
 
 
 #: The safety rules an operator may meet, by the name the sync gives them.

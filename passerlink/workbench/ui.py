@@ -105,12 +105,16 @@ def _page_link(file: str) -> None:
             st.page_link(path, label=t("go_to", page=t(key)), icon=icon)
 
 
-def flow_banner(ws: Workspace, here: str) -> None:
+def flow_banner(ws: Workspace, here: str, *, live: bool = False) -> None:
     """Where the go-live day stands, on every page: the stages with the current one marked, what
-    is left, and the next step with a link to the page that does it (unless it is this one)."""
+    is left, and the next step with a link to the page that does it (unless it is this one).
+
+    ``live``: drawn on every answer (the Review page's fragment): the store's facts are read at
+    most every few seconds; the questions left always come from the engine.
+    """
     from passerlink.workbench.flow import STAGES, facts_of, flow_state
 
-    state = flow_state(facts_of(ws))
+    state = flow_state(facts_of(ws, max_age=LIVE_FACTS_AGE if live else 0.0))
     marks = []
     for stage in STAGES:
         label = t(f"stage_{stage}")
@@ -125,6 +129,9 @@ def flow_banner(ws: Workspace, here: str) -> None:
             with c2:
                 _page_link(f"{state.next.page}.py")
 
+
+#: How old the link store's facts under a live banner may be (seconds).
+LIVE_FACTS_AGE = 5.0
 
 #: The texts of matching's progress callback (``MatchSession.prepare``), as patterns -> i18n keys.
 _PROGRESS = [

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
+import time
 import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -63,7 +64,8 @@ def _profile(table: PeopleTable) -> dict[str, Any]:
 class Workspace:
     """The configuration's sources, M5 users, link store and (once built) review engine."""
 
-    def __init__(self, config_path: str | Path, *, m5_url: str | None = None) -> None:
+    def __init__(self, config_path: str | Path, *, m5_url: str | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.config: Config = load_config(config_path)
         m5_url = m5_url or os.environ.get(M5_URL_ENV) or None
         if m5_url and self.config.m5 is not None:
@@ -76,7 +78,9 @@ class Workspace:
         self._stored: tuple[int, pd.DataFrame] | None = None  # (store.count(), its link table)
         self._loaded = 0  # bumps whenever a source or M5 is read, uploaded or dropped
         self._wide: dict[bool, tuple[tuple[int, int, int], pd.DataFrame]] = {}  # by stored_only
-        self._facts: tuple[int, StoreFacts, pd.DataFrame] | None = None  # (store.count(), facts, proposals)
+        self._facts: tuple[int, StoreFacts, pd.DataFrame, float] | None = None  # (count, facts, proposals, read at)
+        self._runs: tuple[tuple[tuple[str, int], ...], str, tuple[int, bool, bool]] | None = None
+        self._clock = clock
         _OPEN.add(self)
 
     # ---- sources ---------------------------------------------------------------------------------
@@ -241,22 +245,43 @@ class Workspace:
         with self._lock:
             return [*self._sources.values(), *([self._m5] if self._m5 is not None else [])]
 
-    def _store_view(self) -> tuple[StoreFacts, pd.DataFrame]:
+    def _store_view(self, max_age: float = 0.0) -> tuple[StoreFacts, pd.DataFrame]:
         """The link store's facts for the go-live banner and its proposals, read again only when
-        the store has grown (every page shows the banner on every rerun)."""
+        the store has grown (every page shows the banner on every rerun) – and, with
+        ``max_age``, not more often than that many seconds: the Review page's banner is redrawn
+        on every answer, and reading the whole store then would cost the operator's time."""
         from passerlink.workbench.flow import store_facts
 
-        n = self.store.count()
         cached = self._facts
+        if cached is not None and max_age and self._clock() - cached[3] < max_age:
+            return cached[1], cached[2]
+        n = self.store.count()
         if cached is None or cached[0] != n:
             proposals = self.store.proposals()
             last = self.store.last_signoff()
             facts = store_facts(self.store.history(), proposals, last.at if last is not None else "")
-            cached = self._facts = (n, facts, proposals)
+            cached = self._facts = (n, facts, proposals, self._clock())
         return cached[1], cached[2]
 
-    def store_facts(self) -> StoreFacts:
-        return self._store_view()[0]
+    def store_facts(self, max_age: float = 0.0) -> StoreFacts:
+        return self._store_view(max_age)[0]
+
+    def sync_runs(self, since: str) -> tuple[int, bool, bool]:
+        """(finished real runs, last real run stopped, a dry run after ``since``) from the sync's
+        saved reports, read again only when the report folder changed."""
+        from passerlink.errors import PasserlinkError
+        from passerlink.workbench.flow import runs_in
+
+        try:
+            from passerlink.sync import sync_paths
+
+            folder = sync_paths(self.config)[0]
+            listing = tuple((p.name, p.stat().st_mtime_ns) for p in sorted(folder.glob("*.json"))) if folder.is_dir() else ()
+        except (PasserlinkError, OSError):
+            return 0, False, False
+        if self._runs is None or self._runs[:2] != (listing, since):
+            self._runs = (listing, since, runs_in(folder, since))
+        return self._runs[2]
 
     def proposals(self) -> pd.DataFrame:
         """``LinkStore.proposals()``: every proposal ever stored and what became of it."""

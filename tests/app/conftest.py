@@ -119,3 +119,68 @@ def sample_people(sample_world, tmp_path_factory):
     }
     truth = {(r.source, str(r.source_id), str(r.m5_id)) for r in sample_world.truth.itertuples()}
     return registers, sample_world.m5_people(), truth
+
+
+# ---- the browser: Debian's Chromium driven by Playwright against `streamlit run` ------------------------
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+def chromium_path() -> Path:
+    import os
+
+    if not CHROMIUM.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{CHROMIUM} is missing on CI: .ci/run installs Debian's chromium")
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium); the browser test needs it")
+    return CHROMIUM
+
+
+@pytest.fixture
+def serve_workbench(tmp_path):
+    """``serve(config) -> (url, log)``: ``streamlit run`` exactly as ``passerlink workbench`` launches
+    it, on a free loopback port, stopped after the test."""
+    import os
+    import subprocess
+
+    from passerlink.commands.workbench import streamlit_command
+    from passerlink.processes import free_port, stop_process, wait_http
+
+    procs = []
+
+    def serve(cfg: Path) -> tuple[str, Path]:
+        port = free_port()
+        log = tmp_path / f"streamlit{len(procs)}.log"
+        env = dict(os.environ, PASSERLINK_CONFIG=str(cfg))
+        with open(log, "wb") as out:
+            proc = subprocess.Popen(streamlit_command(cfg, port=port), stdout=out, stderr=subprocess.STDOUT, env=env)
+        procs.append(proc)
+        wait_http(f"http://127.0.0.1:{port}/_stcore/health", proc=proc, what="streamlit", timeout=60)
+        return f"http://127.0.0.1:{port}", log
+
+    yield serve
+    for proc in procs:
+        stop_process(proc)
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    """``test-artifacts/`` at the repository root: screenshots a person looks at after a run."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture
+def chromium(chromium_path):
+    """A headless Chromium (Debian's) under Playwright, closed after the test."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()

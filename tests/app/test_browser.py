@@ -8,47 +8,19 @@ page to ``test-artifacts/review.png``.
 from __future__ import annotations
 
 import io
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture
-def chromium_path() -> Path:
-    if not CHROMIUM.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{CHROMIUM} is missing on CI: .ci/run installs Debian's chromium")
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium); the browser test needs it")
-    return CHROMIUM
-
-
-@pytest.fixture
-def served(tmp_path, world, m5sim_factory, m5_env, site_writer, chromium_path):
-    """``streamlit run`` exactly as ``passerlink workbench`` launches it, on a free loopback port."""
-    from passerlink.commands.workbench import streamlit_command
-    from passerlink.processes import free_port, stop_process, wait_http
-
+def served(tmp_path, world, m5sim_factory, m5_env, site_writer, chromium_path, serve_workbench):
     sim = m5sim_factory(seed=world.m5_seed)
     cfg = site_writer(tmp_path / "site", world, sim.url)
-    port = free_port()
-    log = tmp_path / "streamlit.log"
-    env = dict(os.environ, PASSERLINK_CONFIG=str(cfg))
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(streamlit_command(cfg, port=port), stdout=out, stderr=subprocess.STDOUT, env=env)
-    try:
-        wait_http(f"http://127.0.0.1:{port}/_stcore/health", proc=proc, what="streamlit", timeout=60)
-        yield f"http://127.0.0.1:{port}", cfg, log
-    finally:
-        stop_process(proc)
+    url, log = serve_workbench(cfg)
+    return url, cfg, log
 
 
 def _answers(cfg: Path) -> int:
@@ -64,67 +36,63 @@ def _undone(cfg: Path) -> int:
     return int((LinkStore(cfg.parent / "state" / "links.sqlite").history()["decision"] == "undone").sum())
 
 
-def test_review_five_questions_by_click_and_keyboard_then_export(served, chromium_path):
+def test_review_five_questions_by_click_and_keyboard_then_export(served, chromium, artifacts):
     from openpyxl import load_workbook
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     url, cfg, log = served
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1900}, accept_downloads=True)
-            page.set_default_timeout(60_000)
-            page.goto(f"{url}/review")
-            expect(page.get_by_text("Är det samma person?")).to_be_visible()
-            yes = page.locator(".st-key-pl_yes button")
-            no = page.locator(".st-key-pl_no button")
+    page = chromium.new_page(viewport={"width": 1400, "height": 1900}, accept_downloads=True)
+    page.set_default_timeout(60_000)
+    expect.set_options(timeout=60_000)  # the first visit builds the matching (seconds on a shared machine)
+    page.goto(f"{url}/review")
+    expect(page.get_by_text("Är det samma person?")).to_be_visible()
+    yes = page.locator(".st-key-pl_yes button")
+    no = page.locator(".st-key-pl_no button")
 
-            def settled() -> None:
-                """The run is over: buttons there, shortcuts registered, nothing stale on the page."""
-                page.wait_for_function(
-                    """() => document.querySelector('.st-key-pl_yes button') && window.__passerlinkKeys
-                             && !document.querySelector('[data-stale="true"]')""", timeout=30_000)
+    def settled() -> None:
+        """The run is over: buttons there, shortcuts registered, nothing stale on the page."""
+        page.wait_for_function(
+            """() => document.querySelector('.st-key-pl_yes button') && window.__passerlinkKeys
+                     && !document.querySelector('[data-stale="true"]')""", timeout=30_000)
 
-            def answer(action) -> None:
-                settled()
-                before = _answers(cfg)
-                caption = page.get_by_text("besvarade").first.inner_text()
-                action()
-                page.wait_for_function(
-                    "([c]) => !document.body.innerText.includes(c)", arg=[caption], timeout=30_000)
-                assert _answers(cfg) == before + 1
+    def answer(action) -> None:
+        settled()
+        before = _answers(cfg)
+        caption = page.get_by_text("besvarade").first.inner_text()
+        action()
+        page.wait_for_function(
+            "([c]) => !document.body.innerText.includes(c)", arg=[caption], timeout=30_000)
+        assert _answers(cfg) == before + 1
 
-            answer(lambda: yes.click())
-            answer(lambda: no.click())
-            answer(lambda: page.locator(".st-key-pl_unsure button").click())
-            page.locator("h1").first.click()  # focus on the page, not on a button
-            answer(lambda: page.keyboard.press("j"))
-            answer(lambda: page.keyboard.press("n"))
-            assert _answers(cfg) == 5
-            expect(page.get_by_text("5 besvarade")).to_be_visible()
-            settled()
-            page.keyboard.press("u")  # undo by keyboard: the last answer is taken back
-            expect(page.get_by_text("4 besvarade")).to_be_visible()
-            assert _undone(cfg) == 1
-            answer(lambda: page.keyboard.press("o"))
-            expect(page.get_by_text("5 besvarade")).to_be_visible()
-            expect(page.get_by_text("Är det samma person?")).to_be_visible()
-            expect(page.get_by_text("Därför tror modellen så")).to_be_visible()
-            expect(page.locator("[data-testid=stVegaLiteChart]").first).to_be_visible()
-            ARTIFACTS.mkdir(exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / "review.png"), full_page=True)
+    answer(lambda: yes.click())
+    answer(lambda: no.click())
+    answer(lambda: page.locator(".st-key-pl_unsure button").click())
+    page.locator("h1").first.click()  # focus on the page, not on a button
+    answer(lambda: page.keyboard.press("j"))
+    answer(lambda: page.keyboard.press("n"))
+    assert _answers(cfg) == 5
+    expect(page.get_by_text("5 besvarade")).to_be_visible()
+    settled()
+    page.keyboard.press("u")  # undo by keyboard: the last answer is taken back
+    expect(page.get_by_text("4 besvarade")).to_be_visible()
+    assert _undone(cfg) == 1
+    answer(lambda: page.keyboard.press("o"))
+    expect(page.get_by_text("5 besvarade")).to_be_visible()
+    settled()
+    expect(page.get_by_text("Är det samma person?").last).to_be_visible()  # a fragment rerun leaves the old card on screen (stale) until the new one is drawn
+    expect(page.get_by_text("Därför tror modellen så").last).to_be_visible()
+    expect(page.locator("[data-testid=stVegaLiteChart]").first).to_be_visible()
+    page.screenshot(path=str(artifacts / "review.png"), full_page=True)
 
-            page.goto(f"{url}/links")
-            page.locator(".st-key-pl_make_export button").click()
-            with page.expect_download() as info:
-                page.locator(".st-key-pl_download button").click()
-            download = info.value
-            assert download.suggested_filename.endswith(".xlsx")
-            wb = load_workbook(io.BytesIO(Path(download.path()).read_bytes()))
-            assert wb.sheetnames == ["Sammanfattning", "hr", "students"]
-            decided = [c.value for s in ("hr", "students") for row in wb[s].iter_rows(min_row=2) for c in row
-                       if c.value in ("bekräftad", "avvisad", "osäker")]
-            assert len(decided) == 5  # the undone answer is not in the export, its redo is
-        finally:
-            browser.close()
+    page.goto(f"{url}/links")
+    page.locator(".st-key-pl_make_export button").click()
+    with page.expect_download() as info:
+        page.locator(".st-key-pl_download button").click()
+    download = info.value
+    assert download.suggested_filename.endswith(".xlsx")
+    wb = load_workbook(io.BytesIO(Path(download.path()).read_bytes()))
+    assert wb.sheetnames == ["Sammanfattning", "hr", "students"]
+    decided = [c.value for s in ("hr", "students") for row in wb[s].iter_rows(min_row=2) for c in row
+               if c.value in ("bekräftad", "avvisad", "osäker")]
+    assert len(decided) == 5  # the undone answer is not in the export, its redo is
     assert "Traceback" not in log.read_text(errors="replace")

@@ -1,6 +1,7 @@
 """Granska / Review: one question at a time (or a table of auto-links), conflicts, undo."""
 
-import altair as alt
+import re
+
 import pandas as pd
 import streamlit as st
 
@@ -18,7 +19,6 @@ engine = ui.ensure_engine(ws)
 lang = st.session_state[K.LANG]
 
 st.title(t("review_title"))
-ui.flow_banner(ws, "review")
 ui.keyboard_shortcuts()
 st.radio(t("mode"), ["one", "table"], key=K.REVIEW_MODE, horizontal=True,
          format_func=lambda m: t("mode_one") if m == "one" else t("mode_table"))
@@ -115,24 +115,31 @@ def show_conflicts() -> None:
             st.button(t("resolve"), key=f"pl_resolve_{c['kind']}_{key}", on_click=on_resolve, args=(rows, choice_key))
 
 
-def compare_table(view) -> pd.DataFrame:
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$])")
+
+
+def _md(value: object) -> str:
+    """A record's value as literal markdown text (a name is never formatting)."""
+    return _MARKDOWN.sub(r"\\\1", str(value)) if value else ""
+
+
+def compare_markdown(view) -> str:
+    """Both records side by side as a markdown table, differing fields marked: light to draw,
+    which keeps answer -> next question fast (a data grid per question is not)."""
     show_pnr = st.session_state.get(K.SHOW_PERSONNUMMER)
-    left_h = t("left_header", register=view.question.register)
-    right_h = t("right_header")
-    rows = {field_label("source_id", lang): (view.question.source_id, view.question.m5_id)}
+    lines = [f"| | {_md(t('left_header', register=view.question.register))} | {_md(t('right_header'))} |",
+             "|---|---|---|",
+             f"| {_md(field_label('source_id', lang))} | {_md(view.question.source_id)} | {_md(view.question.m5_id)} |"]
     for f in SHOWN_FIELDS:
         a, b = view.left.get(f, ""), view.right.get(f, "")
         if f == "personnummer" and not show_pnr:
             a, b = mask_personnummer(a), mask_personnummer(b)
-        rows[field_label(f, lang)] = (a, b)
-    return pd.DataFrame.from_dict(rows, orient="index", columns=[left_h, right_h])
-
-
-def highlight(frame: pd.DataFrame, differs: dict) -> "pd.io.formats.style.Styler":
-    flagged = {field_label(f, lang) for f, d in differs.items() if d}
-    return frame.style.apply(
-        lambda row: ["background-color: #ffe3b3" if row.name in flagged else "" for _ in row], axis=1
-    )
+        a, b = _md(a), _md(b)
+        label = _md(field_label(f, lang))
+        if view.differs.get(f):
+            label, a, b = (f":orange-background[{x}]" if x else "" for x in (label, a, b))
+        lines.append(f"| {label} | {a} | {b} |")
+    return "\n".join(lines)
 
 
 def show_reasons(explanation: pd.DataFrame | None) -> None:
@@ -148,13 +155,21 @@ def show_reasons(explanation: pd.DataFrame | None) -> None:
     e["level"] = e["level"].map(lambda v: explain_term(str(v), lang))
     e["contribution"] = e["contribution"].astype(float).round(2)
     e["sign"] = e["contribution"].map(lambda v: "+" if v > 0 else "−")
-    chart = alt.Chart(e).mark_bar().encode(
-        x=alt.X("contribution:Q", title=t("contribution")),
-        y=alt.Y("feature:N", sort="-x", title=None, axis=alt.Axis(labelLimit=320)),
-        color=alt.Color("sign:N", scale=alt.Scale(domain=["+", "−"], range=["#2e7d32", "#c62828"]), legend=None),
-        tooltip=["feature", "level", alt.Tooltip("contribution:Q", format="+.2f")],
-    )
-    st.altair_chart(chart, height=max(140, 28 * len(e)))
+    # a plain Vega-Lite spec: the same chart as Altair would build, without its validation on
+    # every answer (the question card is redrawn once per answer)
+    spec = {
+        "mark": {"type": "bar"},
+        "encoding": {
+            "x": {"field": "contribution", "type": "quantitative", "title": t("contribution"),
+                  "axis": {"format": "+.1f"}},
+            "y": {"field": "feature", "type": "nominal", "sort": "-x", "title": None, "axis": {"labelLimit": 320}},
+            "color": {"field": "sign", "type": "nominal", "legend": None,
+                      "scale": {"domain": ["+", "−"], "range": ["#2e7d32", "#c62828"]}},
+            "tooltip": [{"field": "feature", "type": "nominal"}, {"field": "level", "type": "nominal"},
+                        {"field": "contribution", "type": "quantitative", "format": "+.2f"}],
+        },
+    }
+    st.vega_lite_chart(e, spec, height=max(140, 28 * len(e)))
     words = []
     for r in e.reindex(e["contribution"].abs().sort_values(ascending=False).index).head(4).itertuples():
         key = "reason_for" if r.contribution > 0.1 else "reason_against" if r.contribution < -0.1 else "reason_neutral"
@@ -180,6 +195,10 @@ def _signed(value: float) -> str:
 
 @st.fragment
 def question_panel() -> None:
+    """The go-live banner and one question: a fragment, so an answer reruns only this (the
+    banner's count of questions left moves with the card's). The conflicts list is outside: it
+    merges the whole link table, too slow to redo on every answer."""
+    ui.flow_banner(ws, "review", live=True)
     answered, left = engine.progress()
     total = answered + left
     st.progress(answered / total if total else 1.0, text=t("progress", answered=answered, left=left))
@@ -201,10 +220,13 @@ def question_panel() -> None:
     st.subheader(t("question_header"))
     if q.recheck:
         st.warning(why_text(view.why), icon=":material/help:")
-    st.caption(f"{q.register} · " + t("model_probability", p=q.probability))
+    with st.container(key="pl_pair"):  # the pair's ids: what an operator quotes, what a test reads
+        st.caption(t("pair_ids", register=q.register, source_id=q.source_id, m5_id=q.m5_id)
+                   + " · " + t("model_probability", p=q.probability))
     if view.why is not None and not q.recheck:
         st.caption(why_text(view.why))
-    st.dataframe(highlight(compare_table(view), view.differs), key="pl_compare")
+    with st.container(key="pl_compare"):
+        st.markdown(compare_markdown(view))
     b = st.columns(4)
     b[0].button(t("yes"), key="pl_yes", on_click=on_answer, args=(q, True), type="primary", width="stretch")
     b[1].button(t("no"), key="pl_no", on_click=on_answer, args=(q, False), width="stretch")
@@ -249,12 +271,14 @@ def table_mode() -> None:
         st.rerun()
 
 
-show_conflicts()
 if st.session_state[K.REVIEW_MODE] == "table":
+    ui.flow_banner(ws, "review")
+    show_conflicts()
     if message:
         (st.success if message[0] == "success" else st.info)(message[1])
         st.session_state[K.LAST_MESSAGE] = None
     table_mode()
 else:
+    show_conflicts()
     question_panel()
 

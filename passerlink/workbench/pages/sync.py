@@ -70,8 +70,8 @@ def show_report(report: dict, key: str) -> None:
                      hide_index=True, key=f"{key}_situations")
     rules = rule_rows(report, t)
     if len(rules):
-        with st.expander(t("sync_rules", n=int((~rules["ok"]).sum()))):
-            st.dataframe(rules.drop(columns=["ok"]).rename(columns={
+        with st.expander(t("sync_rules", n=int(rules["stops"].sum()))):
+            st.dataframe(rules.drop(columns=["stops"]).rename(columns={
                 "rule": t("sync_rule"), "result": t("sync_rule_result"), "value": t("sync_rule_value"),
                 "limit": t("sync_rule_limit")}), hide_index=True, key=f"{key}_rules")
     changes = change_rows(report, t)
@@ -121,6 +121,9 @@ if st.button(t("sync_preview_button"), key="pl_sync_preview", help=t("sync_previ
             st.session_state[PLAN] = dry_run(ws.config)
         except PasserlinkError as exc:
             st.error(t("error_prefix", message=ui.sync_text(str(exc))))
+        else:
+            st.session_state[RESULT] = None
+            st.rerun()  # the banner above now knows of the dry run
 plan = st.session_state.get(PLAN)
 if plan:
     plan_id, json_path = plan
@@ -167,9 +170,10 @@ reports = [p for p in reports if p.suffix == ".json"]
 if not reports:
     st.caption(t("sync_no_reports"))
 else:
-    recent = list(reversed(reports))[:20]
-    pick = st.selectbox(t("sync_report_pick"), recent, format_func=lambda p: p.stem, key="pl_sync_report")
-    try:
-        show_report(saved_report(str(pick), file_version(pick)), "pl_saved")
-    except PasserlinkError as exc:
-        st.error(str(exc))
+    with st.expander(t("sync_reports_count", n=len(reports)), expanded=not (plan or result_path)):
+        recent = list(reversed(reports))[:20]
+        pick = st.selectbox(t("sync_report_pick"), recent, format_func=lambda p: p.stem, key="pl_sync_report")
+        try:
+            show_report(saved_report(str(pick), file_version(pick)), "pl_saved")
+        except PasserlinkError as exc:
+            st.error(str(exc))
