@@ -33,6 +33,7 @@ from passerlink.matching.classifier import LinkClassifier, logit, sigmoid
 from passerlink.matching.context import Groups, estimate_coverage, group_posterior, rival_posterior
 from passerlink.matching.design import CONTEXT_COLUMNS, LinkDesign, StaticDesign
 from passerlink.matching.fellegi_sunter import FellegiSunter, tf_adjustment
+from passerlink.matching.weaklabels import unsettled
 
 __all__ = ["Estimator", "LinkModel", "PairScores", "Pairs", "TF_COLUMNS", "default_estimator"]
 
@@ -98,6 +99,9 @@ class LinkModel:
         self.coverage = (0.0, 0.0)
         self.estimator: Any = None
         self.centres: dict[str, float] = {}
+        #: the highest probability of an unsettled pair (``weaklabels.unsettled``): below the
+        #: session's auto threshold, so such a pair is asked about, never auto-linked
+        self.unsettled_cap = 0.94
 
     # ---- 1. comparisons --------------------------------------------------------------------
     def compare(self, left: PreparedPeople, right: PreparedPeople, il: np.ndarray, ir: np.ndarray) -> pd.DataFrame:
@@ -297,9 +301,20 @@ class LinkModel:
                          estimate_coverage(z, right, n_right, start=self.coverage[1]))
         return self
 
-    def probability(self, z: np.ndarray, left: Groups | np.ndarray, right: Groups | np.ndarray) -> np.ndarray:
-        """One-to-one posterior: the smaller of the row and the column posterior."""
-        return np.minimum(group_posterior(z, left, self.coverage[0]), group_posterior(z, right, self.coverage[1]))
+    def probability(self, z: np.ndarray, left: Groups | np.ndarray, right: Groups | np.ndarray,
+                    unsettled_pairs: np.ndarray | None = None) -> np.ndarray:
+        """One-to-one posterior: the smaller of the row and the column posterior; at most
+        ``unsettled_cap`` for the ``unsettled_pairs`` (``weaklabels.unsettled``: asked, never
+        auto-linked)."""
+        p = np.minimum(group_posterior(z, left, self.coverage[0]), group_posterior(z, right, self.coverage[1]))
+        if unsettled_pairs is not None and len(p):
+            p[unsettled_pairs] = np.minimum(p[unsettled_pairs], self.unsettled_cap)
+        return p
+
+    def unsettled(self, features: pd.DataFrame, il: np.ndarray, ir: np.ndarray,
+                  ignore: np.ndarray | None = None) -> np.ndarray:
+        """The pairs whose probability ``probability`` holds at ``unsettled_cap`` at most."""
+        return unsettled(features, self.design.comparisons, il, ir, ignore=ignore)
 
     # ---- the whole path --------------------------------------------------------------------
     def score_pairs(self, pairs: Pairs) -> PairScores:
@@ -309,7 +324,8 @@ class LinkModel:
         gl, gr = Groups(pairs.il), Groups(pairs.ir)
         context = self.context(z0, gl, gr)
         z = self.pair_logit(features, context)
-        return PairScores(features, z0, context, z, self.probability(z, gl, gr))
+        held = self.unsettled(features, pairs.il, pairs.ir)
+        return PairScores(features, z0, context, z, self.probability(z, gl, gr, held))
 
     def score(self, pairs: Pairs) -> np.ndarray:
         """Link probability of every pair (one-to-one among the pairs given)."""

@@ -40,12 +40,17 @@ from passerlink.matching.answers import DECISION_OF_ANSWER, Answer
 from passerlink.matching.assignment import assign_one_to_one
 from passerlink.matching.candidates import CandidatePairs, generate_candidates
 from passerlink.matching.classifier import logit, sigmoid
-from passerlink.matching.context import Groups
+from passerlink.matching.context import Groups, competitor_scores
 from passerlink.matching.design import StaticDesign
 from passerlink.matching.explain import explain_pair
 from passerlink.matching.linkstore import Decision
 from passerlink.matching.model import Estimator, LinkModel, Pairs, PairScores, default_estimator
-from passerlink.matching.weaklabels import UNLABELLED, weak_labels
+from passerlink.matching.weaklabels import (
+    UNLABELLED,
+    identifiers_disagree,
+    name_rivals,
+    weak_labels,
+)
 
 __all__ = ["MatchSession", "Progress"]
 
@@ -87,6 +92,7 @@ class MatchSession:
         max_training_rows: int = 400_000,
         design_cache_limit: int = 1_000_000,
         answer_weight: float = 20.0,
+        explained_margin: float = 1.0,
         estimator: Callable[[], Estimator] | None = None,
     ) -> None:
         if not 0.0 < ask_threshold < auto_threshold < 1.0:
@@ -105,6 +111,12 @@ class MatchSession:
         self.max_training_rows = max_training_rows
         self.design_cache_limit = design_cache_limit
         self.answer_weight = float(answer_weight)  # an answer counts as this many weak labels
+        #: a "no" whose pair has an unrejected rival within this many nats is not learnt from
+        self.explained_margin = float(explained_margin)
+        self.explained_rejections = np.zeros(0, dtype=bool)
+        self.contradicted_rejections = np.zeros(0, dtype=bool)
+        self._unsettled_cache: tuple[bytes, np.ndarray] | None = None
+        self._disagree: np.ndarray | None = None
         #: makes a fresh classifier (scikit-learn's binary interface); default ``LinkClassifier``
         self.estimator = estimator or default_estimator
         self.left_ids = _ids(self.left, "left")
@@ -145,6 +157,8 @@ class MatchSession:
         say(0.6, "fitting the starting model")
         self.model = LinkModel(self.comparisons, tf_columns=[c for c in self.features.columns if c.endswith("_tf")],
                                use_context=self.use_context, estimator_factory=self.estimator)
+        # an unsettled pair (a namesake, identifiers that disagree) is held just below auto: asked
+        self.model.unsettled_cap = max(0.99 * self.auto_threshold, self.ask_threshold)
         self.model.fit_start(self.features, self.il, self.ir, len(self.L), len(self.R))
         self.z0 = self.model.start_logit(self.features)
         self.z1 = self.z0.copy()
@@ -202,15 +216,57 @@ class MatchSession:
         z[self.decision == Answer.NO] = _NO_LOGIT
         return z
 
+    def _rival_gap(self) -> np.ndarray:
+        """Per pair: the start's log-odds minus that of its best other candidate on either side,
+        answers applied to the others (a rejected rival is no rival, a confirmed one is certain)."""
+        rivals = self._start_scores()
+        best = np.maximum(competitor_scores(rivals, self.il), competitor_scores(rivals, self.ir))
+        return self.z0 - best
+
+    def _name_rivals(self) -> np.ndarray:
+        """Per pair: other candidates of its people with close given and family names
+        (``NAME_CLOSE``) that nothing tells apart (no birth date years apart, no two personnummer)
+        and that are not rejected."""
+        comparisons = self.model.design.comparisons
+        if self._disagree is None or len(self._disagree) != self.n_candidates:
+            self._disagree = identifiers_disagree(self.features, comparisons)
+        ignore = (self.decision == Answer.NO) | self._disagree
+        return name_rivals(self.features, comparisons, self.il, self.ir, ignore=ignore)
+
+    def _unsettled(self) -> np.ndarray:
+        """Open pairs the model holds below the auto threshold (``weaklabels.unsettled``:
+        namesakes nothing but the names tells apart, identifiers that disagree); a rejected
+        rival is no rival. Cached per set of answers: ``mark_pairs`` refreshes often."""
+        key = self.decision.tobytes()
+        if self._unsettled_cache is None or self._unsettled_cache[0] != key:
+            held = self.model.unsettled(self.features, self.il, self.ir, ignore=self.decision == Answer.NO)
+            self._unsettled_cache = (key, held & (self.decision == Answer.OPEN))
+        return self._unsettled_cache[1]
+
     def _labels(self, context: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Weak labels with the answers on top, and the training weight of each candidate."""
+        """Weak labels with the answers on top, and the training weight of each candidate.
+
+        A "no" to a pair that another, unrejected candidate of the same person matches as well
+        (a close name that nothing tells apart, or start log-odds within ``explained_margin``)
+        is explained by the one-to-one competition: it is kept as an answer (the pair is clamped)
+        but not learnt from, weight 0 (``explained_rejections``). Learnt with an answer's weight,
+        it taught the classifier that the agreement such a namesake shares with the real
+        counterpart (same name, same school) is weak evidence for every pair that has it: on the
+        pupil worlds recall fell as answers came in. A "no" to a pair the weak labels call a link
+        (``contradicted_rejections``: full names agree, nobody else comes close) weighs one weak
+        label: a namesake the data cannot tell apart, or a slip of the operator.
+        """
         start_post = np.minimum(sigmoid(context[:, 1]), sigmoid(context[:, 2]))
         if not self.use_context:
             start_post = np.full(len(context), 0.5)  # no context: the start's posterior says nothing
-        y = weak_labels(self.features, start_post, self.model.design.comparisons).astype(np.int8)
         yes, no = self.decision == Answer.YES, self.decision == Answer.NO
+        rivals = self._name_rivals()
+        y = weak_labels(self.features, start_post, self.model.design.comparisons, alone=rivals == 0).astype(np.int8)
+        self.contradicted_rejections = no & (y == 1)
         y[yes], y[no] = 1, 0
-        return y, np.ones(self.n_candidates)
+        w = np.ones(self.n_candidates)
+        self.explained_rejections = no & ((rivals > 0) | (self._rival_gap() <= self.explained_margin))
+        return y, w
 
     def retrain(self) -> None:
         """Refit the classifier on weak labels and every answer; refresh probabilities and links."""
@@ -237,6 +293,8 @@ class MatchSession:
             w[neg] = len(neg) / budget
             train = np.union1d(train[(y[train] == 1) | answered[train]], keep)
         w[answered] = self.answer_weight
+        w[self.contradicted_rejections] = 1.0
+        w[self.explained_rejections] = 0.0
         train_part = static_cand.take(train) if static_cand is not None \
             else self.model.static_part(self.features.iloc[train])
         self.model.fit_classifier(
@@ -274,7 +332,7 @@ class MatchSession:
         yes, no = self.decision == Answer.YES, self.decision == Answer.NO
         z[yes], z[no] = _YES_LOGIT, _NO_LOGIT
         gl, gr = self._groups()
-        p = self.model.probability(z, gl, gr)
+        p = self.model.probability(z, gl, gr, self._unsettled())
         p[yes], p[no] = 1.0, 0.0
         self.probability = p
         weight = logit(p) - logit(np.full(len(p), self.auto_threshold))

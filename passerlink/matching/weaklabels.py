@@ -2,11 +2,29 @@
 
 Near-certain links: a valid personnummer, an employee number or an e-mail address in common
 *and* a similar name; or a pair the unsupervised model and the one-to-one context both find
-overwhelming *and* that agrees on more than names, if only the org unit (a names-only pair
+overwhelming *and* whose given names agree *and* that agrees on more than names, if only the org
+unit (the given names: a pupil who is not in M5 has no rival to the record of a brother at the
+same school) (a names-only pair
 without rivals may be a namesake: a contractor in M5 who shares a name with an employee who is
 not there; only the operator can tell, so such pairs are left for the classifier to learn from
 answers). Near-certain non-links: two different valid personnummer (not a samordningsnummer
-meeting a personnummer); pairs the starting model finds hopeless; random pairs of people.
+meeting a personnummer); pairs the starting model finds hopeless; birth dates years apart; a
+given name that shares nothing with the other's (a sibling at the same school) when no identifier
+agrees; random pairs of people.
+
+One names-only rule: a pair whose given and family names are both equal and that is *alone*
+(``name_rivals``: no other candidate of either person has a close given *and* family name) is a
+link, unless a birth date or personnummer on both sides disagrees. A school office knows most
+pupils by name and school only; without this rule the classifier never sees a names-only link
+before the operator's answers, and learns from a handful of them (asked because they are
+doubtful: namesakes, graduates) that names are weak evidence for everyone. A stale namesake
+beside the real one (a graduate under a sibling's name, a Petersson beside a Pettersson) is not
+alone, so neither is labelled by it; the school is left out of the rule on purpose: labelling
+only same-school pairs taught the classifier that a stale school in M5 rules a pupil out.
+
+``unsettled`` is not a label but the same kind of rule: the pairs the model holds below the auto
+threshold, whatever the classifier says (namesakes nothing but the names tells apart, identifiers
+that disagree), so that they are asked about.
 """
 
 from __future__ import annotations
@@ -17,9 +35,11 @@ import numpy as np
 import pandas as pd
 
 from passerlink.features.comparisons import Comparison, level_in
-from passerlink.matching.design import IDENTIFIER_AGREEMENT
+from passerlink.matching.context import competitor_scores
+from passerlink.matching.design import IDENTIFIER_AGREEMENT, identifiers_agreeing
 
-__all__ = ["weak_labels", "UNLABELLED", "NAME_CLOSE", "TWO_NUMBERS", "MORE_THAN_NAMES"]
+__all__ = ["weak_labels", "name_rivals", "namesake_rivals", "unsettled", "identifiers_disagree", "UNLABELLED",
+           "NAME_CLOSE", "NAMESAKE", "TWO_NUMBERS", "MORE_THAN_NAMES", "ALONE_NAMES"]
 
 UNLABELLED = -1
 
@@ -33,15 +53,103 @@ NAME_CLOSE: dict[str, tuple[str, ...]] = {
 TWO_NUMBERS = ("different", "same_birth_date")
 #: Agreement on more than names, if only the org unit: what a high posterior needs to be a link.
 MORE_THAN_NAMES: dict[str, tuple[str, ...]] = {**IDENTIFIER_AGREEMENT, "org_unit": ("exact",)}
+#: The levels of a names-only pair that is a link when it is alone: both names equal.
+ALONE_NAMES: dict[str, tuple[str, ...]] = {"given_name": ("exact",), "family_name": ("exact",)}
+#: Birth dates that still agree in the main (a typo, a swap, a year off): any other pair of
+#: dates, both present, is "born years apart" (a level added for such pairs stays outside).
+_DATES_ALIKE = ("exact", "one_digit_off", "swapped_digits", "year_off", "partial")
+#: Given names with anything in common: both present and none of these is "nothing in common"
+#: (a sibling), whatever levels are added for such pairs.
+_GIVEN_ALIKE = ("exact", "variant", "equal_to_other", "variant_of_other", "nearly_equal", "similar",
+                "initial_or_weak")
+
+
+def _present_none_of(features: pd.DataFrame, comparisons: Mapping[str, Comparison], column: str,
+                     names: tuple[str, ...]) -> np.ndarray:
+    """Both sides have ``column`` and its level is none of ``names``."""
+    if column not in features.columns or column not in comparisons:
+        return np.zeros(len(features), dtype=bool)
+    return (features[column].to_numpy() >= 0) & ~level_in(features, comparisons, column, *names)
+
+
+def identifiers_disagree(features: pd.DataFrame, comparisons: Mapping[str, Comparison]) -> np.ndarray:
+    """Pairs whose birth dates are years apart or whose personnummer are two different numbers:
+    what tells a namesake apart when both sides carry it."""
+    return (_present_none_of(features, comparisons, "birth_date", _DATES_ALIKE)
+            | level_in(features, comparisons, "personnummer", *TWO_NUMBERS))
+
+
+#: A namesake's name: the same given name (or a nickname or spelling of it) and the same family
+#: name or one spelt nearly alike (Petersson for Pettersson); a middle name in common is not one.
+NAMESAKE: dict[str, tuple[str, ...]] = {
+    "given_name": ("exact", "variant"),
+    "family_name": ("exact", "same_sound", "one_typo", "part_in_common", "nearly_equal", "similar"),
+}
+
+
+def name_rivals(features: pd.DataFrame, comparisons: Mapping[str, Comparison], il: np.ndarray, ir: np.ndarray,
+                ignore: np.ndarray | None = None, names: Mapping[str, tuple[str, ...]] = NAME_CLOSE) -> np.ndarray:
+    """Per pair: how many *other* candidates of its two people have close names (``names``, by
+    default ``NAME_CLOSE``), not counting the pairs in ``ignore`` (rejected ones: no rival)."""
+    close = level_in(features, comparisons, "given_name", *names["given_name"]) & level_in(
+        features, comparisons, "family_name", *names["family_name"])
+    if ignore is not None:
+        close &= ~np.asarray(ignore, dtype=bool)
+    count = close.astype(np.int64)
+    per_left = np.bincount(il, weights=count, minlength=int(il.max()) + 1 if len(il) else 0)
+    per_right = np.bincount(ir, weights=count, minlength=int(ir.max()) + 1 if len(ir) else 0)
+    return (per_left[il] + per_right[ir] - 2 * count).astype(np.int64)
+
+
+def namesake_rivals(features: pd.DataFrame, comparisons: Mapping[str, Comparison], il: np.ndarray,
+                    ir: np.ndarray, ignore: np.ndarray | None = None) -> np.ndarray:
+    """Pairs with a *namesake rival*: another candidate of one of its people, not in ``ignore``,
+    whose names are a namesake's (``NAMESAKE``) and whose org unit agrees at least as well as the
+    pair's own (a missing unit tells nothing apart). Two Elsa Andersson at two schools are told
+    apart by the school; a graduate under a pupil's name at the pupil's school is not."""
+    namesake = level_in(features, comparisons, "given_name", *NAMESAKE["given_name"]) & level_in(
+        features, comparisons, "family_name", *NAMESAKE["family_name"])
+    if ignore is not None:
+        namesake &= ~np.asarray(ignore, dtype=bool)
+    org = comparisons.get("org_unit")
+    if org is None or "org_unit" not in features.columns:
+        rank = np.zeros(len(features))
+    else:
+        code = features["org_unit"].to_numpy(dtype=np.float64)
+        rank = np.where(code < 0, np.nan, code)  # higher code = closer agreement
+    own = np.where(np.isnan(rank), -np.inf, rank)  # a pair without a unit: any rival counts
+    as_rival = np.where(namesake, np.where(np.isnan(rank), np.inf, rank), -np.inf)
+    best = np.maximum(competitor_scores(as_rival, il, missing=-np.inf),
+                      competitor_scores(as_rival, ir, missing=-np.inf))
+    return best >= own
+
+
+def unsettled(features: pd.DataFrame, comparisons: Mapping[str, Comparison], il: np.ndarray, ir: np.ndarray,
+              ignore: np.ndarray | None = None) -> np.ndarray:
+    """Pairs that must be asked about, never auto-linked, however high a classifier puts them.
+
+    Both are names-only (no identifier agrees): a pair with a namesake rival (``namesake_rivals``:
+    a graduate under a sibling's name at the same school, a Petersson beside a Pettersson) that
+    nothing but the names tells apart, and a pair whose identifiers disagree (born years apart,
+    two personnummer). A linear classifier learns both from few examples and can be outvoted by
+    a rare name; these say what the data cannot settle. ``ignore``: pairs that are no rivals
+    (rejected by the operator)."""
+    names_only = identifiers_agreeing(features, comparisons) == 0
+    disagree = identifiers_disagree(features, comparisons)
+    namesake = level_in(features, comparisons, "given_name", *NAMESAKE["given_name"])
+    skip = disagree if ignore is None else disagree | np.asarray(ignore, dtype=bool)
+    rivals = namesake_rivals(features, comparisons, il, ir, ignore=skip)
+    return names_only & ((namesake & ~disagree & rivals) | disagree)
 
 
 def weak_labels(features: pd.DataFrame, posterior: np.ndarray, comparisons: Mapping[str, Comparison], *,
-                high: float = 0.99, low: float = 0.01) -> np.ndarray:
+                high: float = 0.99, low: float = 0.01, alone: np.ndarray | None = None) -> np.ndarray:
     """1 (link), 0 (non-link) or -1 (no idea) per candidate pair.
 
     ``posterior`` is the starting model's one-to-one posterior (the smaller of row and column);
     ``comparisons`` (name -> comparison) say which level code carries which name: every rule
     asks for levels by name, so a comparison may gain levels without moving a rule.
+    ``alone`` (no name rivals: ``name_rivals(...) == 0``) enables the names-only rule.
     """
     def has(column: str, *names: str) -> np.ndarray:
         return level_in(features, comparisons, column, *names)
@@ -60,8 +168,23 @@ def weak_labels(features: pd.DataFrame, posterior: np.ndarray, comparisons: Mapp
         evidence |= has(column, *names)
     y = np.full(len(features), UNLABELLED, dtype=np.int8)
     post = np.asarray(posterior, dtype=np.float64)
-    y[(post >= high) & evidence] = 1
+    # a high posterior with a unit in common is a link only if the given names agree: a pupil who
+    # is not in M5 has no rival to the record of a brother at the same school
+    y[(post >= high) & evidence & given_close] = 1
     y[post <= low] = 0
+    identifiers = np.zeros(len(features), dtype=bool)
+    for column, names in IDENTIFIER_AGREEMENT.items():
+        identifiers |= has(column, *names)
+    # a brother or sister at the same school: the family name agrees, the given names share nothing
+    sibling = _present_none_of(features, comparisons, "given_name", _GIVEN_ALIKE) & family_close
+    y[sibling & ~identifiers & (y == UNLABELLED)] = 0
+    y[_present_none_of(features, comparisons, "birth_date", _DATES_ALIKE) & ~same_number] = 0  # born years apart
+    if alone is not None:
+        names_alone = np.asarray(alone, dtype=bool).copy()
+        for column, names in ALONE_NAMES.items():
+            names_alone &= has(column, *names)
+        names_alone &= ~identifiers_disagree(features, comparisons)
+        y[names_alone & (y == UNLABELLED)] = 1
     y[strong_no & ~strong_yes] = 0
     y[strong_yes] = 1
     return y
