@@ -16,7 +16,8 @@ import pandas as pd
 if TYPE_CHECKING:  # pragma: no cover
     from passerlink.config import Config
 
-__all__ = ["dry_run", "approve_and_run", "plan_id_of", "kind_counts", "situation_rows", "rule_rows", "change_rows"]
+__all__ = ["dry_run", "approve_and_run", "plan_id_of", "kind_counts", "situation_rows", "rule_rows", "change_rows",
+           "difference_rows"]
 
 Translate = Callable[..., str]
 Report = Mapping[str, object]
@@ -29,19 +30,21 @@ def _json_path(result: object) -> str:
 
 
 def dry_run(config: Config) -> tuple[str, str]:
-    """Run the sync without writing; returns (plan id, path of the report it saved)."""
-    from passerlink.sync import run_sync
+    """Run the sync without writing (``sync.golive.plan_first_sync``: the plan is stored under
+    its id); returns (plan id, path of the report it saved)."""
+    from passerlink.sync.golive import plan_first_sync
 
-    result = run_sync(config, dry_run=True)
+    result = plan_first_sync(config)
     return plan_id_of(result.report), _json_path(result)
 
 
-def approve_and_run(config: Config, plan_id: str, *, who: str) -> tuple[str, int]:
-    """Run exactly the approved plan past the mass-change thresholds (``sync --approve``);
-    returns (path of the run's report, exit code). A fresh plan that differs stops the run."""
-    from passerlink.sync import run_sync
+def approve_and_run(config: Config, plan_id: str) -> tuple[str, int]:
+    """Run exactly the approved plan past the mass-change rules (``sync --approve``,
+    ``sync.golive.run_approved_plan``); returns (path of the run's report, exit code). A fresh
+    plan that differs stops the run (exit 3) and the report says how."""
+    from passerlink.sync.golive import run_approved_plan
 
-    result = run_sync(config, approve=plan_id)  # type: ignore[call-arg]  # D1: sync --approve
+    result = run_approved_plan(config, plan_id)
     return _json_path(result), int(result.exit_code)
 
 
@@ -109,6 +112,18 @@ def change_rows(report: Report, t: Translate) -> pd.DataFrame:
              "status": t(f"op_status_{c.get('status')}") if c.get("status") in OP_STATUSES else str(c.get("status", ""))}
             for c in _changes(report)]
     return pd.DataFrame(rows, columns=["kind", "situation", "label", "m5_id", "status"])
+
+
+def difference_rows(report: Report, t: Translate) -> pd.DataFrame:
+    """``change, kind, label``: how a fresh plan differs from the approved one (the sync's
+    ``plan_difference`` lines, "+ kind label" / "- kind label"), in the operator's words."""
+    rows = []
+    for line in report.get("plan_difference") or []:  # type: ignore[union-attr]
+        sign, _, rest = str(line).partition(" ")
+        kind, _, label = rest.partition(" ")
+        rows.append({"change": t("plan_added") if sign == "+" else t("plan_removed"),
+                     "kind": t(f"op_{kind}") if kind in OPS else kind, "label": label})
+    return pd.DataFrame(rows, columns=["change", "kind", "label"])
 
 
 OPS = ("create", "update", "reactivate", "deactivate", "delete", "queue", "report", "create_department",

@@ -106,28 +106,26 @@ def _page_link(file: str) -> None:
 
 
 def flow_banner(ws: Workspace, here: str, *, live: bool = False) -> None:
-    """Where the go-live day stands, on every page: the stages with the current one marked, what
-    is left, and the next step with a link to the page that does it (unless it is this one).
+    """Where the go-live day stands, on every page (``sync.golive``'s state): the steps with the
+    current one marked, what is left, and the next step with a link to the page that does it.
 
-    ``live``: drawn on every answer (the Review page's fragment): the store's facts are read at
+    ``live``: drawn on every answer (the Review page's fragment): the stored facts are read at
     most every few seconds; the questions left always come from the engine.
     """
-    from passerlink.workbench.flow import STAGES, facts_of, flow_state
+    from passerlink.workbench.flow import banner_of
 
-    state = flow_state(facts_of(ws, max_age=LIVE_FACTS_AGE if live else 0.0))
-    marks = []
-    for stage in STAGES:
-        label = t(f"stage_{stage}")
-        marks.append(f"✓ {label}" if stage in state.done else f"**▶ {label}**" if stage == state.stage else label)
+    facts = ws.golive_facts(max_age=LIVE_FACTS_AGE if live else 0.0)
+    banner = banner_of(facts, questions_left=ws.engine.progress()[1] if ws.engine is not None else None)
+    marks = {"done": "✓ {}", "current": "**▶ {}**", "later": "{}"}
     with st.container(border=True, key="pl_flow"):
-        st.markdown(" → ".join(marks))
-        if state.left:
-            st.caption(t("flow_left", items=", ".join(t(s.key, **s.values) for s in state.left)))
+        st.markdown(" → ".join(marks[mark].format(t(key)) for key, mark in banner.steps))
+        if banner.left:
+            st.caption(t("flow_left", items=", ".join(t(line.key, **line.values) for line in banner.left)))
         c1, c2 = st.columns([3, 1])
-        c1.markdown(t("flow_next", text=t(state.next.key, **state.next.values)))
-        if state.next.page and state.next.page != here:
+        c1.markdown(t("flow_next", text=t(banner.next.key, **banner.next.values)))
+        if banner.next.page and banner.next.page != here:
             with c2:
-                _page_link(f"{state.next.page}.py")
+                _page_link(f"{banner.next.page}.py")
 
 
 #: How old the link store's facts under a live banner may be (seconds).

@@ -27,8 +27,8 @@ from passerlink.people import PeopleTable
 
 if TYPE_CHECKING:  # pragma: no cover
     from passerlink.matching.linkstore import SignOff
+    from passerlink.sync.golive import GoLiveFacts
     from passerlink.workbench.engine import ReviewEngine
-    from passerlink.workbench.flow import StoreFacts
 
 __all__ = ["SourceState", "Workspace", "M5_URL_ENV"]
 
@@ -78,8 +78,8 @@ class Workspace:
         self._stored: tuple[int, pd.DataFrame] | None = None  # (store.count(), its link table)
         self._loaded = 0  # bumps whenever a source or M5 is read, uploaded or dropped
         self._wide: dict[bool, tuple[tuple[int, int, int], pd.DataFrame]] = {}  # by stored_only
-        self._facts: tuple[int, StoreFacts, pd.DataFrame, float] | None = None  # (count, facts, proposals, read at)
-        self._runs: tuple[tuple[tuple[str, int], ...], str, tuple[int, bool, bool]] | None = None
+        self._facts: tuple[tuple[int, int], GoLiveFacts, float] | None = None  # (versions, facts, read at)
+        self._proposals: tuple[int, pd.DataFrame] | None = None
         self._clock = clock
         _OPEN.add(self)
 
@@ -245,47 +245,35 @@ class Workspace:
         with self._lock:
             return [*self._sources.values(), *([self._m5] if self._m5 is not None else [])]
 
-    def _store_view(self, max_age: float = 0.0) -> tuple[StoreFacts, pd.DataFrame]:
-        """The link store's facts for the go-live banner and its proposals, read again only when
-        the store has grown (every page shows the banner on every rerun) – and, with
-        ``max_age``, not more often than that many seconds: the Review page's banner is redrawn
-        on every answer, and reading the whole store then would cost the operator's time."""
-        from passerlink.workbench.flow import store_facts
+    def golive_facts(self, max_age: float = 0.0) -> GoLiveFacts:
+        """``sync.golive.read_golive_facts`` of this configuration, read again only when the link
+        store or the sync's state changed – and, with ``max_age``, not more often than that many
+        seconds (the Review page's banner is redrawn on every answer, and reading the whole store
+        then would cost the operator's time)."""
+        from passerlink.sync import sync_paths
+        from passerlink.sync.golive import read_golive_facts
 
         cached = self._facts
-        if cached is not None and max_age and self._clock() - cached[3] < max_age:
-            return cached[1], cached[2]
-        n = self.store.count()
-        if cached is None or cached[0] != n:
-            proposals = self.store.proposals()
-            last = self.store.last_signoff()
-            facts = store_facts(self.store.history(), proposals, last.at if last is not None else "")
-            cached = self._facts = (n, facts, proposals, self._clock())
-        return cached[1], cached[2]
-
-    def store_facts(self, max_age: float = 0.0) -> StoreFacts:
-        return self._store_view(max_age)[0]
-
-    def sync_runs(self, since: str) -> tuple[int, bool, bool]:
-        """(finished real runs, last real run stopped, a dry run after ``since``) from the sync's
-        saved reports, read again only when the report folder changed."""
-        from passerlink.errors import PasserlinkError
-        from passerlink.workbench.flow import runs_in
-
+        now = self._clock()
+        if cached is not None and max_age and now - cached[2] < max_age:
+            return cached[1]
+        state = sync_paths(self.config)[1]
         try:
-            from passerlink.sync import sync_paths
-
-            folder = sync_paths(self.config)[0]
-            listing = tuple((p.name, p.stat().st_mtime_ns) for p in sorted(folder.glob("*.json"))) if folder.is_dir() else ()
-        except (PasserlinkError, OSError):
-            return 0, False, False
-        if self._runs is None or self._runs[:2] != (listing, since):
-            self._runs = (listing, since, runs_in(folder, since))
-        return self._runs[2]
+            stamp = state.stat().st_mtime_ns
+        except OSError:
+            stamp = 0
+        key = (self.store.count(), stamp)
+        if cached is None or cached[0] != key:
+            cached = self._facts = (key, read_golive_facts(self.config), now)
+        return cached[1]
 
     def proposals(self) -> pd.DataFrame:
-        """``LinkStore.proposals()``: every proposal ever stored and what became of it."""
-        return self._store_view()[1].copy()
+        """``LinkStore.proposals()``: every proposal ever stored and what became of it (read again
+        only when the store has grown)."""
+        n = self.store.count()
+        if self._proposals is None or self._proposals[0] != n:
+            self._proposals = (n, self.store.proposals())
+        return self._proposals[1].copy()
 
     def sign_off(self, who: str) -> SignOff:
         """Store the model's latest proposals, then sign off: one recorded step (``LinkStore.signoff``)."""

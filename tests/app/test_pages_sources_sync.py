@@ -153,3 +153,22 @@ def test_sync_page_approves_and_runs_exactly_the_dry_run_plan(app, workbench_con
         for r in truth.itertuples():
             assert client.get_user(int(r.m5_id))["apireference"] == f"passerlink:{r.source}:{r.source_id}"
     assert m5sim.writes()
+
+
+def test_a_plan_that_changed_since_the_dry_run_stops_and_shows_the_difference(app, workbench_config, world, m5sim):
+    truth = world.truth.head(6)
+    store = LinkStore(workbench_config.parent / "state" / "links.sqlite")
+    store.record([LinkDecision(r.source, str(r.source_id), str(r.m5_id), "confirmed", 0.9, "anna")
+                  for r in truth.head(5).itertuples()])
+    at = app().run()
+    at.switch_page("workbench/pages/sync.py").run()
+    at.button(key="pl_sync_preview").click().run()
+    r = truth.iloc[5]  # another link after the dry run: the fresh plan is not the approved one
+    store.record(LinkDecision(r.source, str(r.source_id), str(r.m5_id), "confirmed", 0.9, "anna"))
+    m5sim.clear_calls()
+    at.button(key="pl_sync_approve").click().run()
+    assert not at.exception, at.exception
+    assert not m5sim.writes()  # nothing was written
+    assert any("planen har ändrats sedan provkörningen" in e.value for e in at.error), [e.value for e in at.error]
+    difference = next(d.value for d in at.dataframe if "Skillnad" in d.value.columns)
+    assert len(difference) >= 1 and set(difference["Skillnad"]) <= {"ny i planen", "borta ur planen"}

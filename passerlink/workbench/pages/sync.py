@@ -16,6 +16,7 @@ from passerlink.workbench import ui
 from passerlink.workbench.syncview import (
     approve_and_run,
     change_rows,
+    difference_rows,
     dry_run,
     kind_counts,
     plan_id_of,
@@ -62,8 +63,16 @@ def show_report(report: dict, key: str) -> None:
                                          ("deactivate", "sync_deactivations"), ("queue", "sync_queued"),
                                          ("writes", "sync_writes")], strict=True):
         col.metric(t(label), kinds.get(kind, 0))
+    approval = report.get("approval") or {}
+    if approval:
+        st.caption(t("sync_approved_by", who=approval.get("approved_by", ""), plan=approval.get("plan_id", ""),
+                     at=ui.local_time(str(approval.get("approved_at", "")))))
     if report.get("stop_reason") and status != "done":
         st.error(t("sync_stopped_because", reason=ui.sync_text(str(report["stop_reason"]))))
+    difference = difference_rows(report, t)
+    if len(difference):
+        st.dataframe(difference.rename(columns={"change": t("plan_change"), "kind": t("sync_kind"),
+                                                "label": t("sync_person")}), hide_index=True, key=f"{key}_difference")
     situations = situation_rows(report)
     if len(situations):
         st.dataframe(situations.rename(columns={"situation": t("sync_situation"), "count": t("sync_count")}),
@@ -136,7 +145,7 @@ if plan:
                  disabled=not plan_id, help=t("sync_approve_help")):
         with st.spinner(t("sync_run_running")):
             try:
-                result_path, exit_code = approve_and_run(ws.config, plan_id, who=ui.operator())
+                result_path, _exit_code = approve_and_run(ws.config, plan_id)
             except PasserlinkError as exc:
                 st.error(t("error_prefix", message=ui.sync_text(str(exc))))
             else:
