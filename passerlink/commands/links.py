@@ -260,9 +260,12 @@ def _export(args: argparse.Namespace, cfg: Config) -> int:
         raise InputError(f"--out {args.out}: the workbook is an .xlsx file")
     ws = Workspace(args.config, m5_url=args.m5_url)
     try:
+        problems = ws.ready()[2]
         data = ws.export(lang=args.lang, exported_by=_who())
     finally:
         ws.close()
+    for problem in problems:  # the workbook is still written: the decisions are the link store's
+        print(f"passerlink: warning: {problem}; the workbook lacks what could not be read", file=sys.stderr)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.out.with_name(args.out.name + ".tmp")
     tmp.write_bytes(data)
