@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import re
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -29,7 +30,9 @@ __all__ = [
     "PROPOSAL_DECISIONS",
     "LinkDecision",
     "LinkStore",
+    "NOTE_REASONS",
     "SignOff",
+    "reason_of_note",
 ]
 
 
@@ -391,6 +394,34 @@ class LinkStore:
     def count(self) -> int:
         with self._connect() as con:
             return int(con.execute("SELECT COUNT(*) FROM decisions").fetchone()[0])
+
+
+# ---- why a proposal went: the notes the store writes, read back -------------------------------
+#: The notes the store itself writes (withdrawals, sign-off, undo), as patterns with named values.
+#: The wording is kept stable: pages translate a note by its reason, never by its English text.
+NOTE_REASONS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("conflict_other_m5", re.compile(r"^(?P<person>\S+:\S+) was linked to M5 user (?P<m5_id>\S+) instead "
+                                     r"\((?P<decision>\w+) by (?P<who>.*)\)$")),
+    ("conflict_other_person", re.compile(r"^M5 user (?P<m5_id>\S+) was linked to (?P<person>\S+:\S+) instead "
+                                         r"\((?P<decision>\w+) by (?P<who>.*)\)$")),
+    ("already_person", re.compile(r"^(?P<person>\S+:\S+) is already linked to M5 user (?P<m5_id>\S+)$")),
+    ("already_m5", re.compile(r"^M5 user (?P<m5_id>\S+) is already linked to (?P<person>\S+:\S+)$")),
+    ("no_longer_proposed", re.compile(r"^no longer proposed by model (?P<model>.*)$")),
+    ("open_at_signoff", re.compile(r"^not answered at sign-off #(?P<signoff>\d+): ")),
+    ("signed_off", re.compile(r"^signed off \(#(?P<signoff>\d+)\)$")),
+    ("stands_again", re.compile(r"^stands again after an undo$")),
+)
+
+
+def reason_of_note(note: str) -> tuple[str, dict[str, str]]:
+    """(reason, values) of a note the store wrote, e.g. ``("conflict_other_person", {"m5_id": "10",
+    "person": "hr:2", "decision": "confirmed", "who": "anna"})``; ``("", {})`` for any other note
+    (an operator's own words)."""
+    for reason, pattern in NOTE_REASONS:
+        m = pattern.match(note or "")
+        if m:
+            return reason, m.groupdict()
+    return "", {}
 
 
 # ---- the SQL edges and the pure rules between them ------------------------------------------

@@ -202,3 +202,25 @@ def test_undo_of_a_link_puts_back_the_proposals_it_withdrew(tmp_path):
     assert store.undo_last("anna").decision == "confirmed"
     state = store.proposals().set_index(["source_id", "m5_id"])["state"].to_dict()
     assert state == {("1", "10"): "proposed", ("2", "10"): "question", ("2", "20"): "question"}
+
+
+def test_every_note_the_store_writes_reads_back_as_a_reason(tmp_path):
+    from passerlink.matching.linkstore import reason_of_note
+
+    store = LinkStore(tmp_path / "links.sqlite")
+    store.record(LinkDecision("hr", "9", "90", "manual", None, "bo"))
+    store.propose(_proposals([("hr", "1", "10", 0.99, "proposed"), ("hr", "2", "10", 0.4, "question"),
+                              ("hr", "1", "11", 0.3, "question"), ("hr", "5", "50", 0.98, "proposed"),
+                              ("hr", "9", "91", 0.9, "proposed"), ("hr", "8", "90", 0.9, "proposed"),
+                              ("hr", "7", "70", 0.3, "question")]), model_version="v1")
+    store.record(LinkDecision("hr", "2", "10", "confirmed", 0.4, "anna"))
+    store.propose(_proposals([("hr", "1", "11", 0.3, "question"), ("hr", "7", "70", 0.3, "question")]),
+                  model_version="v2")
+    store.signoff("kerstin")
+    notes = [n for n in store.history()["note"] if n]
+    reasons = {reason_of_note(n)[0] for n in notes}
+    assert reasons == {"already_person", "already_m5", "conflict_other_person", "no_longer_proposed",
+                       "open_at_signoff"}
+    assert reason_of_note("M5 user 10 was linked to hr:2 instead (confirmed by anna)") == (
+        "conflict_other_person", {"m5_id": "10", "person": "hr:2", "decision": "confirmed", "who": "anna"})
+    assert reason_of_note("seen ID card") == ("", {})
