@@ -1,6 +1,6 @@
 """Where go-live day stands, and what happens next.
 
-    passerlink golive status --config F
+    passerlink golive status --config F [--json]
 
     sources read -> proposals -> reviewed -> signed off -> first sync approved -> nightly
 
@@ -26,6 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="golive_command", metavar="ACTION")
     status = sub.add_parser("status", help="print the go-live state of a config")
     status.add_argument("--config", type=Path, required=True, metavar="FILE")
+    status.add_argument("--json", action="store_true", help="print the state as JSON (for scripts)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -35,6 +36,15 @@ def run(args: argparse.Namespace) -> int:
     from passerlink.sync.golive import golive_status, read_golive_facts, status_lines
 
     cfg = load_config(args.config)
-    for line in status_lines(golive_status(read_golive_facts(cfg), config_name=str(args.config))):
+    status = golive_status(read_golive_facts(cfg), config_name=str(args.config))
+    if args.json:
+        import dataclasses
+        import json
+
+        print(json.dumps({"step": status.step, "reached": list(status.reached), "next_step": status.next_step,
+                          "action": status.action, "command": status.command, "left": dict(status.left),
+                          "facts": dataclasses.asdict(status.facts)}, indent=2))
+        return 0
+    for line in status_lines(status):
         print(line)
     return 0

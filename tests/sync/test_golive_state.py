@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -116,6 +117,9 @@ def test_the_facts_are_read_from_the_store_and_the_sync_state(site, capsys):
     assert main(["golive", "status", "--config", str(site)]) == 0
     out = capsys.readouterr().out
     assert "[x] nightly" in out and "next: nothing" in out
+    assert main(["golive", "status", "--config", str(site), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["step"] == "nightly" and data["next_step"] is None and data["facts"]["links"] == 1
 
 
 def test_a_missing_register_file_keeps_go_live_at_the_start(site, capsys):
