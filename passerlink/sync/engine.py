@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from passerlink.config import Config
     from passerlink.m5 import M5Client
     from passerlink.policy import SyncPolicy
-    from passerlink.sync.apply import ApplyResult
+    from passerlink.sync.apply import ApplyResult, Outcome
     from passerlink.sync.current import CurrentState
     from passerlink.sync.desired import DesiredState
     from passerlink.sync.journal import SyncState
@@ -131,12 +131,21 @@ def op_to_dict(op: Op, *, status: str = "planned", error: str = "", notes: list[
 
 
 class PlannedOps(Sequence[dict[str, Any]]):
-    """A plan's operations as report dicts (``op_to_dict``), each made when it is read: the report
-    of a stopped million-create plan does not hold the plan a second time. Reads like the list
-    it stands for (iteration, ``len``, indexing, ``==``)."""
+    """A plan's operations as report dicts (``op_to_dict``, with their outcomes once applied), each
+    made when it is read: the report of a huge plan does not hold the plan a second time. Reads
+    like the list it stands for (iteration, ``len``, indexing, ``==``)."""
 
-    def __init__(self, ops: Sequence[Op]) -> None:
+    def __init__(self, ops: Sequence[Op], outcomes: Mapping[int, Outcome] | None = None) -> None:
         self._ops = ops
+        self._outcomes = outcomes  # after apply: each operation's outcome, by id() of the planned op
+
+    def _dict(self, op: Op) -> dict[str, Any]:
+        if self._outcomes is None:
+            return op_to_dict(op)
+        o = self._outcomes.get(id(op))
+        if o is None:
+            return op_to_dict(op, status="planned" if op.writes else "reported")
+        return op_to_dict(o.op or op, status=o.status, error=o.error, notes=o.notes, m5_id=o.m5_id)
 
     def __len__(self) -> int:
         return len(self._ops)
@@ -149,11 +158,11 @@ class PlannedOps(Sequence[dict[str, Any]]):
 
     def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
         if isinstance(index, slice):
-            return [op_to_dict(op) for op in self._ops[index]]
-        return op_to_dict(self._ops[index])
+            return [self._dict(op) for op in self._ops[index]]
+        return self._dict(self._ops[index])
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        return (op_to_dict(op) for op in self._ops)
+        return (self._dict(op) for op in self._ops)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Sequence) and list(self) == list(other)
@@ -554,17 +563,12 @@ def _apply(run: _Run, client: M5Client, planned: _Planned) -> ApplyResult:
     run.result.apply = applied
     report["m5_writes"] = (client.stats.get("writes", 0) - writes_before) if hasattr(client, "stats") else 0
     outcome_of = {id(o.planned): o for o in applied.outcomes}
-    changes = []
     for op in the_plan.ops:
         o = outcome_of.get(id(op))
-        if o is None:
-            changes.append(op_to_dict(op, status="planned" if op.writes else "reported"))
-            continue
-        changes.append(op_to_dict(o.op or op, status=o.status, error=o.error, notes=o.notes, m5_id=o.m5_id))
-        if o.status == "failed":
+        if o is not None and o.status == "failed":
             report["errors"].append({"label": shorten(op.label), "kind": op.kind, "m5_id": o.m5_id or op.m5_id,
                                      "message": failure_text(o.op or op, o.error)})
-    report["changes"] = changes
+    report["changes"] = PlannedOps(the_plan.ops, outcome_of)
     report["ops_by_status"] = applied.by_status()
     return applied
 
