@@ -52,7 +52,10 @@ ACTIONS: dict[Step, tuple[str, str]] = {
     Step.SOURCES_READ: ("read_sources", "put the register files where [[sources]] says (passerlink extract)"),
     Step.PROPOSALS: ("propose", "passerlink links propose --config {config}"),
     Step.REVIEWED: ("answer_questions", "answer the open questions in the workbench (Granska), or export "
-                                        "them: passerlink links export --config {config} --out links.xlsx"),
+                                        "them: passerlink links export --config {config} --out links.xlsx; "
+                                        "when asking no longer pays off, sign off with the rest open (no "
+                                        "link; the sync queues those people): passerlink links signoff "
+                                        "--config {config}"),
     Step.SIGNED_OFF: ("sign_off", "passerlink links signoff --config {config}"),
     Step.FIRST_SYNC_APPROVED: ("approve_first_sync", "passerlink sync --config {config} --dry-run, then "
                                                       "passerlink sync --config {config} --approve PLAN_ID"),
