@@ -192,8 +192,10 @@ class ReviewEngine:
 
     @property
     def model_version(self) -> str:
-        n = self.match.session.n_retrains if self.match is not None else 0
-        return f"seed{self.seed}-r{n}"
+        """The model's version as every stored row names it (``matching.proposals.model_version_of``)."""
+        from passerlink.matching.proposals import model_version_of
+
+        return model_version_of(self.match) if self.match is not None else f"seed{self.seed}-r0"
 
     # ---- building ------------------------------------------------------------------------------
     def prepare(self, progress: Progress | None = None) -> ReviewEngine:
@@ -212,23 +214,15 @@ class ReviewEngine:
 
     # ---- proposals in the link store -------------------------------------------------------------
     def proposal_frame(self) -> pd.DataFrame:
-        """What the model proposes now: ``source, source_id, m5_id, probability, kind`` with kind
-        ``proposed`` (its links nobody answered yet) or ``question`` (open pairs worth asking)."""
-        from passerlink.matching.active import open_questions
+        """What the model proposes now (``matching.proposals.proposals_of``, as ``links propose``
+        stores it): ``source, source_id, m5_id, probability, kind`` with kind ``proposed`` (its
+        auto-links) or ``question`` (open pairs in the ask band)."""
+        from passerlink.matching.proposals import proposals_of
 
         with self._lock:
-            s = self.session
-            links = self.match.links() if self.match is not None else pd.DataFrame()
-            links = links[links["status"] == "auto"]
-            ask = np.nonzero(open_questions(s) & ~s.linked)[0]
-            parts = [_split(str(k)) for k in s.left_ids[s.il[ask]]]
-            questions = pd.DataFrame({"source": [p[0] for p in parts], "source_id": [p[1] for p in parts],
-                                      "m5_id": s.right_ids[s.ir[ask]].astype(str),
-                                      "probability": s.probability[ask].astype(float), "kind": "question"})
-        proposed = pd.DataFrame({"source": links["source"].astype(str), "source_id": links["source_id"].astype(str),
-                                 "m5_id": links["m5_id"].astype(str),
-                                 "probability": links["probability"].astype(float), "kind": "proposed"})
-        return pd.concat([proposed, questions], ignore_index=True)
+            if self.match is None:
+                raise RuntimeError("the review engine is not prepared yet (call prepare())")
+            return proposals_of(self.match)
 
     def _store_proposals(self) -> dict[str, int]:
         """Write the model's proposals to the link store when their set changed (session lock

@@ -113,6 +113,37 @@ def export_workbook(
 
 def _register_sheet(wb, register, rows, cols, choices, lang, show_personnummer) -> None:
     ws = wb.create_sheet(title=register[:31])
+    widths = _header_row(ws, cols)
+    records = rows.reindex(columns=[k for k, _ in cols]).to_dict("records")
+    for i, rec in enumerate(records, start=2):
+        for j, (key, _) in enumerate(cols, start=1):
+            n = _put_value(ws.cell(row=i, column=j), key, rec.get(key), lang, show_personnummer)
+            widths[j - 1] = max(widths[j - 1], n)
+    last = max(len(records) + 1, 2)
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(cols))}{last}"
+    for j, w in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(j)].width = min(max(w + 2, _MIN_WIDTH), _MAX_WIDTH)
+    keys = [k for k, _ in cols]
+    if "probability" in keys:
+        letter = get_column_letter(keys.index("probability") + 1)
+        ws.conditional_formatting.add(
+            f"{letter}2:{letter}{last}",
+            ColorScaleRule(start_type="num", start_value=0, start_color="F8696B",
+                           mid_type="num", mid_value=0.5, mid_color="FFEB84",
+                           end_type="num", end_value=1, end_color="63BE7B"),
+        )
+    if "decision" in keys:
+        letter = get_column_letter(keys.index("decision") + 1)
+        dv = DataValidation(type="list", formula1='"' + ",".join(choices) + '"', allow_blank=True,
+                            showErrorMessage=True, errorTitle=text("col_decision", lang),
+                            error=", ".join(choices))
+        dv.add(f"{letter}2:{letter}{last}")
+        ws.add_data_validation(dv)
+
+
+def _header_row(ws, cols) -> list[int]:
+    """The bold header row; returns each column's width so far."""
     widths = []
     for j, (_, header) in enumerate(cols, start=1):
         c = ws.cell(row=1, column=j)
@@ -120,50 +151,22 @@ def _register_sheet(wb, register, rows, cols, choices, lang, show_personnummer) 
         c.font = Font(bold=True)
         c.fill = _HEADER_FILL
         c.alignment = Alignment(vertical="center")
-    pnr_cols = {"personnummer", "m5_personnummer"}
-    prob_col = dec_col = None
-    for j, (key, _) in enumerate(cols, start=1):
-        if key == "probability":
-            prob_col = j
-        elif key == "decision":
-            dec_col = j
-    records = rows.reindex(columns=[k for k, _ in cols]).to_dict("records")
-    for i, rec in enumerate(records, start=2):
-        for j, (key, _) in enumerate(cols, start=1):
-            value = rec.get(key)
-            cell = ws.cell(row=i, column=j)
-            if key == "probability":
-                if value is not None and not pd.isna(value):
-                    cell.value = float(value)
-                    cell.number_format = "0.00"
-                continue
-            if key == "decision":
-                value = decision_label(str(value or ""), lang)
-            elif key in pnr_cols and not show_personnummer:
-                value = mask_personnummer(str(value or ""))
-            n = _set_text(cell, value)
-            if n > widths[j - 1]:
-                widths[j - 1] = n
-    last = max(len(records) + 1, 2)
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(cols))}{last}"
-    for j, w in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(j)].width = min(max(w + 2, _MIN_WIDTH), _MAX_WIDTH)
-    if prob_col:
-        letter = get_column_letter(prob_col)
-        ws.conditional_formatting.add(
-            f"{letter}2:{letter}{last}",
-            ColorScaleRule(start_type="num", start_value=0, start_color="F8696B",
-                           mid_type="num", mid_value=0.5, mid_color="FFEB84",
-                           end_type="num", end_value=1, end_color="63BE7B"),
-        )
-    if dec_col:
-        letter = get_column_letter(dec_col)
-        dv = DataValidation(type="list", formula1='"' + ",".join(choices) + '"', allow_blank=True,
-                            showErrorMessage=True, errorTitle=text("col_decision", lang),
-                            error=", ".join(choices))
-        dv.add(f"{letter}2:{letter}{last}")
-        ws.add_data_validation(dv)
+    return widths
+
+
+def _put_value(cell: Any, key: str, value: object, lang: str, show_personnummer: bool) -> int:
+    """One cell of a register sheet (a probability as a number, a decision in words, personnummer
+    masked unless asked for, everything else as guarded text); returns its width."""
+    if key == "probability":
+        if value is not None and not pd.isna(value):
+            cell.value = float(value)
+            cell.number_format = "0.00"
+        return 0
+    if key == "decision":
+        value = decision_label(str(value or ""), lang)
+    elif key in ("personnummer", "m5_personnummer") and not show_personnummer:
+        value = mask_personnummer(str(value or ""))
+    return _set_text(cell, value)
 
 
 def _summary_sheet(ws, table, registers, lang, show_personnummer, exported_by, model_version, exported_at) -> None:

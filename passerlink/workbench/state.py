@@ -11,7 +11,7 @@ import copy
 import getpass
 import os
 from collections.abc import MutableMapping
-from typing import Any
+from typing import Any, Protocol
 
 __all__ = [
     "LANG",
@@ -70,7 +70,16 @@ def defaults() -> dict[str, Any]:
     }
 
 
-def init_state(state: MutableMapping[str, Any]) -> None:
+class _State(Protocol):
+    """What ``init_state`` needs of a mapping (``st.session_state`` is one, without being a
+    ``MutableMapping`` to the type checker)."""
+
+    def __contains__(self, key: str) -> bool: ...
+
+    def __setitem__(self, key: str, value: Any) -> None: ...
+
+
+def init_state(state: _State | MutableMapping[str, Any]) -> None:
     """Fill in every key that is missing; never overwrite what the session already holds."""
     for key, value in defaults().items():
         if key not in state:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -20,7 +20,8 @@ __all__ = ["dry_run", "approve_and_run", "plan_id_of", "kind_counts", "situation
            "difference_rows"]
 
 Translate = Callable[..., str]
-Report = Mapping[str, object]
+#: A sync report as the sync writes it (``sync-*.json``): JSON, so its values are of any JSON type.
+Report = Mapping[str, Any]
 
 
 def _json_path(result: object) -> str:
@@ -62,7 +63,7 @@ def kind_counts(report: Report) -> dict[str, int]:
     """Operations by kind (create, update, deactivate, queue, ...) and ``writes`` to M5."""
     counts = Counter(str(c.get("kind", "")) for c in _changes(report))
     out = {k: int(v) for k, v in counts.items()}
-    out["writes"] = int(report.get("m5_writes") or 0)  # type: ignore[call-overload]
+    out["writes"] = int(report.get("m5_writes") or 0)
     return out
 
 
@@ -71,7 +72,7 @@ def situation_rows(report: Report) -> pd.DataFrame:
     from passerlink.sync.report import SITUATION_LABELS
 
     counts = report.get("counts") or {}
-    rows = [(SITUATION_LABELS.get(str(k), str(k)), int(v)) for k, v in sorted(dict(counts).items())]  # type: ignore[call-overload]
+    rows = [(SITUATION_LABELS.get(str(k), str(k)), int(v)) for k, v in sorted(dict(counts).items())]
     return pd.DataFrame(rows, columns=["situation", "count"])
 
 
@@ -79,7 +80,7 @@ def rule_rows(report: Report, t: Translate) -> pd.DataFrame:
     """``rule, result, value, limit, stops``: every safety rule, named in the operator's language;
     ``stops`` is true for a rule that failed and was not overridden by an approved plan."""
     rows = []
-    for r in report.get("safety") or []:  # type: ignore[union-attr]
+    for r in report.get("safety") or []:
         if not isinstance(r, Mapping):
             continue
         name = str(r.get("rule", ""))
@@ -118,7 +119,7 @@ def difference_rows(report: Report, t: Translate) -> pd.DataFrame:
     """``change, kind, label``: how a fresh plan differs from the approved one (the sync's
     ``plan_difference`` lines, "+ kind label" / "- kind label"), in the operator's words."""
     rows = []
-    for line in report.get("plan_difference") or []:  # type: ignore[union-attr]
+    for line in report.get("plan_difference") or []:
         sign, _, rest = str(line).partition(" ")
         kind, _, label = rest.partition(" ")
         rows.append({"change": t("plan_added") if sign == "+" else t("plan_removed"),

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from passerlink.errors import PasserlinkError
 from passerlink.features import mask_personnummer
@@ -142,6 +143,15 @@ _PROGRESS = [
 ]
 
 
+def progress_bar(bar: DeltaGenerator) -> Callable[[float, str], None]:
+    """Matching's progress callback drawing on ``bar``, its texts in the operator's language."""
+
+    def show(fraction: float, message: str) -> None:
+        bar.progress(min(max(fraction, 0.0), 1.0), text=progress_text(message))
+
+    return show
+
+
 def progress_text(message: str) -> str:
     """Matching's progress message in the operator's language: a known one translated, any other
     as a neutral "matching …" (an English text never reaches the page)."""
@@ -171,7 +181,7 @@ def ensure_engine(ws: Workspace):
     sources_or_stop(ws)
     bar = st.progress(0.0, text=t("run_matching"))
     try:
-        engine = ws.ensure_engine(progress=lambda f, msg: bar.progress(min(max(f, 0.0), 1.0), text=progress_text(msg)))
+        engine = ws.ensure_engine(progress=progress_bar(bar))
     except PasserlinkError as exc:
         st.error(t("error_prefix", message=str(exc)))
         st.stop()
@@ -226,7 +236,7 @@ def frame() -> list:
         st.session_state[K.CONFIG_PATH] = config_path()
     _login_gate()
     with st.sidebar:
-        st.selectbox(t("language"), list(LANGUAGES), format_func=LANGUAGES.get, key=K.LANG)
+        st.selectbox(t("language"), list(LANGUAGES), format_func=lambda code: LANGUAGES[code], key=K.LANG)
         st.text_input(t("operator"), key=K.OPERATOR, help=t("operator_help"))
         if st.session_state[K.CONFIG_PATH]:
             st.caption(t("config_in_use", path=Path(st.session_state[K.CONFIG_PATH]).name))
@@ -245,8 +255,7 @@ def show_people(frame_: pd.DataFrame, columns: list[str], *, key: str | None = N
         lang = st.session_state.get(K.LANG, "sv")
         shown["decision"] = shown["decision"].map(lambda d: decision_label(d, lang))
     shown = shown.rename(columns=renames or column_label)
-    kw = {"height": height} if height else {}
-    st.dataframe(shown, hide_index=True, key=key, **kw)
+    st.dataframe(shown, hide_index=True, key=key, height=height or "auto")
 
 
 def sync_text(message: str) -> str:

@@ -159,11 +159,12 @@ class Workspace:
         problems = [f"{s.name}: {s.error}" for s in sources.values() if not s.ok]
         if not m5.ok:
             problems.append(m5.error)
-        registers = {n: s.table.people for n, s in sources.items() if s.ok}
-        return registers, (m5.table.people if m5.ok else None), problems
+        registers = {n: s.table.people for n, s in sources.items() if s.table is not None and s.ok}
+        return registers, (m5.table.people if m5.table is not None and m5.ok else None), problems
 
     # ---- the engine ------------------------------------------------------------------------------
-    def build_engine(self, progress: Callable[[float, str], None] | None = None, **kw: object) -> ReviewEngine:
+    def build_engine(self, progress: Callable[[float, str], None] | None = None, *, seed: int = 0,
+                     retrain_every: int = 5) -> ReviewEngine:
         """(Re)build the review engine from the sources and replay the link store into it."""
         from passerlink.workbench.engine import ReviewEngine
 
@@ -171,18 +172,19 @@ class Workspace:
         if problems or m5 is None:
             raise ConfigError(problems[0] if problems else "M5 could not be read")
         with self._lock:
-            engine = ReviewEngine(registers, m5, self.store, **kw).prepare(progress)
+            engine = ReviewEngine(registers, m5, self.store, seed=seed, retrain_every=retrain_every).prepare(progress)
             old, self.engine = self.engine, engine
         if old is not None:
             old.close()
         return engine
 
-    def ensure_engine(self, progress: Callable[[float, str], None] | None = None, **kw: object) -> ReviewEngine:
+    def ensure_engine(self, progress: Callable[[float, str], None] | None = None, *, seed: int = 0,
+                      retrain_every: int = 5) -> ReviewEngine:
         """The engine, built once: a second caller waits for the first build instead of repeating it."""
         with self._lock:
             if self.engine is not None:
                 return self.engine
-            return self.build_engine(progress, **kw)
+            return self.build_engine(progress, seed=seed, retrain_every=retrain_every)
 
     def link_table(self) -> pd.DataFrame:
         """The engine's table if there is one, else the link store alone (e.g. after a restart)."""
@@ -286,8 +288,8 @@ class Workspace:
     def people(self) -> tuple[dict[str, pd.DataFrame], pd.DataFrame | None]:
         """Whatever people are loaded now (never triggers a read)."""
         with self._lock:
-            registers = {n: s.table.people for n, s in self._sources.items() if s.ok}
-            m5 = self._m5.table.people if self._m5 is not None and self._m5.ok else None
+            registers = {n: s.table.people for n, s in self._sources.items() if s.table is not None and s.ok}
+            m5 = self._m5.table.people if self._m5 is not None and self._m5.table is not None and self._m5.ok else None
         return registers, m5
 
     def close(self) -> None:

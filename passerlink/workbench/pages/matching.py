@@ -21,7 +21,7 @@ label = t("rerun_matching") if ws.engine is not None else t("run_matching")
 if st.button(label, key="pl_run_matching", type="primary" if ws.engine is None else "secondary"):
     bar = st.progress(0.0, text=label)
     try:
-        ws.build_engine(progress=lambda f, msg: bar.progress(min(max(f, 0.0), 1.0), text=ui.progress_text(msg)))
+        ws.build_engine(progress=ui.progress_bar(bar))
     except PasserlinkError as exc:
         st.error(t("error_prefix", message=str(exc)))
         st.stop()

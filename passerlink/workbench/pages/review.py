@@ -1,6 +1,7 @@
 """Granska / Review: one question at a time (or a table of auto-links), conflicts, undo."""
 
 import re
+from functools import partial
 
 import pandas as pd
 import streamlit as st
@@ -94,6 +95,11 @@ def all_conflicts() -> list[dict]:
     return found
 
 
+def choice_label(lines: list[str], i: int) -> str:
+    """A conflict's option: the i-th link, or none of them (-1)."""
+    return lines[i] if i >= 0 else t("keep_none")
+
+
 def show_conflicts() -> None:
     found = all_conflicts()
     with st.expander(t("conflicts_header", n=len(found)), expanded=bool(found)):
@@ -110,8 +116,8 @@ def show_conflicts() -> None:
                 st.markdown(t("conflict_person", register=c["key"][0], source_id=c["key"][1]))
             choice_key = f"pl_conflict_{c['kind']}_{key}"
             lines = [person_line(r) for r in rows.itertuples(index=False)]
-            st.radio(t("keep_link"), [*range(len(rows)), -1], key=choice_key,
-                     format_func=lambda i, lines=lines: lines[i] if i >= 0 else t("keep_none"))
+            options: list[int] = [*range(len(rows)), -1]
+            st.radio(t("keep_link"), options, key=choice_key, format_func=partial(choice_label, lines))
             st.button(t("resolve"), key=f"pl_resolve_{c['kind']}_{key}", on_click=on_resolve, args=(rows, choice_key))
 
 

@@ -48,7 +48,7 @@ sources = ws.sources()
 for name, src in sources.items():
     with st.container(border=True):
         st.subheader(t("source_header", name=name, kind=src.kind))
-        if src.error:
+        if src.error or src.table is None:
             st.error(src.error)
             continue
         st.caption(t("source_origin", origin=src.table.origin))
@@ -66,7 +66,7 @@ with st.container(border=True):
         st.warning(t("m5_not_configured"))
     elif m5.error:
         st.error(m5.error)
-    else:
+    elif m5.table is not None:
         st.caption(t("m5_users", n=len(m5.table)))
         show_profile(m5, "m5")
 
@@ -107,5 +107,6 @@ with st.expander(t("upload_header")):
             except PasserlinkError as exc:
                 st.error(str(exc))
             else:
-                st.success(t("upload_read", name=target, rows=len(state.table), file=upload.name))
+                st.success(t("upload_read", name=target, rows=len(state.table.people) if state.table is not None else 0,
+                             file=upload.name))
                 st.rerun()

@@ -145,11 +145,11 @@ if plan:
                  disabled=not plan_id, help=t("sync_approve_help")):
         with st.spinner(t("sync_run_running")):
             try:
-                result_path, _exit_code = approve_and_run(ws.config, plan_id)
+                ran, _exit_code = approve_and_run(ws.config, plan_id)
             except PasserlinkError as exc:
                 st.error(t("error_prefix", message=ui.sync_text(str(exc))))
             else:
-                st.session_state[RESULT] = result_path
+                st.session_state[RESULT] = ran
                 st.session_state[PLAN] = None
                 st.rerun()
 
