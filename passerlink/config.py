@@ -43,6 +43,10 @@ __all__ = [
     "secret_from_env",
 ]
 
+#: Relations of an M5 user that the listing can embed (``include=``).
+M5Relation = Literal["cards", "accessgroups", "department", "usergroup"]
+M5_RELATIONS: tuple[M5Relation, ...] = ("cards", "accessgroups", "department", "usergroup")
+
 SourceKind = Literal["csv", "xlsx", "sql", "ss12000"]
 #: The source kinds, in the order messages list them.
 SOURCE_KINDS: tuple[str, ...] = ("csv", "xlsx", "sql", "ss12000")
@@ -214,8 +218,7 @@ class M5Config(_Strict):
     #: "param" sends ``fkusernumber=N``.
     card_filter: Literal["filter", "param"] = "filter"
     #: relations asked with ``include=`` on the user listing (empty: none asked, M5 must embed them).
-    include: list[Literal["cards", "accessgroups", "department", "usergroup"]] = Field(
-        default_factory=lambda: ["cards", "accessgroups", "department", "usergroup"])
+    include: list[M5Relation] = Field(default_factory=lambda: list(M5_RELATIONS))
     #: largest clock difference to M5 the sync accepts (dates of leavers are written in M5's days).
     max_clock_skew_seconds: float = Field(default=300.0, gt=0)
     marker_field: str = "apireference"

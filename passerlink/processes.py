@@ -35,14 +35,14 @@ def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
 
 def start_process(args: Sequence[str], *, log: Path | None = None, env: dict[str, str] | None = None) -> subprocess.Popen:
     """Start ``python -m passerlink ARGS`` (output to ``log`` if given)."""
-    out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - handed to the child
-    try:
+    if log is None:
+        return subprocess.Popen(
+            [sys.executable, "-m", "passerlink", *args], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, env=env
+        )
+    with open(log, "ab") as out:  # the child keeps its own handle
         return subprocess.Popen(
             [sys.executable, "-m", "passerlink", *args], stdout=out, stderr=subprocess.STDOUT, env=env
         )
-    finally:
-        if log:
-            out.close()
 
 
 def start_simulator(

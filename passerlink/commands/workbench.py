@@ -70,13 +70,14 @@ def run(args: argparse.Namespace) -> int:
             "it shows personal data, so put it behind a login (st.login / OIDC) or an authenticating proxy",
             file=sys.stderr,
         )
-    env = dict(os.environ, **{CONFIG_ENV: str(cfg.config_path)})
+    config_path = cfg.config_path or Path(args.config).resolve()  # load_config always sets it
+    env = dict(os.environ, **{CONFIG_ENV: str(config_path)})
     if args.m5_url:
         if not args.m5_url.startswith(("http://", "https://")):
             raise InputError(f"--m5-url {args.m5_url!r} is not an http(s) URL")
         env[M5_URL_ENV] = args.m5_url
     print(f"passerlink workbench: http://{args.host}:{args.port}  (Ctrl+C stops it)", file=sys.stderr)
-    return _serve(streamlit_command(cfg.config_path, host=args.host, port=args.port), env)
+    return _serve(streamlit_command(config_path, host=args.host, port=args.port), env)
 
 
 def _serve(cmd: list[str], env: dict[str, str]) -> int:
