@@ -56,6 +56,18 @@ _MIN_WIDTH = 8
 _HEADER_FILL = PatternFill("solid", fgColor="DDE4EE")
 
 
+class WorkbookError(InputError):
+    """A workbook that cannot be read back, in one sentence naming file, sheet, row and column.
+
+    The message is English (logs, the command line); ``key`` and ``values`` let the workbench say
+    the same in the operator's language (``i18n.text(key, lang, **values)``).
+    """
+
+    def __init__(self, key: str, **values: object) -> None:
+        self.key, self.values = key, values
+        super().__init__(text(key, "en", **values))
+
+
 def _columns(lang: str) -> list[tuple[str, str]]:
     """(link-table column, header) for a register sheet, in order."""
     cols = [("source_id", text("col_source_id", lang))]
@@ -254,7 +266,7 @@ def read_workbook(source: bytes | str | Path, *, name: str = "") -> pd.DataFrame
     try:
         wb = load_workbook(io.BytesIO(source) if isinstance(source, bytes) else source, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
-        raise InputError(f"{label}: not an Excel workbook that can be read ({type(exc).__name__})") from None
+        raise WorkbookError("xl_not_workbook", file=label, kind=type(exc).__name__) from None
     keys = _header_keys()
     out = []
     try:
@@ -273,10 +285,8 @@ def read_workbook(source: bytes | str | Path, *, name: str = "") -> pd.DataFrame
                     continue
                 code = decision_from_label(word) if word else ""
                 if code is None:
-                    raise InputError(
-                        f"{label}: sheet {ws.title!r}, row {i}, column {dec_header!r}: {word!r} is not a decision "
-                        f"(use one of {', '.join(DECISION_LABELS['sv'].values())})"
-                    )
+                    raise WorkbookError("xl_not_a_decision", file=label, sheet=ws.title, row=i, column=dec_header,
+                                        word=word, words=", ".join(DECISION_LABELS["sv"].values()))
                 out.append({"register": ws.title, "source_id": sid, "m5_id": mid, "decision": code, "row": i})
     finally:
         wb.close()
@@ -304,12 +314,10 @@ def diff_decisions(current: pd.DataFrame, edited: pd.DataFrame, *, name: str = "
         if r.decision == before or key in seen:
             continue
         if r.decision in MODEL_DECISIONS or r.decision == "withdrawn":
-            raise InputError(
-                f"{name}: sheet {r.register!r}, row {r.row}: '{decision_label(r.decision)}' is set by the model only; "
-                "choose another decision or leave the cell as it was"
-            )
+            raise WorkbookError("xl_model_only", file=name, sheet=r.register, row=r.row,
+                                decision=decision_label(r.decision))
         if not r.m5_id or not r.source_id:
-            raise InputError(f"{name}: sheet {r.register!r}, row {r.row}: a decision needs both the register id and the M5 id")
+            raise WorkbookError("xl_needs_ids", file=name, sheet=r.register, row=r.row)
         seen.add(key)
         changes.append({"register": r.register, "source_id": r.source_id, "m5_id": r.m5_id,
                         "before": before, "after": r.decision, "probability": prob})

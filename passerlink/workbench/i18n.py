@@ -327,6 +327,10 @@ _SV: dict[str, str] = {
     "plan_change": "Skillnad",
     "plan_added": "ny i planen",
     "plan_removed": "borta ur planen",
+    "xl_not_workbook": "{file}: inte en Excel-arbetsbok som går att läsa ({kind}).",
+    "xl_not_a_decision": "{file}: blad {sheet}, rad {row}, kolumn {column}: ”{word}” är inget beslut (använd något av: {words}).",
+    "xl_model_only": "{file}: blad {sheet}, rad {row}: ”{decision}” sätts bara av modellen; välj ett annat beslut eller lämna cellen som den var.",
+    "xl_needs_ids": "{file}: blad {sheet}, rad {row}: ett beslut behöver både register-id och M5-id.",
     "col_m5_prefix": "M5 ",
 }
 
@@ -634,6 +638,10 @@ _EN: dict[str, str] = {
     "plan_change": "Difference",
     "plan_added": "new in the plan",
     "plan_removed": "gone from the plan",
+    "xl_not_workbook": "{file}: not an Excel workbook that can be read ({kind})",
+    "xl_not_a_decision": "{file}: sheet '{sheet}', row {row}, column '{column}': '{word}' is not a decision (use one of {words})",
+    "xl_model_only": "{file}: sheet '{sheet}', row {row}: '{decision}' is set by the model only; choose another decision or leave the cell as it was",
+    "xl_needs_ids": "{file}: sheet '{sheet}', row {row}: a decision needs both the register id and the M5 id",
     "col_m5_prefix": "M5 ",
 }
 

@@ -122,3 +122,21 @@ def test_the_word_list_catches_what_leaked_before():
     assert english_in(["comparing 59482 candidate pairs"]) and english_in(["identifiers in agreement"])
     assert english_in(["Why the model thinks so"])  # a catalogue text in English
     assert not english_in(["Jämför 59 482 kandidatpar", "Kör `passerlink sync --dry-run`"])
+
+
+def test_every_level_of_every_comparison_has_swedish_words():
+    from passerlink.features import comparisons
+    from passerlink.workbench.i18n import EXPLAIN_SV
+
+    standard = [v for v in vars(comparisons).values() if isinstance(v, comparisons.Comparison)]
+    assert len(standard) >= 8
+    words = {lv.label for c in standard for lv in c.levels} | set(comparisons.MISSING_LABELS.values())
+    assert not sorted(w for w in words if w not in EXPLAIN_SV)
+
+
+def test_a_workbook_that_cannot_be_read_back_is_refused_in_swedish(app):
+    at = app("sv").run()
+    at.switch_page("workbench/pages/links.py").run()
+    at.file_uploader(key="pl_import_file").set_value(("trasig.xlsx", b"inte en arbetsbok", "application/octet-stream")).run()
+    assert not at.exception, at.exception
+    assert [e.value for e in at.error] == ["trasig.xlsx: inte en Excel-arbetsbok som går att läsa (BadZipFile)."]

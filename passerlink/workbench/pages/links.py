@@ -8,6 +8,7 @@ from passerlink.errors import InputError, PasserlinkError
 from passerlink.workbench import state as K
 from passerlink.workbench import ui
 from passerlink.workbench.excel import (
+    WorkbookError,
     changes_to_decisions,
     diff_decisions,
     read_workbook,
@@ -116,8 +117,8 @@ upload = st.file_uploader(t("import_file"), type=["xlsx"], key="pl_import_file")
 if upload is not None and upload.file_id != st.session_state.get(K.IMPORT_NAME):
     try:
         changes = diff_decisions(ws.link_table(), read_workbook(upload.getvalue(), name=upload.name), name=upload.name)
-    except PasserlinkError as exc:
-        st.error(str(exc))
+    except WorkbookError as exc:
+        st.error(t(exc.key, **exc.values))
         changes = None
     st.session_state[K.IMPORT_PREVIEW] = changes
     st.session_state[K.IMPORT_NAME] = upload.file_id
