@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pyarrow as pa
 
@@ -140,3 +141,16 @@ def test_a_workbook_that_cannot_be_read_back_is_refused_in_swedish(app):
     at.file_uploader(key="pl_import_file").set_value(("trasig.xlsx", b"inte en arbetsbok", "application/octet-stream")).run()
     assert not at.exception, at.exception
     assert [e.value for e in at.error] == ["trasig.xlsx: inte en Excel-arbetsbok som går att läsa (BadZipFile)."]
+
+
+def test_matchings_progress_texts_are_said_in_swedish():
+    """Every text ``MatchSession.prepare`` reports (read from its source: a new one fails here)."""
+    from passerlink.workbench import ui
+
+    source = (Path(__file__).resolve().parents[2] / "passerlink" / "matching" / "session.py").read_text(encoding="utf-8")
+    said = [m.replace("{self.n_candidates}", "59482") for m in re.findall(r'say\([\d.]+, f?"([^"]+)"\)', source)]
+    assert len(said) >= 4
+    for message in said:
+        shown = ui.progress_text(message)
+        assert shown != TEXTS["sv"]["progress_working"] or message.startswith("ready"), message
+        assert not english_in([shown]), (message, shown)
