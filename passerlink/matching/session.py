@@ -239,7 +239,9 @@ class MatchSession:
         rival is no rival. Cached per set of answers: ``mark_pairs`` refreshes often."""
         key = self.decision.tobytes()
         if self._unsettled_cache is None or self._unsettled_cache[0] != key:
-            held = self.model.unsettled(self.features, self.il, self.ir, ignore=self.decision == Answer.NO)
+            gl, gr = self._groups()
+            context = self.model.context(self.z0, gl, gr)  # the start's own, answers left out
+            held = self.model.unsettled(self.features, self.il, self.ir, context, ignore=self.decision == Answer.NO)
             self._unsettled_cache = (key, held & (self.decision == Answer.OPEN))
         return self._unsettled_cache[1]
 

@@ -10,7 +10,7 @@ not there; only the operator can tell, so such pairs are left for the classifier
 answers). Near-certain non-links: two different valid personnummer (not a samordningsnummer
 meeting a personnummer); pairs the starting model finds hopeless; birth dates years apart; a
 given name that shares nothing with the other's (a sibling at the same school) when no identifier
-agrees; random pairs of people.
+agrees (both only where the start finds the pair unlikely); random pairs of people.
 
 One names-only rule: a pair whose given and family names are both equal and that is *alone*
 (``name_rivals``: no other candidate of either person has a close given *and* family name) is a
@@ -125,21 +125,23 @@ def namesake_rivals(features: pd.DataFrame, comparisons: Mapping[str, Comparison
 
 
 def unsettled(features: pd.DataFrame, comparisons: Mapping[str, Comparison], il: np.ndarray, ir: np.ndarray,
-              ignore: np.ndarray | None = None) -> np.ndarray:
+              ignore: np.ndarray | None = None, start_posterior: np.ndarray | None = None) -> np.ndarray:
     """Pairs that must be asked about, never auto-linked, however high a classifier puts them.
 
     Both are names-only (no identifier agrees): a pair with a namesake rival (``namesake_rivals``:
     a graduate under a sibling's name at the same school, a Petersson beside a Pettersson) that
     nothing but the names tells apart, and a pair whose identifiers disagree (born years apart,
-    two personnummer). A linear classifier learns both from few examples and can be outvoted by
-    a rare name; these say what the data cannot settle. ``ignore``: pairs that are no rivals
-    (rejected by the operator)."""
+    two personnummer) while the start finds the pair unlikely (``start_posterior`` below one
+    half: an address and a tax number in common outweigh a mistyped birth date). A linear
+    classifier learns both from few examples and can be outvoted by a rare name; these say what
+    the data cannot settle. ``ignore``: pairs that are no rivals (rejected by the operator)."""
     names_only = identifiers_agreeing(features, comparisons) == 0
     disagree = identifiers_disagree(features, comparisons)
     namesake = level_in(features, comparisons, "given_name", *NAMESAKE["given_name"])
     skip = disagree if ignore is None else disagree | np.asarray(ignore, dtype=bool)
     rivals = namesake_rivals(features, comparisons, il, ir, ignore=skip)
-    return names_only & ((namesake & ~disagree & rivals) | disagree)
+    doubtful = disagree if start_posterior is None else disagree & (np.asarray(start_posterior) < 0.5)
+    return names_only & ((namesake & ~disagree & rivals) | doubtful)
 
 
 def weak_labels(features: pd.DataFrame, posterior: np.ndarray, comparisons: Mapping[str, Comparison], *,
@@ -177,8 +179,9 @@ def weak_labels(features: pd.DataFrame, posterior: np.ndarray, comparisons: Mapp
         identifiers |= has(column, *names)
     # a brother or sister at the same school: the family name agrees, the given names share nothing
     sibling = _present_none_of(features, comparisons, "given_name", _GIVEN_ALIKE) & family_close
-    y[sibling & ~identifiers & (y == UNLABELLED)] = 0
-    y[_present_none_of(features, comparisons, "birth_date", _DATES_ALIKE) & ~same_number] = 0  # born years apart
+    doubtful = post < 0.5  # the start is not convinced by anything else either
+    y[sibling & ~identifiers & doubtful & (y == UNLABELLED)] = 0
+    y[_present_none_of(features, comparisons, "birth_date", _DATES_ALIKE) & ~same_number & doubtful] = 0
     if alone is not None:
         names_alone = np.asarray(alone, dtype=bool).copy()
         for column, names in ALONE_NAMES.items():

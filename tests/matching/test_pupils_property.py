@@ -16,7 +16,7 @@ import pytest
 
 from passerlink.features.orgunit import fold_org_unit
 from passerlink.features.text import fold_name
-from passerlink.matching import ask_operator, evaluate, oracle_from_pairs, run_matching
+from passerlink.matching import ask_operator, oracle_from_pairs, run_matching
 from passerlink.sampleworld import generate_pupil_world
 from passerlink.sources import canonicalize
 
@@ -71,31 +71,53 @@ def test_answers_never_cost_links(seed: int) -> None:
     assert not fell, f"recall at precision >= {FLOOR} fell as answers grew (answers, recall, before): {fell}"
 
 
-def test_a_mistaken_operator_costs_no_more_than_its_mistakes() -> None:
-    seed = SEEDS[0]
+def _errors(links: pd.DataFrame, truth: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Wrong links and missed true links, as pairs."""
+    found = set(zip(links["left_id"], links["right_id"], strict=True))
+    return (found - truth) | (truth - found)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_mistaken_operator_costs_no_more_than_its_mistakes(seed: int) -> None:
+    """The perfect operator's questions, asked again of an operator who gets every fiftieth
+    answer wrong (2 %), batch for batch with a retrain after each. The mistakes cost what they
+    are: the wrong answer itself and its one-to-one consequences for its own two people (a
+    wrong "yes" displaces their true links, a wrong "no" lets a rival take the place), at most
+    three errors each. What the classifier learnt from them must cost nothing more: among people
+    no wrong answer touched, the link table holds no more errors than the perfect operator's.
+    (Replaying the same questions keeps the two runs comparable: left to pick its own questions,
+    a session's errors vary by a handful between random seeds alone.)"""
     _, left, right, truth = _world(seed)
     pairs = set(zip(truth["source_id"], truth["m5_id"], strict=True))
     perfect = oracle_from_pairs(pairs)
-    wrong: list[tuple[str, str]] = []
-    given = [0]
+    batches: list[list[tuple[str, str]]] = []
 
-    def mistaken(asked):  # every fiftieth answer is the wrong one: 2 %
-        answers = perfect(asked)
+    def recording(asked):
+        batches.append(list(asked))
+        return perfect(asked)
+
+    session = run_matching(left, right, seed=seed).session
+    ask_operator(session, recording, 200, batch=10)
+    replay = run_matching(left, right, seed=seed).session
+    wrong, given = [], 0
+    for batch in batches:
+        answers = perfect(batch)
         for k in range(len(answers)):
-            given[0] += 1
-            if given[0] % 50 == 25:
+            given += 1
+            if given % 50 == 25:
                 answers[k] = not answers[k]
-                wrong.append(asked[k])
-        return answers
+                wrong.append(batch[k])
+        replay.mark_pairs(batch, answers)
+        replay.retrain()
+    assert len(wrong) >= 3, "the mistaken operator made too few mistakes for the test to mean anything"
+    before, after = _errors(session.links(), pairs), _errors(replay.links(), pairs)
+    touched_left, touched_right = {a for a, _ in wrong}, {b for _, b in wrong}
 
-    errors = {}
-    for name, operator in (("perfect", perfect), ("mistaken", mistaken)):
-        session = run_matching(left, right, seed=seed).session
-        ask_operator(session, operator, 200, batch=10)
-        result = evaluate(session.links(), truth)
-        errors[name] = result["fp"] + result["fn"]
-    assert wrong, "the mistaken operator made no mistake: the test would mean nothing"
-    assert errors["mistaken"] <= errors["perfect"] + len(wrong), (errors, len(wrong))
+    def untouched(errors):
+        return {p for p in errors if p[0] not in touched_left and p[1] not in touched_right}
+
+    assert len(untouched(after)) <= len(untouched(before)), sorted(untouched(after) - untouched(before))
+    assert len(after) - len(before) <= 3 * len(wrong), (len(before), len(after), len(wrong))
 
 
 def _stale_namesakes(world, right: pd.DataFrame) -> list[tuple[str, str, str]]:
