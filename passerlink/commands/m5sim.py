@@ -32,10 +32,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from passerlink.errors import InputError
-    from passerlink.m5sim import create_app, parse_faults, profile_named
+
+    try:
+        import uvicorn
+
+        from passerlink.m5sim import create_app, parse_faults, profile_named
+    except ModuleNotFoundError as exc:  # the simulator's packages are the extra "sim"
+        raise InputError(
+            f"the M5 simulator needs the package {exc.name!r}: install passerlink with its extra "
+            "'sim' (pip install -e \".[sim]\"; scripts/dev.py does this)"
+        ) from exc
 
     if (args.tls_cert is None) != (args.tls_key is None):
         raise InputError("--tls-cert and --tls-key go together: give both or neither")
