@@ -96,7 +96,7 @@ def rule_rows(report: Report, t: Translate) -> pd.DataFrame:
 #: The safety rules an operator may meet, by the name the sync gives them.
 RULES = ("creates_count", "creates_share", "updates_count", "updates_share", "deactivations_count",
          "deactivations_share", "deletes_count", "deletes_share", "first_night", "source_not_empty",
-         "source_not_shrunk", "source_readable")
+         "source_not_shrunk", "source_readable", "blank_names", "blank_fields", "new_people")
 
 
 def rule_label(name: str, t: Translate) -> str:

@@ -60,7 +60,8 @@ def _chart_words(spec: str) -> list[str]:
 def screen_texts(at) -> list[str]:
     """Everything an operator reads on the page: texts, labels, options, table headers, charts."""
     texts: list[str] = []
-    for kind in ("title", "header", "subheader", "markdown", "caption", "info", "success", "warning", "error"):
+    for kind in ("title", "header", "subheader", "markdown", "caption", "info", "success", "warning", "error", "text",
+                 "code", "exception"):
         texts += [str(e.value) for e in getattr(at, kind)]
     for kind in ("button", "checkbox", "text_input", "number_input", "selectbox", "multiselect", "radio", "expander",
                  "metric"):
@@ -72,6 +73,9 @@ def screen_texts(at) -> list[str]:
     texts += [str(e.proto.text) for e in at.get("progress")]
     for e in at.dataframe:
         texts += [str(c) for c in e.value.columns]
+        for c in e.value.columns:  # words in a table: the problem texts and labels, not the people's data
+            if str(c) in ("Problem", "Situation", "Åtgärd", "Resultat", "Regel", "Beslut", "Varför", "Skillnad"):
+                texts += [str(v) for v in e.value[c]]
     for e in at.get("vega_lite_chart"):
         texts += _chart_words(e.proto.spec)
         for ds in e.proto.datasets:  # the chart's data travels as Arrow beside the spec
@@ -154,3 +158,20 @@ def test_matchings_progress_texts_are_said_in_swedish():
         shown = ui.progress_text(message)
         assert shown != TEXTS["sv"]["progress_working"] or message.startswith("ready"), message
         assert not english_in([shown]), (message, shown)
+
+
+def test_the_readers_row_problems_are_said_in_swedish():
+    from passerlink.workbench.i18n import translator
+    from passerlink.workbench.issues import problem_text
+
+    t = translator("sv")
+    english = ["impossible date '2015-61-15'; left empty", "invalid personnummer '19800101-****'; left out",
+               "birth date disagrees with the personnummer; both kept", "not an e-mail address; left out",
+               "no name; row kept", "repeats row 7 exactly; left out", "text looks like a spreadsheet formula; kept as text",
+               "text in cell C4 looks like a formula; kept as text", "formula in cell B2 kept as text",
+               "error value in cell D9; read as empty", "3 values right of the last header column are ignored",
+               "unit 17 has no name in the API's organisations", "unrecognised date 'igår'; left empty (M5 user 12)"]
+    shown = [problem_text(p, t) for p in english]
+    assert shown[0] == "omöjligt datum '2015-61-15'; lämnat tomt"
+    assert shown[-1] == "okänt datumformat 'igår'; lämnat tomt (M5-användare 12)"
+    assert not english_in(shown), english_in(shown)

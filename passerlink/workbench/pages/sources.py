@@ -8,6 +8,7 @@ from passerlink.people import PERSON_FIELDS
 from passerlink.workbench import state as K
 from passerlink.workbench import ui
 from passerlink.workbench.i18n import field_label
+from passerlink.workbench.issues import issue_rows
 from passerlink.workbench.uploads import header_names
 
 t = ui.t
@@ -39,7 +40,9 @@ def show_profile(state, key: str) -> None:
     issues = state.table.issues
     if issues:
         with st.expander(t("issues_list", n=len(issues))):
-            st.text("\n".join(str(i) for i in issues[:500]))
+            rows = issue_rows(issues, t)
+            st.dataframe(rows.rename(columns={"row": t("col_row"), "column": t("col_column"),
+                                              "problem": t("col_problem")}), hide_index=True, key=f"pl_issues_{key}")
     with st.expander(t("preview")):
         ui.show_people(state.table.people.head(25), PERSON_FIELDS, key=f"pl_preview_{key}")
 
