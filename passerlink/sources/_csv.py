@@ -155,6 +155,8 @@ def _decode_forced(data: bytes, path: Path, encoding: str, separator: str | None
     if data.startswith(codecs.BOM_UTF8):
         # the mark says UTF-8; whatever was forced, the mark itself is not a header character
         offset = len(codecs.BOM_UTF8)
+    if enc in ("cp1252", "iso8859-1", "iso8859-15"):
+        _refuse_mixed(data, path, separator)  # a forced single-byte encoding reads UTF-8 rows as mojibake
     try:
         return data[offset:].decode(enc), enc
     except UnicodeDecodeError as exc:

@@ -316,6 +316,8 @@ def test_mixed_encodings_name_the_row_and_both_encodings(tmp_path: Path) -> None
     with pytest.raises(SourceError, match=r"two encodings: the byte 0xC3 at offset 33 \(row 3, column "
                        r"'Förnamn'\) is UTF-8 while row 1 is Windows-1252"):
         read_file(write_bytes(tmp_path / "a.csv", utf8_row_in_cp1252))
+    with pytest.raises(SourceError, match=r"is UTF-8 while row 1 is Windows-1252"):
+        read_file(tmp_path / "a.csv", encoding="cp1252")  # forcing the encoding does not hide it
     cp1252_row_in_utf8 = head.encode() + "Åsa;Åström\r\n".encode("cp1252")
     with pytest.raises(SourceError, match=r"the byte 0xC5 at offset \d+ \(row 3, column 'Förnamn'\) is "
                        r"Windows-1252 while row 1 is UTF-8"):
