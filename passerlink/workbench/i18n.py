@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-__all__ = ["EXPLAIN_SV", "explain_term", "LANGUAGES", "TEXTS", "DECISION_LABELS", "FIELD_LABELS", "text", "translator", "decision_label", "field_label", "decision_from_label"]
+__all__ = ["percent", "EXPLAIN_SV", "explain_term", "LANGUAGES", "TEXTS", "DECISION_LABELS", "FIELD_LABELS", "text", "translator", "decision_label", "field_label", "decision_from_label"]
 
 LANGUAGES = {"sv": "Svenska", "en": "English"}
 
@@ -93,7 +93,7 @@ _SV: dict[str, str] = {
     "undo": "Ångra (U)",
     "shortcuts": "Kortkommandon: J = ja, N = nej, O = osäker, U = ångra.",
     "progress": "{answered} besvarade · ungefär {left} frågor kvar",
-    "model_probability": "Modellens sannolikhet: {p:.0%}",
+    "model_probability": "Modellens sannolikhet: {p}",
     "reasons": "Därför tror modellen så",
     "contribution": "Bidrag",
     "reasons_pending": "Modellen tränas om just nu; skälen för den här frågan visas om en sekund.",
@@ -212,12 +212,12 @@ _SV: dict[str, str] = {
     "why_no_longer": "modellen föreslår inte längre paret (modell {model})",
     "why_other": "borttaget: {note}",
     # review: why asked, are you sure
-    "why_rival_m5": "En konflikt hänger på svaret: M5-användaren kan också vara {register} {source_id} ({p:.0%}).",
-    "why_rival_person": "En konflikt hänger på svaret: personen kan också vara M5-användare {m5_id} ({p:.0%}).",
-    "why_below_auto": "Frågas för att {p:.0%} ligger under gränsen för automatisk länk ({auto:.0%}).",
-    "why_uncertain": "Modellen är osäker ({p:.0%}).",
-    "why_recheck": "Är du säker? Förra gången svarade du {first}, men modellen säger {p:.0%}. Svara igen.",
-    "doubt_noted": "Ditt svar går emot modellen ({p:.0%}). Paret kommer tillbaka om några frågor.",
+    "why_rival_m5": "En konflikt hänger på svaret: M5-användaren kan också vara {register} {source_id} ({p}).",
+    "why_rival_person": "En konflikt hänger på svaret: personen kan också vara M5-användare {m5_id} ({p}).",
+    "why_below_auto": "Frågas för att {p} ligger under gränsen för automatisk länk ({auto}).",
+    "why_uncertain": "Modellen är osäker ({p}).",
+    "why_recheck": "Är du säker? Förra gången svarade du {first}, men modellen säger {p}. Svara igen.",
+    "doubt_noted": "Ditt svar går emot modellen ({p}). Paret kommer tillbaka om några frågor.",
     "answer_yes": "ja",
     "answer_no": "nej",
     "answer_unsure": "osäker",
@@ -433,7 +433,7 @@ _EN: dict[str, str] = {
     "undo": "Undo (U)",
     "shortcuts": "Keyboard: J = yes, N = no, O = unsure, U = undo.",
     "progress": "{answered} answered · about {left} questions left",
-    "model_probability": "Model probability: {p:.0%}",
+    "model_probability": "Model probability: {p}",
     "reasons": "Why the model thinks so",
     "contribution": "Contribution",
     "reasons_pending": "The model is retraining right now; the reasons for this question are a second away.",
@@ -546,12 +546,12 @@ _EN: dict[str, str] = {
     "why_already_m5": "M5 user {m5_id} is already linked to {person}",
     "why_no_longer": "the model no longer proposes the pair (model {model})",
     "why_other": "removed: {note}",
-    "why_rival_m5": "A conflict hangs on this answer: the M5 user could also be {register} {source_id} ({p:.0%}).",
-    "why_rival_person": "A conflict hangs on this answer: the person could also be M5 user {m5_id} ({p:.0%}).",
-    "why_below_auto": "Asked because {p:.0%} is below the auto-link threshold ({auto:.0%}).",
-    "why_uncertain": "The model is unsure ({p:.0%}).",
-    "why_recheck": "Are you sure? Last time you answered {first}, but the model says {p:.0%}. Answer again.",
-    "doubt_noted": "Your answer goes against the model ({p:.0%}). The pair comes back in a few questions.",
+    "why_rival_m5": "A conflict hangs on this answer: the M5 user could also be {register} {source_id} ({p}).",
+    "why_rival_person": "A conflict hangs on this answer: the person could also be M5 user {m5_id} ({p}).",
+    "why_below_auto": "Asked because {p} is below the auto-link threshold ({auto}).",
+    "why_uncertain": "The model is unsure ({p}).",
+    "why_recheck": "Are you sure? Last time you answered {first}, but the model says {p}. Answer again.",
+    "doubt_noted": "Your answer goes against the model ({p}). The pair comes back in a few questions.",
     "answer_yes": "yes",
     "answer_no": "no",
     "answer_unsure": "unsure",
@@ -808,6 +808,20 @@ def explain_term(term: str, lang: str = "sv") -> str:
 
 def _lang(lang: str) -> str:
     return lang if lang in TEXTS else "sv"
+
+
+def percent(share: float, lang: str = "sv", *, below: float | None = None) -> str:
+    """A share as the operator's language writes a percentage: "94 %" in Swedish (space, decimal
+    comma), "94%" in English. ``below``: a threshold the share is under – then as many decimals
+    as it takes not to read as that threshold (0.949 under 0.95 is "94,9 %", not "95 %")."""
+    if share != share:  # NaN: no probability
+        return "–"
+    decimals = 0
+    if below is not None:
+        while decimals < 3 and round(share * 100, decimals) >= round(below * 100, decimals):
+            decimals += 1
+    number = f"{share * 100:.{decimals}f}"
+    return f"{number.replace('.', ',')} %" if _lang(lang) == "sv" else f"{number}%"
 
 
 def text(key: str, lang: str = "sv", **values: object) -> str:

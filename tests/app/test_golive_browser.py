@@ -108,6 +108,7 @@ def test_golive_day_in_the_browser(day, chromium, artifacts, tmp_path):
     expect(page.get_by_text("Matchningen är klar.")).to_be_visible()
     store = LinkStore(load_config(cfg).link_store.path)
     assert (store.proposals()["kind"] == "proposed").sum() > 2000  # stored, not held in the page
+    page.wait_for_function("() => document.querySelectorAll('.vega-embed canvas, .vega-embed svg').length >= 2")
     shot("1-matching")
 
     # 2. questions by keyboard, two mistakes caught by the double-check ----------------------------------

@@ -58,3 +58,12 @@ def test_public_names_are_exported():
     for name in wb.__all__:
         assert getattr(wb, name) is not None
     assert {"ReviewEngine", "Workspace", "export_workbook", "read_workbook", "diff_decisions"} <= set(wb.__all__)
+
+
+def test_percent_is_written_the_swedish_way_and_never_reads_as_the_threshold_it_is_under():
+    from passerlink.workbench.i18n import percent
+
+    assert percent(0.95) == "95 %" and percent(0.95, "en") == "95%"
+    assert percent(0.949, below=0.95) == "94,9 %"  # not "95 %" under a threshold of 95 %
+    assert percent(0.5, below=0.95) == "50 %"
+    assert percent(float("nan")) == "–"

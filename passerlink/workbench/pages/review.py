@@ -11,7 +11,7 @@ from passerlink.matching.linkstore import LinkDecision
 from passerlink.workbench import state as K
 from passerlink.workbench import ui
 from passerlink.workbench.engine import DECISION_OF_LABEL
-from passerlink.workbench.i18n import decision_label, explain_term, field_label
+from passerlink.workbench.i18n import decision_label, explain_term, field_label, percent
 from passerlink.workbench.linktable import SHOWN_FIELDS, conflicts
 
 t = ui.t
@@ -35,7 +35,7 @@ def on_answer(question, label) -> None:
     doubts = engine.counters.contradictions
     engine.answer(question, label, ui.operator())
     if engine.counters.contradictions > doubts:  # against a confident model: asked again later
-        say("info", t("doubt_noted", p=question.probability))
+        say("info", t("doubt_noted", p=percent(question.probability, lang)))
     else:
         say("success", t("answered_as", decision=decision_label(DECISION_OF_LABEL[label], lang)))
 
@@ -48,6 +48,11 @@ def why_text(why) -> str:
     values = dict(why.values)
     if "first" in values:
         values["first"] = t(ANSWER_WORDS[values["first"]])
+    if "auto" in values:  # "94,9 % is under the threshold (95 %)", never "95 % ... (95 %)"
+        values["p"] = percent(float(values["p"]), lang, below=float(values["auto"]))
+        values["auto"] = percent(float(values["auto"]), lang)
+    elif "p" in values:
+        values["p"] = percent(float(values["p"]), lang)
     return t(why.key, **values)
 
 
@@ -100,9 +105,9 @@ def choice_label(lines: list[str], i: int) -> str:
     return lines[i] if i >= 0 else t("keep_none")
 
 
-def show_conflicts() -> None:
+def show_conflicts(*, expanded: bool = True) -> None:
     found = all_conflicts()
-    with st.expander(t("conflicts_header", n=len(found)), expanded=bool(found)):
+    with st.expander(t("conflicts_header", n=len(found)), expanded=expanded and bool(found)):
         if not found:
             st.caption(t("no_conflicts"))
             return
@@ -228,7 +233,7 @@ def question_panel() -> None:
         st.warning(why_text(view.why), icon=":material/help:")
     with st.container(key="pl_pair"):  # the pair's ids: what an operator quotes, what a test reads
         st.caption(t("pair_ids", register=q.register, source_id=q.source_id, m5_id=q.m5_id)
-                   + " · " + t("model_probability", p=q.probability))
+                   + " · " + t("model_probability", p=percent(q.probability, lang)))
     if view.why is not None and not q.recheck:
         st.caption(why_text(view.why))
     with st.container(key="pl_compare"):
@@ -285,6 +290,6 @@ if st.session_state[K.REVIEW_MODE] == "table":
         st.session_state[K.LAST_MESSAGE] = None
     table_mode()
 else:
-    show_conflicts()
     question_panel()
+    show_conflicts(expanded=False)  # below the card: the question comes first, the count says if any
 
