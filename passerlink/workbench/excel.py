@@ -170,7 +170,7 @@ def _put_value(cell: Any, key: str, value: object, lang: str, show_personnummer:
     """One cell of a register sheet (a probability as a number, a decision in words, personnummer
     masked unless asked for, everything else as guarded text); returns its width."""
     if key == "probability":
-        if value is not None and not pd.isna(value):
+        if isinstance(value, int | float) and not pd.isna(value):
             cell.value = float(value)
             cell.number_format = "0.00"
         return 0

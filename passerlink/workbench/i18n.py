@@ -353,6 +353,11 @@ _SV: dict[str, str] = {
     "rule_blank_names": "Namn som töms",
     "rule_blank_fields": "Andra fält som töms",
     "rule_new_people": "Nya personer utan länk",
+    "queue_header": "Granskningskö ({n})",
+    "queue_intro": "Nya personer i registren som en olänkad M5-användare kan vara. Synken skapar dem inte förrän du har svarat: ja länkar dem, nej låter synken skapa en ny användare.",
+    "queue_same_person": "Samma person?",
+    "queue_save": "Spara svaren ({n})",
+    "queue_saved": "{n} svar sparade i länkregistret; nästa synk följer dem.",
     "col_m5_prefix": "M5 ",
 }
 
@@ -686,6 +691,11 @@ _EN: dict[str, str] = {
     "rule_blank_names": "Names emptied",
     "rule_blank_fields": "Other fields emptied",
     "rule_new_people": "New people without a link",
+    "queue_header": "Review queue ({n})",
+    "queue_intro": "New people in the registers whom an unlinked M5 user may be. The sync does not create them until you answer: yes links them, no lets the sync create a new user.",
+    "queue_same_person": "Same person?",
+    "queue_save": "Save the answers ({n})",
+    "queue_saved": "{n} answers saved to the link store; the next sync follows them.",
     "col_m5_prefix": "M5 ",
 }
 

@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from passerlink.config import Config
 
 __all__ = ["dry_run", "approve_and_run", "plan_id_of", "kind_counts", "situation_rows", "rule_rows", "change_rows",
-           "difference_rows"]
+           "difference_rows", "review_queue"]
 
 Translate = Callable[..., str]
 #: A sync report as the sync writes it (``sync-*.json``): JSON, so its values are of any JSON type.
@@ -125,6 +125,21 @@ def difference_rows(report: Report, t: Translate) -> pd.DataFrame:
         rows.append({"change": t("plan_added") if sign == "+" else t("plan_removed"),
                      "kind": t(f"op_{kind}") if kind in OPS else kind, "label": label})
     return pd.DataFrame(rows, columns=["change", "kind", "label"])
+
+
+def review_queue(config: Config) -> pd.DataFrame:
+    """The sync's review queue (``SyncState.review_queue``: new register people an unlinked M5
+    user may be), as link-table rows ``register, source_id, m5_id, probability``; empty before
+    the first run."""
+    from passerlink.sync import SyncState, sync_paths
+
+    state_path = sync_paths(config)[1]
+    columns = ["register", "source_id", "m5_id", "probability"]
+    if not state_path.exists():
+        return pd.DataFrame(columns=columns)
+    with SyncState(state_path) as state:
+        q = state.review_queue()
+    return q.rename(columns={"source": "register"})[columns].astype({"source_id": str, "m5_id": str})
 
 
 OPS = ("create", "update", "reactivate", "deactivate", "delete", "queue", "report", "create_department",

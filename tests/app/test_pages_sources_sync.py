@@ -172,3 +172,28 @@ def test_a_plan_that_changed_since_the_dry_run_stops_and_shows_the_difference(ap
     assert any("planen har ändrats sedan provkörningen" in e.value for e in at.error), [e.value for e in at.error]
     difference = next(d.value for d in at.dataframe if "Skillnad" in d.value.columns)
     assert len(difference) >= 1 and set(difference["Skillnad"]) <= {"ny i planen", "borta ur planen"}
+
+
+def test_the_syncs_review_queue_is_answered_on_the_sync_page(app, workbench_config, world, m5sim):
+    truth = world.truth.head(5)
+    store = LinkStore(workbench_config.parent / "state" / "links.sqlite")
+    store.record([LinkDecision(r.source, str(r.source_id), str(r.m5_id), "confirmed", 0.9, "anna")
+                  for r in truth.itertuples()])
+    at = app().run()
+    at.switch_page("workbench/pages/sync.py").run()
+    at.button(key="pl_sync_preview").click().run()
+    at.button(key="pl_sync_approve").click().run()
+    assert not at.exception, at.exception
+    header = [h.value for h in at.subheader if h.value.startswith("Granskningskö")]
+    assert header, "the first night queues the people an unlinked M5 user may be"
+    (editor,) = at.data_editor  # the queue is the page's one editable table
+    first = editor.value.iloc[0]
+    at.session_state["pl_queue_editor"] = {"edited_rows": {0: {"answer": "ja"}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    at.button(key="pl_queue_save").click().run()
+    assert not at.exception, at.exception
+    assert at.success and any("1 svar sparade" in s.value for s in at.success)
+    hist = store.history()
+    row = hist[hist["note"] == "sync review queue"]
+    assert row[["source", "source_id", "m5_id", "decision"]].values.tolist() == [
+        [first["register"], first["source_id"], first["m5_id"], "confirmed"]]

@@ -11,8 +11,9 @@ from pathlib import Path
 import streamlit as st
 
 from passerlink.errors import PasserlinkError
-from passerlink.matching.linkstore import LINK_DECISIONS
+from passerlink.matching.linkstore import LINK_DECISIONS, LinkDecision
 from passerlink.workbench import ui
+from passerlink.workbench.linktable import with_people
 from passerlink.workbench.syncview import (
     approve_and_run,
     change_rows,
@@ -20,6 +21,7 @@ from passerlink.workbench.syncview import (
     dry_run,
     kind_counts,
     plan_id_of,
+    review_queue,
     rule_rows,
     situation_rows,
 )
@@ -164,6 +166,35 @@ if result_path:
         (st.success if report.get("status") == "done" else st.error)(
             t("sync_run_done") if report.get("status") == "done" else t("sync_run_stopped_short"))
         show_report(report, "pl_result")
+
+# ---- the review queue: new people an unlinked M5 user may be -------------------------------------------
+queue = review_queue(ws.config)
+if len(queue):
+    st.subheader(t("queue_header", n=len(queue)))
+    st.caption(t("queue_intro"))
+    registers, m5_people = ws.people()
+    wide = with_people(queue.assign(decision="", who="", at="", model_version=""), registers, m5_people)
+    shown = wide.assign(answer="", person=[f"{a} {b}".strip() for a, b in zip(wide["given_names"], wide["family_name"],
+                                                                              strict=True)],
+                        m5_person=[f"{a} {b}".strip() for a, b in zip(wide["m5_given_names"], wide["m5_family_name"],
+                                                                      strict=True)])
+    shown = shown[["answer", "register", "source_id", "person", "m5_id", "m5_person", "probability"]]
+    words = {"": "", t("answer_yes"): "confirmed", t("answer_no"): "rejected"}
+    edited = st.data_editor(
+        shown, hide_index=True, key="pl_queue_editor", disabled=[c for c in shown.columns if c != "answer"],
+        column_config={
+            "answer": st.column_config.SelectboxColumn(t("queue_same_person"), options=list(words)),
+            "register": t("register"), "source_id": t("col_source_id"), "person": t("sync_person"),
+            "m5_id": t("col_m5_id"), "m5_person": t("right_header"),
+            "probability": st.column_config.ProgressColumn(t("col_probability"), min_value=0.0, max_value=1.0,
+                                                           format="%.2f"),
+        })
+    answered = edited[edited["answer"].map(lambda w: bool(words.get(w)))]
+    if st.button(t("queue_save", n=len(answered)), key="pl_queue_save", disabled=not len(answered)):
+        decisions = [LinkDecision(r.register, r.source_id, r.m5_id, words[r.answer], float(r.probability),
+                                  ui.operator(), "sync review queue") for r in answered.itertuples(index=False)]
+        n = ws.engine.apply_decisions(decisions) if ws.engine is not None else ws.store.record(decisions)
+        st.success(t("queue_saved", n=n))
 
 # ---- earlier runs ---------------------------------------------------------------------------------
 st.subheader(t("sync_reports_header"))
