@@ -5,6 +5,12 @@ Encoding: a UTF-8 or UTF-16 byte-order mark decides; otherwise strict UTF-8 is t
 one of ``;``, ``,``, tab and ``|`` that splits the header into most columns and the rows
 consistently. Every value is read as text, so ``0012`` and personnummer keep their digits.
 Rows are numbered as a spreadsheet shows them: the header is row 1.
+
+A register file is whole or it is not read (``SourceError``, which stops the sync with exit 3 and
+``extract`` with exit 2): one encoding for the whole file (a row in another one is named with the
+true byte and its offset), a line break after the last row (a copy cut off mid-row is not a
+shorter register), every row as wide as the header, no empty id, no control or bidi character.
+A million rows are read column by column in chunks, without a second copy of the text.
 """
 
 from __future__ import annotations

@@ -1,8 +1,16 @@
 """One sync run, start to end: read -> desired -> plan -> safety -> apply -> report.
 
 Each step is a function of its own module; this one only strings them together, holds the run
-lock, and makes sure that every run – dry, stopped, failed or done – ends with a report and an
-exit code: 0 done, 1 failed, 2 bad input or config, 3 stopped by a safety rule.
+lock, and makes sure that every run – dry, stopped, failed, crashed or done – ends with a report
+(written in a ``finally``) and a closed run in the state database, and an exit code: 0 done,
+1 failed, 2 bad input or config (an unreachable M5 included), 3 stopped by a safety rule.
+
+Before anything is written: the report folder must be writable (else exit 2 at once);
+``verify_tls = false`` is a warning in the report and the log; a damaged register stops the run
+(exit 3) before anything is planned; and a source with more new people than twenty times the
+creates limit stops it before the plan is built (``new_people:<source>``), so a wrong
+million-row file costs the time of reading it. Memory stays bounded: the report's changes are
+made from the plan when the report is written (``PlannedOps``).
 """
 
 from __future__ import annotations
@@ -455,6 +463,7 @@ def _make_plan(run: _Run, client: M5Client, tables: dict[str, PeopleTable], keye
     from passerlink.matching import LinkStore
     from passerlink.sync.desired import build_desired
     from passerlink.sync.keys import key_link_ids
+    from passerlink.sync.newpeople import hold_model_takeovers
     from passerlink.sync.planner import PlanContext, plan
 
     config, policy, state = run.config, run.policy, run.state
@@ -466,6 +475,11 @@ def _make_plan(run: _Run, client: M5Client, tables: dict[str, PeopleTable], keye
 
     links_df, rejected = _links(config)
     links_df = key_link_ids(links_df, keyer)
+    # an auto-link that would take over a hand-made record of another user group waits for an operator
+    links_df, held = hold_model_takeovers(
+        links_df, current, policy, [s.user_group or "" for s in config.sources] + list(policy.user_groups.values()))
+    run.report["held_auto_links"] = [{"source": s, "source_id": i, "m5_id": m} for s, i, m in
+                                     zip(held["source"], held["source_id"], held["m5_id"], strict=True)]
     rejected = {(s, keyer.key(s, i), m) for s, i, m in rejected}
     links = {(str(s), str(i)): str(m) for s, i, m in
              zip(links_df["source"], links_df["source_id"], links_df["m5_id"], strict=True)}
