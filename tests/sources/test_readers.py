@@ -466,3 +466,33 @@ def luhn_check(nine: str) -> str:
     from passerlink.features import luhn_check_digit
 
     return luhn_check_digit(nine)
+
+
+def test_bidi_control_from_an_ss12000_api_stops_the_source_naming_the_record(loopback_http, monkeypatch) -> None:
+    """An API has no rows: the refused value is named by its record's id and field."""
+    import json as _json
+    from http.server import BaseHTTPRequestHandler
+
+    from passerlink.config import parse_source
+    from passerlink.sources import read_source
+
+    now = [{"enroledAt": {"id": "su-1", "displayName": "Hagaskolan"}, "schoolType": "GR"}]
+    persons = [{"id": "p1", "givenName": "Nils", "familyName": "Åkesson", "enrolments": now},
+               {"id": "p2", "givenName": "Lo", "familyName": "Str\u202eöm", "enrolments": now}]
+
+    class Api(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            body = _json.dumps({"data": persons if "/persons" in self.path else [], "pageToken": None}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    monkeypatch.setenv("SS12000_C1_TOKEN", "t")
+    spec = parse_source({"name": "elever", "kind": "ss12000", "url": loopback_http(Api), "token_env": "SS12000_C1_TOKEN"})
+    with pytest.raises(SourceError, match=r"the record with id 'p2', column 'family_name', holds the bidi control U\+202E"):
+        read_source(spec)
