@@ -27,11 +27,13 @@ from collections.abc import Collection, Mapping
 import pandas as pd
 
 from passerlink.features import fold_name
-from passerlink.matching import match_registers
+from passerlink.matching import Decision, match_registers
 from passerlink.matching.registers import may_be_pairs
+from passerlink.policy import SyncPolicy
+from passerlink.sync.current import CurrentState
 from passerlink.sync.desired import PersonKey
 
-__all__ = ["MAY_BE", "likely_matches", "model_matches", "rule_matches", "still_queued"]
+__all__ = ["MAY_BE", "hold_model_takeovers", "likely_matches", "model_matches", "rule_matches", "still_queued"]
 
 #: The lowest pair probability at which an unlinked M5 user who shares a given name with a new
 #: person may be them. On the sample world, the hardest true pairs the auto-links leave (a
@@ -171,3 +173,28 @@ def still_queued(found: Mapping[PersonKey, tuple[str, float]], pending: pd.DataF
         if key in wanted and key not in out and str(m5) in free_ids and (key[0], key[1], str(m5)) not in rejected:
             out[key] = (str(m5), float(prob))
     return out
+
+
+def hold_model_takeovers(links: pd.DataFrame, current: CurrentState, policy: SyncPolicy,
+                         managed_groups: Collection[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(links the sync may act on, auto-links it holds back for an operator).
+
+    An auto-link (the model's word, signed off in bulk) to an M5 user that no register feeds – one
+    without our marker in a user group the sync does not manage (a substitute, a contractor, a
+    visitor typed in by hand) – would move that hand-made record into a register's group and
+    overwrite it. The model cannot tell a namesake in the same school from the person, so such a
+    link waits for an operator: the person is left out of the links, and the sync's check for new
+    people then finds that M5 user and puts the person in the review queue. An operator's
+    ``confirmed`` or ``manual`` link goes through as before.
+    """
+    managed = {g.casefold() for g in managed_groups if g}
+    held = []
+    for i, (decision, m5_id) in enumerate(zip(links["decision"], links["m5_id"], strict=True)):
+        user = current.users.get(str(m5_id))
+        if decision != Decision.AUTO or user is None:
+            continue
+        group = user.get("usergroup").casefold()
+        if group and group not in managed and policy.parse_marker(user.get(current.marker_field)) is None:
+            held.append(i)
+    mask = links.index.isin(links.index[held])
+    return links[~mask].reset_index(drop=True), links[mask].reset_index(drop=True)

@@ -118,3 +118,21 @@ def test_no_silent_fallback_when_the_model_cannot_run(world):
     _, m5, _ = world
     with pytest.raises(PasserlinkError):
         likely_matches(NEW, m5, registers={}, m5=m5)
+
+
+def test_an_auto_link_that_would_take_over_a_hand_made_record_of_another_group_is_held():
+    from passerlink.policy import SyncPolicy
+    from passerlink.sync.current import CurrentState, CurrentUser
+    from passerlink.sync.newpeople import hold_model_takeovers
+
+    def user(uid, group, marker=""):
+        return CurrentUser(uid, "", {"usergroup": group, "apireference": marker})
+
+    current = CurrentState({"1": user("1", "Vikarie"), "2": user("2", "Personal"),
+                            "3": user("3", "Vikarie", "passerlink:hr:3"), "4": user("4", "Entreprenör")})
+    links = pd.DataFrame({"source": ["hr"] * 4 + ["students"], "source_id": ["1", "2", "3", "4", "5"],
+                          "m5_id": ["1", "2", "3", "4", "1"],
+                          "decision": ["auto", "auto", "auto", "confirmed", "manual"]})
+    kept, held = hold_model_takeovers(links, current, SyncPolicy(), ["Personal", "Elev"])
+    assert held[["source_id", "m5_id"]].values.tolist() == [["1", "1"]]  # the model's word on a substitute
+    assert kept["source_id"].tolist() == ["2", "3", "4", "5"]  # a managed group, our marker, an operator's link
