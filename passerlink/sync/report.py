@@ -87,7 +87,8 @@ _PNR = re.compile(r"^(?:\d{2})?\d{6}[-+]?\d{4}$")
 _NAME = re.compile(r"^sync-(\d{8}-\d{6})(\d{3})?-[0-9a-f]+\.json$")
 #: Keys whose values are machine text (ids, times, paths): never masked.
 _MACHINE_KEYS = frozenset({"run_id", "started", "finished", "files", "config", "kind", "situation",
-                           "status", "rule", "m5_id", "user", "duration_seconds"})
+                           "status", "rule", "m5_id", "user", "duration_seconds", "plan_id",
+                           "key"})  # a register keyed by personnummer has a keyed hash as its id
 
 
 def mask_value(value: Any) -> Any:
