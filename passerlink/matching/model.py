@@ -311,13 +311,10 @@ class LinkModel:
             p[unsettled_pairs] = np.minimum(p[unsettled_pairs], self.unsettled_cap)
         return p
 
-    def unsettled(self, features: pd.DataFrame, il: np.ndarray, ir: np.ndarray, context: np.ndarray,
+    def unsettled(self, features: pd.DataFrame, il: np.ndarray, ir: np.ndarray,
                   ignore: np.ndarray | None = None) -> np.ndarray:
-        """The pairs whose probability ``probability`` holds at ``unsettled_cap`` at most
-        (``context``: the pairs' start context, whose one-to-one posterior the rule reads)."""
-        context = np.asarray(context, dtype=np.float64)
-        start = np.minimum(sigmoid(context[:, 1]), sigmoid(context[:, 2])) if len(context) else np.zeros(0)
-        return unsettled(features, self.design.comparisons, il, ir, ignore=ignore, start_posterior=start)
+        """The pairs whose probability ``probability`` holds at ``unsettled_cap`` at most."""
+        return unsettled(features, self.design.comparisons, il, ir, ignore=ignore)
 
     # ---- the whole path --------------------------------------------------------------------
     def score_pairs(self, pairs: Pairs) -> PairScores:
@@ -327,7 +324,7 @@ class LinkModel:
         gl, gr = Groups(pairs.il), Groups(pairs.ir)
         context = self.context(z0, gl, gr)
         z = self.pair_logit(features, context)
-        held = self.unsettled(features, pairs.il, pairs.ir, context)
+        held = self.unsettled(features, pairs.il, pairs.ir)
         return PairScores(features, z0, context, z, self.probability(z, gl, gr, held))
 
     def score(self, pairs: Pairs) -> np.ndarray:

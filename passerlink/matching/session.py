@@ -157,7 +157,7 @@ class MatchSession:
         say(0.6, "fitting the starting model")
         self.model = LinkModel(self.comparisons, tf_columns=[c for c in self.features.columns if c.endswith("_tf")],
                                use_context=self.use_context, estimator_factory=self.estimator)
-        # an unsettled pair (a namesake, identifiers that disagree) is held just below auto: asked
+        # an unsettled pair (a namesake nothing but the names tells apart) is held just below auto: asked
         self.model.unsettled_cap = max(0.99 * self.auto_threshold, self.ask_threshold)
         self.model.fit_start(self.features, self.il, self.ir, len(self.L), len(self.R))
         self.z0 = self.model.start_logit(self.features)
@@ -235,13 +235,10 @@ class MatchSession:
 
     def _unsettled(self) -> np.ndarray:
         """Open pairs the model holds below the auto threshold (``weaklabels.unsettled``:
-        namesakes nothing but the names tells apart, identifiers that disagree); a rejected
-        rival is no rival. Cached per set of answers: ``mark_pairs`` refreshes often."""
+        namesakes nothing but the names tells apart); a rejected rival is no rival. Cached per set of answers: ``mark_pairs`` refreshes often."""
         key = self.decision.tobytes()
         if self._unsettled_cache is None or self._unsettled_cache[0] != key:
-            gl, gr = self._groups()
-            context = self.model.context(self.z0, gl, gr)  # the start's own, answers left out
-            held = self.model.unsettled(self.features, self.il, self.ir, context, ignore=self.decision == Answer.NO)
+            held = self.model.unsettled(self.features, self.il, self.ir, ignore=self.decision == Answer.NO)
             self._unsettled_cache = (key, held & (self.decision == Answer.OPEN))
         return self._unsettled_cache[1]
 
