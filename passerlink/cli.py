@@ -16,6 +16,7 @@ from typing import NoReturn
 
 from passerlink import __version__
 from passerlink.errors import PasserlinkError
+from passerlink.redact import mask_logs
 
 __all__ = ["main", "COMMANDS"]
 
@@ -50,6 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     level = [logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)]
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    mask_logs()  # no command logs a personnummer unmasked
     try:
         return int(args._run(args) or 0)
     except PasserlinkError as exc:

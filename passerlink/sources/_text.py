@@ -17,7 +17,7 @@ import unicodedata
 from collections.abc import Sequence
 
 from passerlink.errors import SourceError
-from passerlink.features import mask_personnummer
+from passerlink.redact import mask_text
 from passerlink.spreadsheet import FORMULA_TRIGGERS
 from passerlink.spreadsheet import looks_like_formula as _spreadsheet_formula
 
@@ -45,7 +45,6 @@ _FORMULA_LINE = re.compile(
 )
 
 _NOT_ALNUM = re.compile(r"[^0-9a-z]")
-_PNR_LIKE = re.compile(r"(?<!\d)(?:\d{8}|\d{6})[-+ ]?\d{4}(?!\d)")
 
 
 def fold_header(name: str) -> str:
@@ -93,12 +92,6 @@ def cell_text(value: object) -> str:
     except (TypeError, ValueError):
         pass
     return str(value)
-
-
-def mask_text(value: str) -> str:
-    """Free text with every personnummer-like digit run masked ('19800101-****'): for any text
-    that may hold one – a name typed wrongly, an M5 error message, a log line."""
-    return _PNR_LIKE.sub(lambda m: mask_personnummer(m.group(0)), value)
 
 
 def shown(value: str, limit: int = 40) -> str:

@@ -25,7 +25,7 @@ from typing import IO, Any
 
 from passerlink.errors import InputError
 from passerlink.features import mask_personnummer
-from passerlink.sources import mask_text
+from passerlink.redact import PersonnummerLogFilter, mask_logs, mask_text
 from passerlink.spreadsheet import guard_text, report_cell
 
 __all__ = [
@@ -150,26 +150,6 @@ def sanitize(report: Mapping[str, Any]) -> dict[str, Any]:
     out = _head(report)
     out["changes"] = list(_changes(report))
     return out
-
-
-class PersonnummerLogFilter(logging.Filter):
-    """Masks personnummer-like digit runs in every log record a handler writes (a message
-    quoting a register value, an M5 error echoing a name)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        masked = mask_text(message)
-        if masked != message:
-            record.msg, record.args = masked, None
-        return True
-
-
-def mask_logs(logger: logging.Logger | None = None) -> None:
-    """Put ``PersonnummerLogFilter`` on every handler of ``logger`` (default: the root logger,
-    where the CLI's handler is); calling it again adds nothing."""
-    for handler in (logger or logging.getLogger()).handlers:
-        if not any(isinstance(f, PersonnummerLogFilter) for f in handler.filters):
-            handler.addFilter(PersonnummerLogFilter())
 
 
 def _stamp(report: Mapping[str, Any]) -> str:

@@ -124,3 +124,15 @@ def test_scheduling_helpers():
     assert first_run(now, _dt.time(2, 0)) == _dt.datetime(2026, 11, 2, 2, 0)
     assert first_run(now, _dt.time(4, 30)) == _dt.datetime(2026, 11, 1, 4, 30)
     assert first_run(now, None) == now
+
+
+def test_no_command_logs_a_personnummer_unmasked(tmp_path, capsys):
+    """The CLI's log handler masks personnummer-like digit runs in every record (-vv included)."""
+    import logging
+
+    from passerlink.redact import PersonnummerLogFilter
+
+    main(["report", "--last", "--dir", str(tmp_path / "none")])  # any command sets the handler up
+    capsys.readouterr()
+    handlers = logging.getLogger().handlers
+    assert handlers and all(any(isinstance(f, PersonnummerLogFilter) for f in h.filters) for h in handlers)
