@@ -11,6 +11,8 @@ from passerlink.workbench.estimates import histogram, threshold_table
 t = ui.t
 ws = ui.workspace_or_stop()
 
+DONE = "pl_matching_done"  # session state: what the last run stored, shown once after the rerun
+
 st.title(t("matching_title"))
 ui.flow_banner(ws, "matching")
 st.caption(t("matching_intro"))
@@ -26,7 +28,14 @@ if st.button(label, key="pl_run_matching", type="primary" if ws.engine is None e
         st.error(t("error_prefix", message=str(exc)))
         st.stop()
     bar.empty()
+    facts = ws.golive_facts()  # the proposals are in the link store now, not held in this page
+    st.session_state[DONE] = t("proposals_stored", proposed=facts.proposed, question=facts.questions,
+                               withdrawn=facts.withdrawn)
+    st.rerun()  # the banner above moves on to the next step
+done = st.session_state.pop(DONE, None)
+if done:
     st.success(t("matching_done"))
+    st.info(done)
 
 engine = ui.engine_or_stop(ws, link=False)
 answered, left = engine.progress()  # the same estimate the Review page shows
