@@ -10,6 +10,13 @@ probabilities and links) and the next most useful question. Retraining runs in o
 that holds the session's lock; the answer path only ever *tries* that lock, and while the worker
 trains it queues the label and takes the next question from a queue filled after the last
 training. The benchmark, the simulated operator and the pages all drive the same methods.
+
+Proposals live in the link store, not here: after the first build and after every retrain that
+changed them, the model's auto-links and open pairs are stored (``matching.proposals``), so the
+sign-off, the export and the command line all see the same set. The questions-left figure an
+operator plans by is held steady (``estimates.QuestionsLeft``). An answer against a confident model
+is stored but not yet taught; the pair comes back once, a few questions later, as "are you sure?",
+and the second answer is the one the model learns.
 """
 
 from __future__ import annotations
