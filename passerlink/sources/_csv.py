@@ -322,6 +322,21 @@ def _records(text: str, sep: str, path: Path) -> tuple[list[str], list[list[str]
     return header, out.columns, rows
 
 
+#: Formula-like cells listed one by one per column; the rest are counted in one more issue.
+FORMULA_ISSUES_PER_COLUMN = 20
+
+
+def _formula_issues(col: str, hits: list[int], rows: list[int]) -> list[RowIssue]:
+    """The row issues of a column's formula-like cells: a column of '+46…' phone numbers in a
+    million-row export is one counted issue after the first few, not a million."""
+    limit = FORMULA_ISSUES_PER_COLUMN
+    out = [RowIssue(rows[i], col, "text looks like a spreadsheet formula; kept as text") for i in hits[:limit]]
+    if len(hits) > limit:
+        out.append(RowIssue(rows[hits[limit]], col, f"this and {len(hits) - limit - 1} more cells of the column "
+                            "look like spreadsheet formulas; kept as text"))
+    return out
+
+
 def read_delimited(
     data: bytes, path: Path, *, encoding: str | None = None, separator: str | None = None
 ) -> tuple[pd.DataFrame, list[int], list[RowIssue], str]:
@@ -350,11 +365,8 @@ def read_delimited(
         raise SourceError(f"{path} has a header but no data rows")
     del text
     refuse_unsafe_text(header, columns, rows, str(path))
-    issues = [
-        RowIssue(rows[i], col, "text looks like a spreadsheet formula; kept as text")
-        for col, values in zip(header, columns, strict=True)
-        for i in formula_rows(values)
-    ]
+    issues = [issue for col, values in zip(header, columns, strict=True)
+              for issue in _formula_issues(col, formula_rows(values), rows)]
     issues.sort(key=lambda issue: issue.row)
     frame = pd.DataFrame(dict(enumerate(columns)), dtype=object)
     frame.columns = header

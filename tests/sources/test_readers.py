@@ -496,3 +496,10 @@ def test_bidi_control_from_an_ss12000_api_stops_the_source_naming_the_record(loo
     spec = parse_source({"name": "elever", "kind": "ss12000", "url": loopback_http(Api), "token_env": "SS12000_C1_TOKEN"})
     with pytest.raises(SourceError, match=r"the record with id 'p2', column 'family_name', holds the bidi control U\+202E"):
         read_source(spec)
+
+
+def test_a_column_of_formula_like_values_is_counted_after_the_first_twenty(tmp_path: Path) -> None:
+    rows = "".join(f"{i};A;B;+46 70 {i:06d}\n" for i in range(1, 101))
+    table = read_file(write(tmp_path / "m.csv", "Anstnr;Förnamn;Efternamn;Mobil\n" + rows))
+    assert len(table.issues) == 21 and all(i.column == "Mobil" for i in table.issues)
+    assert table.issues[-1].row == 22 and "this and 79 more cells" in table.issues[-1].problem
