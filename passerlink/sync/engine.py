@@ -491,8 +491,8 @@ def _make_plan(run: _Run, client: M5Client, tables: dict[str, PeopleTable], keye
     candidates: dict | None = {}
     if policy.situations.new == "match_then_create":
         candidates = _candidates(desired, current, policy, links, tables, raw_users, config, rejected,
-                                 answers=key_link_ids(LinkStore(config.link_store.path).current(), keyer),
-                                 pending=state.review_queue(), skip_above=_matcher_limit(run))
+                                 answers=lambda: key_link_ids(LinkStore(config.link_store.path).current(), keyer),
+                                 pending=state.review_queue, skip_above=_matcher_limit(run))
     unsearched = candidates is None
     if candidates is None:
         candidates = {}
@@ -636,10 +636,12 @@ def _safety_gate(config: Config, the_plan: Plan, policy: SyncPolicy, state: Sync
 def _candidates(desired: DesiredState, current: CurrentState, policy: SyncPolicy,
                 links: Mapping[tuple[str, str], str],
                 tables: Mapping[str, PeopleTable], raw_users: list[dict[str, Any]], config: Config,
-                rejected: set[tuple[str, str, str]], *, answers: pd.DataFrame | None = None,
-                pending: pd.DataFrame | None = None, skip_above: int | None = None) -> dict | None:
+                rejected: set[tuple[str, str, str]], *, answers: Callable[[], pd.DataFrame] | None = None,
+                pending: Callable[[], pd.DataFrame] | None = None, skip_above: int | None = None) -> dict | None:
     """Likely matches among unlinked M5 users for people that are neither linked nor marked;
-    None (not searched) when there are more than ``skip_above`` such people."""
+    None (not searched) when there are more than ``skip_above`` such people. ``answers`` (the
+    operator's link decisions) and ``pending`` (the review queue) are read only when someone is
+    new: a night with no new person does not load them."""
     from passerlink.sources import read_m5
     from passerlink.sync.newpeople import likely_matches, still_queued
 
@@ -672,7 +674,7 @@ def _candidates(desired: DesiredState, current: CurrentState, policy: SyncPolicy
     # the full model (every register against every M5 user, taught the operator's answers); a
     # person already in the review queue stays there until an operator decides
     found = likely_matches(new_people, m5_people, registers={n: t.people for n, t in tables.items()}, m5=m5_all,
-                           answers=answers, rejected=rejected,
+                           answers=answers() if answers is not None else None, rejected=rejected,
                            min_probability=policy.queue_min_probability,
                            use_model=policy.new_person_matcher == "model", rule_bands=policy.queue_bands)
-    return found if pending is None else still_queued(found, pending, new_keys, free, rejected)
+    return found if pending is None else still_queued(found, pending(), new_keys, free, rejected)
