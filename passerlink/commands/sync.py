@@ -114,9 +114,7 @@ def _once(args: argparse.Namespace, sources: dict[str, Path]) -> tuple[int, bool
     """One run: (exit code, whether waiting could help – M5 was unreachable)."""
     from passerlink.config import load_config
     from passerlink.sync.engine import run_sync, shorten
-    from passerlink.sync.report import mask_logs, summary_text
-
-    mask_logs()
+    from passerlink.sync.report import summary_text
     cfg = load_config(args.config)
     result = run_sync(cfg, dry_run=args.dry_run, allow_mass_changes=args.allow_mass_changes,
                       m5_url=args.m5_url, source_paths=sources, approve=args.approve)

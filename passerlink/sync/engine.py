@@ -222,8 +222,9 @@ def run_sync(
     an M5 failure, or a step that crashed (then the run is closed as failed, exit 1, and the
     report says what broke). Only a report folder that cannot be written stops the run before
     anything else (exit 2), because then no report could be left."""
+    from passerlink.redact import mask_logs
     from passerlink.sync.lock import RunLock
-    from passerlink.sync.report import check_report_dir, mask_logs
+    from passerlink.sync.report import check_report_dir
 
     mask_logs()
     report_dir, _state_path, lock_path = sync_paths(config)
@@ -305,7 +306,7 @@ def _warn_settings(run: _Run) -> None:
 
 def _run_logged(run: _Run, client: M5Client | None) -> None:
     """The run's steps; every way they can end is turned into the result and the report."""
-    from passerlink.sources import mask_text
+    from passerlink.redact import mask_text
     from passerlink.sync.journal import SyncState
 
     report = run.report
