@@ -36,8 +36,8 @@ ANSWERS_TARGET = 200
 def _load(world_dir: Path, seed_json: Path, tmp: Path, sources: dict[str, str]):
     """Registers through the readers, M5 through the simulator and the client."""
     from passerlink.config import M5Config
-    from passerlink.processes import free_port, start_simulator, stop_process
     from passerlink.m5 import M5Client
+    from passerlink.processes import free_port, start_simulator, stop_process
     from passerlink.sources import read_file, read_m5
 
     registers = {
@@ -61,10 +61,10 @@ def _truth_labels(truth) -> set[tuple[str, str, str]]:
 
 
 def _quality(engine, truth: set) -> tuple[float, float]:
-    from passerlink.matching import LINK_DECISIONS
+    from passerlink.workbench.linktable import TABLE_LINKS
 
-    table = engine.link_table()
-    links = {(r.register, r.source_id, r.m5_id) for r in table.itertuples(index=False) if r.decision in LINK_DECISIONS}
+    table = engine.link_table()  # the links a sign-off would store now: answers and the model's proposals
+    links = {(r.register, r.source_id, r.m5_id) for r in table.itertuples(index=False) if r.decision in TABLE_LINKS}
     hit = len(links & truth)
     precision = hit / len(links) if links else 1.0
     recall = hit / len(truth) if truth else 1.0
