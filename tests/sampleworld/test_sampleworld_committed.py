@@ -44,7 +44,11 @@ def test_committed_sample_is_hultsfred_sized_and_small():
 def test_manual_share_is_about_a_tenth(sample_world):
     linked = set(sample_world.truth["m5_id"])
     users = sample_world.m5_seed["users"]
-    former = (sample_world.divergences["kind"] == "former_staff").sum()
-    manual = len(users) - len(linked) - former
+    kinds = sample_world.divergences["kind"]
+    former = (kinds == "former_staff").sum()
+    graduates = kinds.isin(["graduate", "graduate_sibling_name"]).sum()
+    manual = len(users) - len(linked) - former - graduates
     assert former == 60
+    assert manual == (kinds == "manual").sum()
     assert 0.08 <= manual / len(users) <= 0.12
+
