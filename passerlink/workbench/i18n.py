@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-__all__ = ["percent", "EXPLAIN_SV", "explain_term", "LANGUAGES", "TEXTS", "DECISION_LABELS", "FIELD_LABELS", "text", "translator", "decision_label", "field_label", "decision_from_label"]
+__all__ = ["percent", "situation_label", "SITUATIONS_EN", "EXPLAIN_SV", "explain_term", "LANGUAGES", "TEXTS", "DECISION_LABELS", "FIELD_LABELS", "text", "translator", "decision_label", "field_label", "decision_from_label"]
 
 LANGUAGES = {"sv": "Svenska", "en": "English"}
 
@@ -701,6 +701,27 @@ _EN: dict[str, str] = {
 
 TEXTS: dict[str, dict[str, str]] = {"sv": _SV, "en": _EN}
 
+#: The sync's situations in English (Swedish: ``sync.report.SITUATION_LABELS``, the reports' own words).
+SITUATIONS_EN: dict[str, str] = {
+    "new": "New in the register – created",
+    "future_start": "New with a future start date – created",
+    "queued": "Likely match in M5 – to the operator's queue",
+    "changed": "Linked and changed – updated",
+    "known_end": "Known end date – set in M5",
+    "unchanged": "Linked and unchanged",
+    "gone": "Gone from the registers – deactivated",
+    "gone_waiting": "Deactivated, waiting for deletion",
+    "delete": "Deleted after the grace period",
+    "rehire": "Back in the register – reactivated",
+    "deleted_in_m5": "Linked user deleted by hand in M5",
+    "inactive_in_m5": "In the register but deactivated by hand in M5 – left inactive",
+    "conflict": "Changed in M5 during the run – planned again",
+    "unknown_department": "Unknown department",
+    "unknown_usergroup": "Unknown user group",
+    "unknown_accessgroup": "Unknown access group",
+    "manual_left_alone": "Manual records in M5 – left alone",
+}
+
 #: How each link-store decision reads to an operator (and in the Excel drop-down).
 DECISION_LABELS: dict[str, dict[str, str]] = {
     "sv": {
@@ -867,3 +888,12 @@ def decision_from_label(label: str) -> str | None:
 
 def field_label(field: str, lang: str = "sv") -> str:
     return FIELD_LABELS[_lang(lang)].get(field, field)
+
+
+def situation_label(situation: str, lang: str = "sv") -> str:
+    """A sync situation in the operator's language (the reports' Swedish words, or English)."""
+    from passerlink.sync.report import SITUATION_LABELS
+
+    if _lang(lang) == "en":
+        return SITUATIONS_EN.get(situation, situation)
+    return SITUATION_LABELS.get(situation, situation)

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from passerlink.workbench.i18n import situation_label
+
 if TYPE_CHECKING:  # pragma: no cover
     from passerlink.config import Config
 
@@ -67,12 +69,10 @@ def kind_counts(report: Report) -> dict[str, int]:
     return out
 
 
-def situation_rows(report: Report) -> pd.DataFrame:
-    """``situation, count``: the report's situations in Swedish (the sync's own labels)."""
-    from passerlink.sync.report import SITUATION_LABELS
-
+def situation_rows(report: Report, lang: str = "sv") -> pd.DataFrame:
+    """``situation, count``: the report's situations in the operator's language."""
     counts = report.get("counts") or {}
-    rows = [(SITUATION_LABELS.get(str(k), str(k)), int(v)) for k, v in sorted(dict(counts).items())]
+    rows = [(situation_label(str(k), lang), int(v)) for k, v in sorted(dict(counts).items())]
     return pd.DataFrame(rows, columns=["situation", "count"])
 
 
@@ -103,12 +103,10 @@ def rule_label(name: str, t: Translate) -> str:
     return t(f"rule_{name}") if name in RULES else t("rule_other", rule=name)
 
 
-def change_rows(report: Report, t: Translate) -> pd.DataFrame:
+def change_rows(report: Report, t: Translate, lang: str = "sv") -> pd.DataFrame:
     """``kind, situation, label, m5_id, status``: one row per planned or applied operation."""
-    from passerlink.sync.report import SITUATION_LABELS
-
     rows = [{"kind": t(f"op_{c.get('kind')}") if c.get("kind") in OPS else str(c.get("kind", "")),
-             "situation": SITUATION_LABELS.get(str(c.get("situation", "")), str(c.get("situation", ""))),
+             "situation": situation_label(str(c.get("situation", "")), lang),
              "label": str(c.get("label", "")), "m5_id": str(c.get("m5_id") or ""),
              "status": t(f"op_status_{c.get('status')}") if c.get("status") in OP_STATUSES else str(c.get("status", ""))}
             for c in _changes(report)]

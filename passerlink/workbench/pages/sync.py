@@ -12,6 +12,7 @@ import streamlit as st
 
 from passerlink.errors import PasserlinkError
 from passerlink.matching.linkstore import LINK_DECISIONS, LinkDecision
+from passerlink.workbench import state as K
 from passerlink.workbench import ui
 from passerlink.workbench.linktable import with_people
 from passerlink.workbench.syncview import (
@@ -28,6 +29,7 @@ from passerlink.workbench.syncview import (
 
 t = ui.t
 ws = ui.workspace_or_stop()
+lang = st.session_state.get(K.LANG, "sv")
 PLAN = "pl_sync_plan"  # session state: (plan id, json report path) of the dry run on screen
 RESULT = "pl_sync_result"  # session state: json report path of the last run started here
 
@@ -75,7 +77,7 @@ def show_report(report: dict, key: str) -> None:
     if len(difference):
         st.dataframe(difference.rename(columns={"change": t("plan_change"), "kind": t("sync_kind"),
                                                 "label": t("sync_person")}), hide_index=True, key=f"{key}_difference")
-    situations = situation_rows(report)
+    situations = situation_rows(report, lang)
     if len(situations):
         st.dataframe(situations.rename(columns={"situation": t("sync_situation"), "count": t("sync_count")}),
                      hide_index=True, key=f"{key}_situations")
@@ -85,7 +87,7 @@ def show_report(report: dict, key: str) -> None:
             st.dataframe(rules.drop(columns=["stops"]).rename(columns={
                 "rule": t("sync_rule"), "result": t("sync_rule_result"), "value": t("sync_rule_value"),
                 "limit": t("sync_rule_limit")}), hide_index=True, key=f"{key}_rules")
-    changes = change_rows(report, t)
+    changes = change_rows(report, t, lang)
     if len(changes):
         with st.expander(t("sync_changes", n=len(changes))):
             st.dataframe(changes.rename(columns={"kind": t("sync_kind"), "situation": t("sync_situation"),
