@@ -126,7 +126,7 @@ def _edit_workbook(path: Path, truth: pd.DataFrame, n: int) -> int:
     return done
 
 
-def test_go_live_day_creates_no_duplicate_in_any_combination(tmp_path, sample_m5, truth):
+def test_go_live_day_creates_no_duplicate_in_any_combination(tmp_path, sample_m5, truth, capsys):
     # -- auto-links only: propose, sign off at once (the questions stay without a link) ------------
     a = _site(tmp_path, sample_m5, "a")
     assert main(["links", "propose", "--config", str(a)]) == 0
@@ -144,7 +144,18 @@ def test_go_live_day_creates_no_duplicate_in_any_combination(tmp_path, sample_m5
     assert main(["links", "propose", "--config", str(b)]) == 0
     assert _answer(b, truth, 40) == 40
     assert main(["links", "signoff", "--config", str(b), "--yes"]) == 0
-    assert _duplicate_creates(_dry_run(b), truth) == [], "auto-links and some answers, signed off"
+    seen = _dry_run(b)
+    assert _duplicate_creates(seen, truth) == [], "auto-links and some answers, signed off"
+
+    # -- an approval is for exactly the plan the operator saw: a plan that changed since stops ----------
+    store_b = LinkStore(load_config(b).link_store.path)
+    first = store_b.links().iloc[0]
+    store_b.record(LinkDecision(first["source"], first["source_id"], first["m5_id"], Decision.REJECTED, None, "bo"))
+    sample_m5.clear_calls()
+    assert main(["sync", "--config", str(b), "--approve", seen["plan_id"]]) == 3
+    err = capsys.readouterr().err
+    assert f"approved {seen['plan_id']}" in err and "operations differ" in err
+    assert sample_m5.writes() == []
 
     # -- links import of the exported workbook, edited: a few people linked by hand -------------------
     book = tmp_path / "links.xlsx"
