@@ -278,6 +278,21 @@ def blanking_lines(report: Mapping[str, Any], limit: int = 10) -> list[str]:
     return lines
 
 
+def plan_lines(report: Mapping[str, Any]) -> list[str]:
+    """The plan's id, who approved it, and the auto-links held back for an operator."""
+    lines = [f"plan: {report['plan_id']}"] if report.get("plan_id") else []
+    held = report.get("held_auto_links") or []
+    if held:
+        lines.append(f"held for an operator: {len(held)} auto-links onto hand-made M5 records of another user group "
+                     "(the people are in the review queue)")
+    approval = report.get("approval") or {}
+    if approval:
+        lines.append(f"approved: plan {approval.get('plan_id')} by {approval.get('approved_by')} at "
+                     f"{approval.get('approved_at')} (dry run by {approval.get('planned_by')} at "
+                     f"{approval.get('planned_at')})")
+    return lines
+
+
 def summary_text(report: Mapping[str, Any]) -> str:
     """A few lines for the terminal (``passerlink report --last``, end of ``passerlink sync``)."""
     lines = [
@@ -292,13 +307,7 @@ def summary_text(report: Mapping[str, Any]) -> str:
     if ops:
         lines.append("operations: " + ", ".join(f"{k} {v}" for k, v in sorted(ops.items())))
     lines.append(f"M5 write calls: {report.get('m5_writes', 0)}")
-    if report.get("plan_id"):
-        lines.append(f"plan: {report['plan_id']}")
-    approval = report.get("approval") or {}
-    if approval:
-        lines.append(f"approved: plan {approval.get('plan_id')} by {approval.get('approved_by')} at "
-                     f"{approval.get('approved_at')} (dry run by {approval.get('planned_by')} at "
-                     f"{approval.get('planned_at')})")
+    lines += plan_lines(report)
     for r in report.get("safety") or []:
         if not r.get("ok"):
             state = "overridden" if r.get("overridden") else ("needs approval" if report.get("dry_run") else "STOPPED")
