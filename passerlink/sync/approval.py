@@ -26,6 +26,8 @@ __all__ = ["plan_fingerprint", "plans_folder", "save_plan", "load_plan", "latest
            "approve_plan", "PLAN_ID_LENGTH"]
 
 PLAN_ID_LENGTH = 12
+#: Stored plans kept (the newest); older ones are removed when a dry run stores a new one.
+KEEP_PLANS = 30
 
 #: The parts of an operation that say what is done to whom (status, notes and probabilities do not).
 _IDENTITY_KEYS = ("kind", "situation", "key", "m5_id", "label", "changes", "fields", "add_groups",
@@ -68,6 +70,8 @@ def save_plan(folder: Path, report: Mapping[str, Any]) -> str:
     tmp = target.with_name(target.name + ".tmp")
     tmp.write_text(json.dumps(record, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
     os.replace(tmp, target)
+    for old in sorted(folder.glob("*.json"), key=lambda f: f.stat().st_mtime)[:-KEEP_PLANS]:
+        old.unlink(missing_ok=True)  # a plan is approved within hours of its dry run, not months
     return plan_id
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import json
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -170,3 +171,15 @@ def test_only_the_stored_plan_is_approved_and_the_approval_is_recorded(tmp_path)
         approve_plan(folder, "0123456789ab", fresh, who="kerstin")
     with pytest.raises(InputError, match="a plan id is the 12 letters and digits"):
         approve_plan(folder, "../../etc", fresh, who="kerstin")
+
+
+def test_only_the_newest_plans_are_kept(tmp_path):
+    from passerlink.sync.approval import KEEP_PLANS
+
+    folder = tmp_path / "plans"
+    ids = []
+    for n in range(KEEP_PLANS + 3):
+        ids.append(save_plan(folder, {"changes": [{**OPS[0], "key": ["hr", str(n)]}]}))
+        os.utime(folder / f"{ids[-1]}.json", (1_000_000 + n, 1_000_000 + n))
+    kept = {p.stem for p in folder.glob("*.json")}
+    assert len(kept) == KEEP_PLANS and ids[-1] in kept and ids[0] not in kept
