@@ -255,7 +255,7 @@ def show_people(frame_: pd.DataFrame, columns: list[str], *, key: str | None = N
         lang = st.session_state.get(K.LANG, "sv")
         shown["decision"] = shown["decision"].map(lambda d: decision_label(d, lang))
     shown = shown.rename(columns=renames or column_label)
-    st.dataframe(shown, hide_index=True, key=key, height=height or "auto")
+    st.dataframe(shown, hide_index=True, key=key, height=height or "auto", placeholder="–")
 
 
 def sync_text(message: str) -> str:

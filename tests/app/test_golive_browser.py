@@ -97,6 +97,10 @@ def test_golive_day_in_the_browser(day, chromium, artifacts, tmp_path):
                                             ?.getAttribute('data-test-script-state') === 'notRunning'
                                         && !document.querySelector('[data-stale="true"]')""")
 
+    def click(locator) -> None:
+        locator.click()
+        page.mouse.move(1, 1)  # the pointer off the button: no tooltip left over the page
+
     def shot(name: str) -> None:
         settled()
         page.mouse.move(1, 1)  # no tooltip over the page
@@ -104,7 +108,7 @@ def test_golive_day_in_the_browser(day, chromium, artifacts, tmp_path):
 
     # 1. matching: the proposals go to the link store -------------------------------------------------
     page.goto(f"{url}/matching")
-    page.locator(".st-key-pl_run_matching button").click()
+    click(page.locator(".st-key-pl_run_matching button"))
     expect(page.get_by_text("Matchningen är klar.")).to_be_visible()
     store = LinkStore(load_config(cfg).link_store.path)
     assert (store.proposals()["kind"] == "proposed").sum() > 2000  # stored, not held in the page
@@ -116,7 +120,7 @@ def test_golive_day_in_the_browser(day, chromium, artifacts, tmp_path):
     pair = page.locator(".st-key-pl_pair").last
     expect(pair).to_be_visible()
     page.wait_for_function("() => window.__passerlinkKeys")
-    page.locator("h1").first.click()  # keys go to the page, not to a widget
+    click(page.locator("h1").first)  # keys go to the page, not to a widget
     operator = Operator(known, MISTAKES)
     timings, rechecked = [], []
     page.evaluate("""() => document.addEventListener('keydown', () => { window.__plT0 = performance.now(); },
@@ -159,14 +163,14 @@ def test_golive_day_in_the_browser(day, chromium, artifacts, tmp_path):
     # 3. sign-off, export, re-import ----------------------------------------------------------------
     page.goto(f"{url}/links")
     settled()
-    page.locator(".st-key-pl_signoff button").click()
+    click(page.locator(".st-key-pl_signoff button"))
     expect(page.get_by_text(re.compile(r"^Godkänt av")).last).to_be_visible()
     signoff = store.last_signoff()
     assert signoff is not None and signoff.counts["auto"] > 2000
     shot("4-signed-off")
-    page.locator(".st-key-pl_make_export button").click()
+    click(page.locator(".st-key-pl_make_export button"))
     with page.expect_download() as info:
-        page.locator(".st-key-pl_download button").click()
+        click(page.locator(".st-key-pl_download button"))
     exported = tmp_path / info.value.suggested_filename
     info.value.save_as(exported)
     page.locator(".st-key-pl_import_file input[type=file]").set_input_files(str(exported))
@@ -182,10 +186,10 @@ def test_golive_day_in_the_browser(day, chromium, artifacts, tmp_path):
         page.locator(".st-key-pl_import_file input[type=file]").set_input_files(str(edited))
         expect(page.get_by_text(f"{len(rejected)} ändrade beslut")).to_be_visible()
         shot("5-reimported")
-        page.locator(".st-key-pl_apply_import button").click()
+        click(page.locator(".st-key-pl_apply_import button"))
         expect(page.get_by_text(f"{len(rejected)} beslut sparade i länkregistret.")).to_be_visible()
         settled()
-        page.locator(".st-key-pl_signoff button").click()
+        click(page.locator(".st-key-pl_signoff button"))
         expect(page.get_by_text(re.compile(r"^Godkänt av")).last).to_be_visible()
         assert len(store.signoffs()) == 2
 
@@ -195,21 +199,21 @@ def test_golive_day_in_the_browser(day, chromium, artifacts, tmp_path):
     sim.clear_calls()
     page.goto(f"{url}/sync")
     settled()
-    page.locator(".st-key-pl_sync_preview button").first.click()
+    click(page.locator(".st-key-pl_sync_preview button").first)
     expect(page.get_by_text("Provkörningens plan har id")).to_be_visible()
     assert not sim.writes()
     shot("6-dry-run")
-    page.locator(".st-key-pl_sync_approve button").first.click()
+    click(page.locator(".st-key-pl_sync_approve button").first)
     expect(page.get_by_text("Synken är klar.").first).to_be_visible()
     first_writes = sim.writes()
     assert first_writes
     shot("7-first-sync")
     sim.clear_calls()
     settled()
-    page.locator(".st-key-pl_sync_preview button").first.click()
+    click(page.locator(".st-key-pl_sync_preview button").first)
     expect(page.get_by_text("Provkörningens plan har id")).to_be_visible()
     settled()
-    page.locator(".st-key-pl_sync_approve button").first.click()
+    click(page.locator(".st-key-pl_sync_approve button").first)
     expect(page.get_by_text("Synken är klar.").first).to_be_visible()
     assert not sim.writes(), "the second run must write nothing"
     shot("8-second-sync")

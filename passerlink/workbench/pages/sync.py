@@ -176,14 +176,15 @@ if len(queue):
     st.caption(t("queue_intro"))
     registers, m5_people = ws.people()
     wide = with_people(queue.assign(decision="", who="", at="", model_version=""), registers, m5_people)
-    shown = wide.assign(answer="", person=[f"{a} {b}".strip() for a, b in zip(wide["given_names"], wide["family_name"],
+    shown = wide.assign(answer=None, person=[f"{a} {b}".strip() for a, b in zip(wide["given_names"], wide["family_name"],
                                                                               strict=True)],
                         m5_person=[f"{a} {b}".strip() for a, b in zip(wide["m5_given_names"], wide["m5_family_name"],
                                                                       strict=True)])
     shown = shown[["answer", "register", "source_id", "person", "m5_id", "m5_person", "probability"]]
-    words = {"": "", t("answer_yes"): "confirmed", t("answer_no"): "rejected"}
+    words = {t("answer_yes"): "confirmed", t("answer_no"): "rejected"}
     edited = st.data_editor(
         shown, hide_index=True, key="pl_queue_editor", disabled=[c for c in shown.columns if c != "answer"],
+        placeholder="–",  # an unanswered row (the grid would say "None")
         column_config={
             "answer": st.column_config.SelectboxColumn(t("queue_same_person"), options=list(words)),
             "register": t("register"), "source_id": t("col_source_id"), "person": t("sync_person"),
@@ -191,7 +192,7 @@ if len(queue):
             "probability": st.column_config.ProgressColumn(t("col_probability"), min_value=0.0, max_value=1.0,
                                                            format="%.2f"),
         })
-    answered = edited[edited["answer"].map(lambda w: bool(words.get(w)))]
+    answered = edited[edited["answer"].isin(list(words))]
     if st.button(t("queue_save", n=len(answered)), key="pl_queue_save", disabled=not len(answered)):
         decisions = [LinkDecision(r.register, r.source_id, r.m5_id, words[r.answer], float(r.probability),
                                   ui.operator(), "sync review queue") for r in answered.itertuples(index=False)]
