@@ -286,6 +286,14 @@ class _Columns:
             column.extend(col if seen is None else [seen.setdefault(v, v) for v in col])
 
 
+def _named_width(header: list[str]) -> int:
+    """The header's width without its trailing unnamed columns."""
+    n = len(header)
+    while n and not header[n - 1].strip():
+        n -= 1
+    return n
+
+
 def _records(text: str, sep: str, path: Path) -> tuple[list[str], list[list[str]], list[int]]:
     """(header, its columns' values, row numbers): every data row exactly as wide as the header.
 
@@ -296,6 +304,7 @@ def _records(text: str, sep: str, path: Path) -> tuple[list[str], list[list[str]
     reader = csv.reader(_lines(text), delimiter=sep)
     header: list[str] | None = None
     width = -1  # no row matches until the header is read
+    least = 0  # a row may end before the header's trailing unnamed columns (a header-only ';')
     out = _Columns(0)
     rows: list[int] = []
     try:
@@ -308,11 +317,12 @@ def _records(text: str, sep: str, path: Path) -> tuple[list[str], list[list[str]
                 continue
             if header is None:
                 header, width = unique_headers(rec), len(rec)
+                least = _named_width(rec)
                 out = _Columns(width)
                 continue
-            if len(rec) < width or any(v.strip() for v in rec[width:]):
+            if len(rec) < least or any(v.strip() for v in rec[width:]):
                 raise _structure_error(path, number, rec, header)
-            out.add(rec[:width])
+            out.add((rec + [""] * (width - len(rec)))[:width])
             rows.append(number)
     except csv.Error as exc:
         raise SourceError(f"{path}: row {reader.line_num} cannot be parsed as CSV ({exc})") from None

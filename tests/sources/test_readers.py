@@ -264,6 +264,8 @@ def test_short_or_overlong_rows_stop_the_file(tmp_path: Path) -> None:
     deactivated people), values beyond the header were dropped. Trailing empty fields are fine."""
     ok = read_file(write(tmp_path / "t.csv", "Förnamn;Efternamn;Enhet\nA;B;IT\nI;J;K;;\n"))
     assert ok.people["org_unit"].tolist() == ["IT", "K"] and ok.issues == []
+    header_only_separator = read_file(write(tmp_path / "h.csv", "Förnamn;Efternamn;Enhet;\nA;B;IT\n"))
+    assert header_only_separator.people["org_unit"].tolist() == ["IT"]  # the unnamed 4th column may be missing
     with pytest.raises(SourceError, match=r"row 3 has 2 fields where the header has 3 \(nothing from column 'Enhet'"):
         read_file(write(tmp_path / "s.csv", "Förnamn;Efternamn;Enhet\nA;B;IT\nC;D\n"))
     with pytest.raises(SourceError, match=r"row 2 has 4 fields where the header has 3 \(values after"):
