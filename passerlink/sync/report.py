@@ -37,7 +37,6 @@ __all__ = [
     "PersonnummerLogFilter",
     "check_report_dir",
     "safe_cell",
-    "sanitize",
     "render_html",
     "write_reports",
     "prune_reports",
@@ -143,13 +142,6 @@ def _changes(report: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
     """The changes masked one by one (a million of them are never copied at once)."""
     for c in report.get("changes") or []:
         yield _sanitize_op(c)
-
-
-def sanitize(report: Mapping[str, Any]) -> dict[str, Any]:
-    """The whole report with personal data masked (for a caller that wants it in one dict)."""
-    out = _head(report)
-    out["changes"] = list(_changes(report))
-    return out
 
 
 def _stamp(report: Mapping[str, Any]) -> str:
