@@ -137,6 +137,9 @@ def golive_status(facts: GoLiveFacts, *, config_name: str = "F") -> GoLiveStatus
                                     ("proposals_to_sign", facts.proposed),
                                     ("review_queue", facts.queued)) if n]
     action, command = ("", "") if next_step is None else ACTIONS[next_step]
+    if next_step is Step.FIRST_SYNC_APPROVED and facts.last_plan_id and facts.last_run_status == "dry_run":
+        command = (f"passerlink sync --config {{config}} --approve {facts.last_plan_id} (the last dry run's plan; "
+                   "a plan that changed since stops and says how)")
     return GoLiveStatus(step=step, reached=tuple(reached), next_step=next_step, action=action,
                         command=command.format(config=config_name), left=tuple(left), facts=facts)
 

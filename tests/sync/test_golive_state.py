@@ -62,6 +62,13 @@ def test_each_state_says_where_we_are_and_what_comes_next(facts, step, action):
     assert status.done is (step is Step.NIGHTLY)
 
 
+def test_after_a_dry_run_the_next_command_approves_its_plan():
+    facts = dataclasses.replace(BASE, ever_proposed=10, links=8, signoffs=1, dry_runs=1, last_plan_id="0123456789ab",
+                                last_run_status="dry_run")
+    status = golive_status(facts, config_name="site.toml")
+    assert status.command.startswith("passerlink sync --config site.toml --approve 0123456789ab")
+
+
 def test_what_is_left_is_counted():
     facts = dataclasses.replace(BASE, ever_proposed=9, proposed=4, questions=3, queued=2)
     status = golive_status(facts)
