@@ -83,10 +83,14 @@ class QuestionsLeft:
     def update(self, raw: int, answered: int, *, contradicted: bool = False, stopped: bool = False) -> int:
         """The estimate after ``answered`` answers, given the model's raw one.
 
-        Called again with the same ``answered`` (a retrain between two answers), it moves only
-        within the step that answer allowed: the bound is per answer, not per call.
+        Called again with the same ``answered`` (a retrain between two answers), it keeps the value
+        that answer gave: the operator sees one step per answer, the retrain's news comes with the
+        next one.
         """
         raw = max(0, int(raw))
+        settled = answered >= SETTLE_AFTER and not stopped and not contradicted and raw > 0
+        if settled and answered == self._answered and self.value:
+            return self.value  # one step per answer: a retrain between two answers waits for the next
         if answered != self._answered:
             self._base, self._answered = self.value, answered
         base = self._base
