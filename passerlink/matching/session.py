@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from passerlink.errors import InputError
-from passerlink.features.comparisons import Comparison, compare_pairs, default_comparisons
+from passerlink.features.comparisons import Comparison, compare_pairs, default_comparisons, level_in
 from passerlink.features.prepare import PreparedPeople, add_frequencies, prepare_people
 from passerlink.matching.active import (
     expected_errors,
@@ -46,6 +46,7 @@ from passerlink.matching.explain import explain_pair
 from passerlink.matching.linkstore import Decision
 from passerlink.matching.model import Estimator, LinkModel, Pairs, PairScores, default_estimator
 from passerlink.matching.weaklabels import (
+    NAME_CLOSE,
     UNLABELLED,
     identifiers_disagree,
     name_rivals,
@@ -114,7 +115,7 @@ class MatchSession:
         #: a "no" whose pair has an unrejected rival within this many nats is not learnt from
         self.explained_margin = float(explained_margin)
         self.explained_rejections = np.zeros(0, dtype=bool)
-        self.contradicted_rejections = np.zeros(0, dtype=bool)
+        self.contradicted_answers = np.zeros(0, dtype=bool)
         self._unsettled_cache: tuple[bytes, np.ndarray] | None = None
         self._disagree: np.ndarray | None = None
         #: makes a fresh classifier (scikit-learn's binary interface); default ``LinkClassifier``
@@ -251,9 +252,12 @@ class MatchSession:
         but not learnt from, weight 0 (``explained_rejections``). Learnt with an answer's weight,
         it taught the classifier that the agreement such a namesake shares with the real
         counterpart (same name, same school) is weak evidence for every pair that has it: on the
-        pupil worlds recall fell as answers came in. A "no" to a pair the weak labels call a link
-        (``contradicted_rejections``: full names agree, nobody else comes close) weighs one weak
-        label: a namesake the data cannot tell apart, or a slip of the operator.
+        pupil worlds recall fell as answers came in. An answer against the weak labels where the
+        names say so too (``contradicted_answers``) weighs one weak label: a "no" to a pair whose
+        full names agree and that nobody else comes close to (a namesake the data cannot tell
+        apart, or a slip), a "yes" to a names-only pair whose names are not close (a slip, or a
+        lesson the next answers must confirm). At an answer's weight, one such slip moved
+        untouched true pairs below the auto threshold on the pupil worlds.
         """
         start_post = np.minimum(sigmoid(context[:, 1]), sigmoid(context[:, 2]))
         if not self.use_context:
@@ -261,7 +265,11 @@ class MatchSession:
         yes, no = self.decision == Answer.YES, self.decision == Answer.NO
         rivals = self._name_rivals()
         y = weak_labels(self.features, start_post, self.model.design.comparisons, alone=rivals == 0).astype(np.int8)
-        self.contradicted_rejections = no & (y == 1)
+        comparisons = self.model.design.comparisons
+        close = level_in(self.features, comparisons, "given_name", *NAME_CLOSE["given_name"]) & level_in(
+            self.features, comparisons, "family_name", *NAME_CLOSE["family_name"])
+        names_only = self.model.design.names_only(self.features)
+        self.contradicted_answers = (no & (y == 1)) | (yes & (y == 0) & ~close & names_only)
         y[yes], y[no] = 1, 0
         w = np.ones(self.n_candidates)
         self.explained_rejections = no & ((rivals > 0) | (self._rival_gap() <= self.explained_margin))
@@ -292,7 +300,7 @@ class MatchSession:
             w[neg] = len(neg) / budget
             train = np.union1d(train[(y[train] == 1) | answered[train]], keep)
         w[answered] = self.answer_weight
-        w[self.contradicted_rejections] = 1.0
+        w[self.contradicted_answers] = 1.0
         w[self.explained_rejections] = 0.0
         train_part = static_cand.take(train) if static_cand is not None \
             else self.model.static_part(self.features.iloc[train])

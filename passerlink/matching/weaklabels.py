@@ -106,24 +106,36 @@ def name_rivals(features: pd.DataFrame, comparisons: Mapping[str, Comparison], i
 
 def namesake_rivals(features: pd.DataFrame, comparisons: Mapping[str, Comparison], il: np.ndarray,
                     ir: np.ndarray, ignore: np.ndarray | None = None) -> np.ndarray:
-    """Pairs with a *namesake rival*: another candidate of one of its people, not in ``ignore``,
-    whose names are a namesake's (``NAMESAKE``) and whose org unit agrees at least as well as the
-    pair's own (a missing unit tells nothing apart). Two Elsa Andersson at two schools are told
-    apart by the school; a graduate under a pupil's name at the pupil's school is not."""
+    """Pairs with a *namesake rival* nobody else claims: another M5 user of the pair's register
+    person with a namesake's name (``NAMESAKE``) whom no other register person has with both
+    names equal (a graduate under a pupil's name, a stale Petersson beside the real Pettersson),
+    or the same the other way round; not counting the pairs
+    in ``ignore``, and only where the rival's org unit agrees at least as well as the pair's own (a
+    missing unit tells nothing apart). Two Elsa Andersson at two schools are told apart by the
+    school. Two Elsa Andersson at one school with two M5 users Elsa Andersson are not held: each
+    rival is claimed by the other Elsa, and which is which is the one-to-one assignment's to say
+    (held, each of them would cost a question)."""
     namesake = level_in(features, comparisons, "given_name", *NAMESAKE["given_name"]) & level_in(
         features, comparisons, "family_name", *NAMESAKE["family_name"])
     if ignore is not None:
         namesake &= ~np.asarray(ignore, dtype=bool)
-    org = comparisons.get("org_unit")
-    if org is None or "org_unit" not in features.columns:
+    if "org_unit" not in comparisons or "org_unit" not in features.columns:
         rank = np.zeros(len(features))
     else:
         code = features["org_unit"].to_numpy(dtype=np.float64)
         rank = np.where(code < 0, np.nan, code)  # higher code = closer agreement
     own = np.where(np.isnan(rank), -np.inf, rank)  # a pair without a unit: any rival counts
-    as_rival = np.where(namesake, np.where(np.isnan(rank), np.inf, rank), -np.inf)
-    best = np.maximum(competitor_scores(as_rival, il, missing=-np.inf),
-                      competitor_scores(as_rival, ir, missing=-np.inf))
+    strength = np.where(np.isnan(rank), np.inf, rank)
+    # a rival is claimed when someone else has it with both names equal (the other Elsa Andersson)
+    twin_names = namesake & level_in(features, comparisons, "given_name", "exact") & level_in(
+        features, comparisons, "family_name", "exact")
+    count = twin_names.astype(np.float64)
+    per_left = np.bincount(il, weights=count, minlength=int(il.max()) + 1 if len(il) else 0)
+    per_right = np.bincount(ir, weights=count, minlength=int(ir.max()) + 1 if len(ir) else 0)
+    unclaimed_user = namesake & (per_right[ir] - count == 0)  # nobody else has this M5 user's name
+    unclaimed_person = namesake & (per_left[il] - count == 0)
+    best = np.maximum(competitor_scores(np.where(unclaimed_user, strength, -np.inf), il, missing=-np.inf),
+                      competitor_scores(np.where(unclaimed_person, strength, -np.inf), ir, missing=-np.inf))
     return best >= own
 
 
