@@ -119,6 +119,8 @@ def test_every_page_in_swedish_through_the_go_live_day(app):
     at.switch_page("workbench/pages/sources.py").run()
     seen["sources"] = screen_texts(at)
     assert set(seen) == set(PAGES)
+    for page, texts in seen.items():  # the go-live banner on every page: where, what is left, what next
+        assert any(t.startswith("Nästa steg:") for t in texts), page
     leaks = {page: english_in(texts) for page, texts in seen.items()}
     assert not any(leaks.values()), leaks
 

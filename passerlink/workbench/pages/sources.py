@@ -16,6 +16,7 @@ ws = ui.workspace_or_stop()
 lang = st.session_state[K.LANG]
 
 st.title(t("sources_title"))
+ui.flow_banner(ws, "sources")
 st.caption(t("sources_intro"))
 if st.button(t("reload_sources"), key="pl_reload_sources"):
     with st.spinner(t("reload_sources")):
