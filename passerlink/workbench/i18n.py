@@ -348,6 +348,14 @@ _SV: dict[str, str] = {
     "queue_same_person": "Samma person?",
     "queue_save": "Spara svaren ({n})",
     "queue_saved": "{n} svar sparade i länkregistret; nästa synk följer dem.",
+    "technical_details": "Tekniska detaljer",
+    "source_problem": "En källa kunde inte läsas.",
+    "source_unreadable": "Källan {name} kunde inte läsas.",
+    "m5_unreadable": "RCard M5 kunde inte läsas.",
+    "upload_unreadable": "Filen {file} kunde inte läsas.",
+    "manual_failed": "Länken kunde inte sparas.",
+    "signoff_failed": "Länktabellen kunde inte godkännas.",
+    "report_unreadable": "Rapporten kunde inte läsas.",
     "col_m5_prefix": "M5 ",
 }
 
@@ -676,6 +684,14 @@ _EN: dict[str, str] = {
     "queue_same_person": "Same person?",
     "queue_save": "Save the answers ({n})",
     "queue_saved": "{n} answers saved to the link store; the next sync follows them.",
+    "technical_details": "Technical details",
+    "source_problem": "A source could not be read.",
+    "source_unreadable": "The source {name} could not be read.",
+    "m5_unreadable": "RCard M5 could not be read.",
+    "upload_unreadable": "The file {file} could not be read.",
+    "manual_failed": "The link could not be saved.",
+    "signoff_failed": "The link table could not be signed off.",
+    "report_unreadable": "The report could not be read.",
     "col_m5_prefix": "M5 ",
 }
 

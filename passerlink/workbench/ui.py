@@ -41,6 +41,7 @@ __all__ = [
     "column_label",
     "flow_banner",
     "sync_text",
+    "error",
     "local_time",
     "progress_text",
 ]
@@ -162,12 +163,21 @@ def progress_text(message: str) -> str:
     return t("progress_working")
 
 
+def error(key: str, detail: object, **values: object) -> None:
+    """An error in the operator's words (``key``), the technical sentence below it, folded away:
+    the readers, M5 and the sync write theirs in English for logs and the command line, and
+    what exactly went wrong is what support needs."""
+    st.error(t(key, **values))
+    with st.expander(t("technical_details")):
+        st.code(str(detail), language=None, wrap_lines=True)
+
+
 def sources_or_stop(ws: Workspace) -> None:
     """Go on only if every source and M5 could be read; else say why, with a link to Sources."""
     _registers, m5, problems = ws.ready()
     if problems or m5 is None:
         for p in problems:
-            st.error(p)
+            error("source_problem", p)
         st.info(t("needs_sources"))
         _page_link("sources.py")
         st.stop()

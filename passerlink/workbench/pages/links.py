@@ -56,8 +56,10 @@ if engine is not None:
                 if not engine.m5_record(m5_id.strip()):
                     raise InputError(t("unknown_id", what=t("m5_user"), id=m5_id.strip()))
                 engine.manual_link(register, source_id, m5_id, ui.operator())
+            except InputError as exc:
+                st.error(str(exc))  # the page's own checks, already in the operator's words
             except PasserlinkError as exc:
-                st.error(str(exc))
+                ui.error("manual_failed", exc)
             else:
                 st.success(t("manual_done", source_id=source_id.strip(), m5_id=m5_id.strip()))
 
@@ -86,7 +88,7 @@ with st.container(border=True):
         try:
             done = ws.sign_off(ui.operator())
         except PasserlinkError as exc:
-            st.error(str(exc))
+            ui.error("signoff_failed", exc)
         else:
             c = done.counts
             st.session_state["pl_signoff_message"] = ("success", t(

@@ -53,7 +53,7 @@ for name, src in sources.items():
     with st.container(border=True):
         st.subheader(t("source_header", name=name, kind=src.kind))
         if src.error or src.table is None:
-            st.error(src.error)
+            ui.error("source_unreadable", src.error, name=name)
             continue
         st.caption(t("source_origin", origin=src.table.origin))
         if src.uploaded:
@@ -69,7 +69,7 @@ with st.container(border=True):
     if ws.config.m5 is None:
         st.warning(t("m5_not_configured"))
     elif m5.error:
-        st.error(m5.error)
+        ui.error("m5_unreadable", m5.error)
     elif m5.table is not None:
         st.caption(t("m5_users", n=len(m5.table)))
         show_profile(m5, "m5")
@@ -83,7 +83,7 @@ with st.expander(t("upload_header")):
         try:
             headers = header_names(data, upload.name)
         except PasserlinkError as exc:
-            st.error(str(exc))
+            ui.error("upload_unreadable", exc, file=upload.name)
             st.stop()
         from passerlink.sources import recognise_headers
 
@@ -109,7 +109,7 @@ with st.expander(t("upload_header")):
             try:
                 state = ws.use_upload(target, data, upload.name, id_column=id_column or None, mapping=mapping)
             except PasserlinkError as exc:
-                st.error(str(exc))
+                ui.error("upload_unreadable", exc, file=upload.name)
             else:
                 st.success(t("upload_read", name=target, rows=len(state.table.people) if state.table is not None else 0,
                              file=upload.name))

@@ -144,7 +144,7 @@ if plan:
     try:
         show_report(saved_report(json_path, file_version(Path(json_path))), "pl_dry")
     except PasserlinkError as exc:
-        st.error(str(exc))
+        ui.error("report_unreadable", exc)
     if st.button(t("sync_approve_button", plan=plan_id), key="pl_sync_approve", type="primary",
                  disabled=not plan_id, help=t("sync_approve_help")):
         with st.spinner(t("sync_run_running")):
@@ -163,7 +163,7 @@ if result_path:
     try:
         report = saved_report(result_path, file_version(Path(result_path)))
     except PasserlinkError as exc:
-        st.error(str(exc))
+        ui.error("report_unreadable", exc)
     else:
         (st.success if report.get("status") == "done" else st.error)(
             t("sync_run_done") if report.get("status") == "done" else t("sync_run_stopped_short"))
@@ -207,7 +207,7 @@ try:
 
     reports = list_reports(sync_paths(ws.config)[0])
 except PasserlinkError as exc:
-    st.error(str(exc))
+    ui.error("report_unreadable", exc)
     reports = []
 reports = [p for p in reports if p.suffix == ".json"]
 if not reports:
@@ -219,4 +219,4 @@ else:
         try:
             show_report(saved_report(str(pick), file_version(pick)), "pl_saved")
         except PasserlinkError as exc:
-            st.error(str(exc))
+            ui.error("report_unreadable", exc)
