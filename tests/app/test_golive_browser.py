@@ -33,7 +33,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO / "data" / "samples"
-ANSWERS = 50  # questions the simulated operator answers by keyboard (two mistakes among them)
+ANSWERS = 30  # questions the simulated operator answers by keyboard (two mistakes among them)
 REVIEWED_IN_EXCEL = 300  # the least sure automatic links the operator checks in the exported workbook
 MISTAKES = 2
 PAIR = re.compile(r"^(\S+) (\S+) ↔ M5 (\S+) · .*?(\d+)\s?%")
