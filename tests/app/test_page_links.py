@@ -103,6 +103,7 @@ def test_export_read_back_and_reimport_applies_exactly_the_edits(app, workbench_
     assert not at.exception
     preview = frame_with(at, "Före")
     assert preview[["Register-id", "M5-id", "Före", "Efter"]].values.tolist() == [[victim, victim_m5, "bekräftad", "avvisad"]]
+    assert preview["Person"].iloc[0] and preview["RCard M5"].iloc[0]  # names beside the ids
     assert store.count() == before  # nothing written before the operator applies it
     at.button(key="pl_apply_import").click().run()
     assert not at.exception

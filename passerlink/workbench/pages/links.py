@@ -15,7 +15,7 @@ from passerlink.workbench.excel import (
 )
 from passerlink.workbench.flow import reason_of
 from passerlink.workbench.i18n import DECISION_LABELS, decision_label
-from passerlink.workbench.linktable import filter_table
+from passerlink.workbench.linktable import filter_table, with_people
 
 t = ui.t
 ws = ui.workspace_or_stop()
@@ -130,12 +130,18 @@ if upload is not None and preview is not None:
         st.info(t("import_no_changes"))
     else:
         st.markdown(t("import_preview", n=len(preview)))
-        view = preview.assign(before=preview["before"].map(lambda d: decision_label(d, lang)),
-                              after=preview["after"].map(lambda d: decision_label(d, lang)))
+        registers, m5_people = ws.people()  # names beside the ids: who the changes are about
+        named = with_people(preview, registers, m5_people)
+        view = named.assign(before=named["before"].map(lambda d: decision_label(d, lang)),
+                            after=named["after"].map(lambda d: decision_label(d, lang)),
+                            person=(named["given_names"] + " " + named["family_name"]).str.strip(),
+                            m5_person=(named["m5_given_names"] + " " + named["m5_family_name"]).str.strip())
+        view = view[["register", "source_id", "person", "m5_id", "m5_person", "before", "after", "probability"]]
         st.dataframe(view.rename(columns={"register": t("register"), "source_id": t("col_source_id"),
-                                          "m5_id": t("col_m5_id"), "before": t("before"), "after": t("after"),
+                                          "person": t("sync_person"), "m5_id": t("col_m5_id"),
+                                          "m5_person": t("right_header"), "before": t("before"), "after": t("after"),
                                           "probability": t("col_probability")}),
-                     hide_index=True, key="pl_import_table")
+                     hide_index=True, key="pl_import_table", placeholder="–")
         if st.button(t("apply_import"), key="pl_apply_import", type="primary"):
             decisions = changes_to_decisions(preview, who=ui.operator(), note=f"excel import: {upload.name}",
                                              model_version=engine.model_version if engine is not None else "")
