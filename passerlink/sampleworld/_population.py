@@ -157,19 +157,65 @@ def make_population(
 
     ``households`` (the pupil-realistic world) also groups pupils into siblings who share a
     family name, and attaches graduates (``counts["graduate"]``) to some of those households,
-    a share of them with a current sibling's given name.
+    a share of them with a current sibling's given name. The steps draw from ``rng`` in a fixed
+    order: that order is the committed sample world's identity.
     """
     roles_used = (*ROLES, GRADUATE) if counts.get(GRADUATE) else ROLES
-    roles = np.concatenate([np.full(counts[r], r, dtype=object) for r in roles_used]).astype(str)
+    roles: np.ndarray = np.concatenate([np.full(counts[r], r, dtype=object) for r in roles_used]).astype(str)
     n = roles.shape[0]
-    births = np.concatenate([_draw_births(rng, r, counts[r], today) for r in roles_used]) if n else np.array([], dtype="datetime64[D]")
-    male = rng.random(n) < 0.5
-    intl = rng.random(n) < INTERNATIONAL_SHARE
+    births: np.ndarray = (np.concatenate([_draw_births(rng, r, counts[r], today) for r in roles_used])
+                          if n else np.array([], dtype="datetime64[D]"))
+    male: np.ndarray = rng.random(n) < 0.5
+    intl: np.ndarray = rng.random(n) < INTERNATIONAL_SHARE
     years, _, _ = split_dates(births)
     adult = roles != "pupil"
     # the pupil-realistic world draws names as often as Swedes carry them (FLAT_GIVEN_Q, TAIL_SHARE)
     given, call = _draw_given(rng, years, male, intl, adult, q=FLAT_GIVEN_Q if households else 3.0)
+    family, double, former = _draw_family_names(rng, roles, male, intl, today.year - years, households)
+    coordination = _draw_coordination(rng, roles, intl)
+    names = _Names(given, call, family, double, intl, male, former)
+    twin_of = _plant_twins(rng, roles, births, names, coordination)
 
+    taken = twin_of >= 0
+    family_id = sibling_of = sibling_name = None
+    if households:
+        family_id, sibling_of, sibling_name = plant_households(
+            rng, roles, births, given, call, family, double, intl, male, twin_of)
+        taken |= family_id >= 0
+    namesake_of = _plant_namesakes(rng, roles, births, taken, names)
+    _plant_manual_namesakes(rng, roles, births, namesake_of, names)
+
+    pnr = assign_personnummer(rng, births, male, coordination)
+    return Population(
+        role=roles, male=male, birth=births, international=intl, given=given, call=call,
+        family=family, double=double, former_family=former, coordination=coordination,
+        pnr=pnr, twin_of=twin_of, namesake_of=namesake_of,
+        family_id=family_id, sibling_of=sibling_of, sibling_name=sibling_name,
+    )
+
+
+@dataclass
+class _Names:
+    """The per-person name columns that twins and namesakes copy between people (in place)."""
+
+    given: list[tuple[str, ...]]
+    call: np.ndarray
+    family: list[str]
+    double: np.ndarray
+    intl: np.ndarray
+    male: np.ndarray
+    former: list[str]
+
+    def copy(self, a: int, b: int) -> None:
+        _copy_name(a, b, self.given, self.call, self.family, self.double, self.intl, self.male, self.former)
+
+
+def _draw_family_names(
+    rng: np.random.Generator, roles: np.ndarray, male: np.ndarray, intl: np.ndarray, age: np.ndarray,
+    households: bool,
+) -> tuple[list[str], np.ndarray, list[str]]:
+    """Family names (double and hyphenated ones included) and former (maiden) names."""
+    n = roles.shape[0]
     swe_labels, swe_p = _weights(_names.FAMILY_NAMES)
     int_labels, int_p = _weights(_names.INTERNATIONAL_FAMILY_NAMES)
     fam_swe = rng.choice(len(swe_labels), size=(n, 3), p=swe_p)
@@ -185,7 +231,6 @@ def make_population(
     family: list[str] = []
     double = np.zeros(n, dtype=np.int64)
     former: list[str] = [""] * n
-    age = today.year - years
     for i in range(n):
         if intl[i]:
             family.append(int_labels[fam_int[i]])
@@ -205,40 +250,53 @@ def make_population(
             if old in base.replace("-", " ").split(" "):
                 old = swe_labels[(fam_swe[i, 2] + 11) % len(swe_labels)]
             former[i] = old
+    return family, double, former
 
+
+def _draw_coordination(rng: np.random.Generator, roles: np.ndarray, intl: np.ndarray) -> np.ndarray:
+    """Who has a samordningsnummer (far more often people from abroad)."""
+    n = roles.shape[0]
     coordination = np.zeros(n, dtype=bool)
     u_coord = rng.random(n)
     for r in ROLES:
         sel = roles == r
         p = np.where(intl, min(1.0, COORDINATION_SHARE[r] * 8), COORDINATION_SHARE[r] * 0.5)
         coordination |= sel & (u_coord < p)
+    return coordination
 
-    twin_of = np.full(n, -1, dtype=np.int64)
-    namesake_of = np.full(n, -1, dtype=np.int64)
+
+def _plant_twins(
+    rng: np.random.Generator, roles: np.ndarray, births: np.ndarray, names: _Names, coordination: np.ndarray
+) -> np.ndarray:
+    """Pairs of pupils with one birth date and family name and different given names."""
+    twin_of = np.full(roles.shape[0], -1, dtype=np.int64)
     pupils = np.flatnonzero(roles == "pupil")
     n_pairs = int(round(pupils.size * TWIN_PAIR_SHARE))
-    if n_pairs and pupils.size >= 2 * n_pairs:
-        chosen = rng.choice(pupils, size=2 * n_pairs, replace=False)
-        u_twin = rng.random((n_pairs, 2))
-        for (a, b), (u_sex, u_name) in zip(chosen.reshape(-1, 2), u_twin, strict=True):
-            births[b] = births[a]
-            family[b], double[b], intl[b] = family[a], double[a], intl[a]
-            male[b] = u_sex < 0.5
-            coordination[b] = coordination[a]
-            pool = (_names.INTERNATIONAL_GIVEN_NAMES if intl[b] else _names.GIVEN_NAMES["2000"])[
-                "M" if male[b] else "F"]
-            first = pool[int(u_name * len(pool))]
-            if first == given[a][0] or first in given[b][1:]:
-                first = pool[(int(u_name * len(pool)) + 1) % len(pool)]
-            given[b] = (first, *given[b][1:])
-            twin_of[a], twin_of[b] = b, a
+    if not n_pairs or pupils.size < 2 * n_pairs:
+        return twin_of
+    given, male, intl = names.given, names.male, names.intl
+    chosen = rng.choice(pupils, size=2 * n_pairs, replace=False)
+    u_twin = rng.random((n_pairs, 2))
+    for (a, b), (u_sex, u_name) in zip(chosen.reshape(-1, 2), u_twin, strict=True):
+        births[b] = births[a]
+        names.family[b], names.double[b], intl[b] = names.family[a], names.double[a], intl[a]
+        male[b] = u_sex < 0.5
+        coordination[b] = coordination[a]
+        pool = (_names.INTERNATIONAL_GIVEN_NAMES if intl[b] else _names.GIVEN_NAMES["2000"])[
+            "M" if male[b] else "F"]
+        first = pool[int(u_name * len(pool))]
+        if first == given[a][0] or first in given[b][1:]:
+            first = pool[(int(u_name * len(pool)) + 1) % len(pool)]
+        given[b] = (first, *given[b][1:])
+        twin_of[a], twin_of[b] = b, a
+    return twin_of
 
-    taken = twin_of >= 0
-    family_id = sibling_of = sibling_name = None
-    if households:
-        family_id, sibling_of, sibling_name = plant_households(
-            rng, roles, births, given, call, family, double, intl, male, twin_of)
-        taken |= family_id >= 0
+
+def _plant_namesakes(
+    rng: np.random.Generator, roles: np.ndarray, births: np.ndarray, taken: np.ndarray, names: _Names
+) -> np.ndarray:
+    """Staff and pupils who share a whole name with another of their kind (other birth date)."""
+    namesake_of = np.full(roles.shape[0], -1, dtype=np.int64)
     for r in ("staff", "pupil"):
         members = np.flatnonzero((roles == r) & ~taken)
         k = int(round(members.size * NAMESAKE_SHARE))
@@ -248,38 +306,37 @@ def make_population(
         for a, b in chosen.reshape(-1, 2):
             if births[a] == births[b]:
                 continue
-            _copy_name(a, b, given, call, family, double, intl, male, former)
+            names.copy(a, b)
             namesake_of[b] = a
             taken[a] = taken[b] = True
+    return namesake_of
 
+
+def _plant_manual_namesakes(
+    rng: np.random.Generator, roles: np.ndarray, births: np.ndarray, namesake_of: np.ndarray, names: _Names
+) -> None:
+    """Hand-made M5 records (substitutes, contractors) carrying a staff member's or pupil's name."""
     manual = np.flatnonzero(roles == "manual")
     staff_pool = np.flatnonzero((roles == "staff") & (namesake_of < 0))
     pupil_pool = np.flatnonzero((roles == "pupil") & (namesake_of < 0))
     k = int(round(manual.size * MANUAL_NAMESAKE_SHARE))
-    if k and (staff_pool.size or pupil_pool.size):
-        from_staff = (rng.random(k) < 0.8) if pupil_pool.size else np.ones(k, dtype=bool)
-        if not staff_pool.size:
-            from_staff[:] = False
-        sources = np.where(
-            from_staff,
-            staff_pool[rng.integers(0, max(staff_pool.size, 1), k)] if staff_pool.size else 0,
-            pupil_pool[rng.integers(0, max(pupil_pool.size, 1), k)] if pupil_pool.size else 0,
-        )
-        for a, b in zip(sources, manual[:k], strict=True):
-            if births[a] == births[b]:
-                births[b] = births[b] - np.timedelta64(400, "D")
-            _copy_name(a, b, given, call, family, double, intl, male, former)
-            given[b] = (given[a][int(call[a])],)
-            call[b] = 0
-            namesake_of[b] = a
-
-    pnr = assign_personnummer(rng, births, male, coordination)
-    return Population(
-        role=roles, male=male, birth=births, international=intl, given=given, call=call,
-        family=family, double=double, former_family=former, coordination=coordination,
-        pnr=pnr, twin_of=twin_of, namesake_of=namesake_of,
-        family_id=family_id, sibling_of=sibling_of, sibling_name=sibling_name,
+    if not k or not (staff_pool.size or pupil_pool.size):
+        return
+    from_staff = (rng.random(k) < 0.8) if pupil_pool.size else np.ones(k, dtype=bool)
+    if not staff_pool.size:
+        from_staff[:] = False
+    sources = np.where(
+        from_staff,
+        staff_pool[rng.integers(0, max(staff_pool.size, 1), k)] if staff_pool.size else 0,
+        pupil_pool[rng.integers(0, max(pupil_pool.size, 1), k)] if pupil_pool.size else 0,
     )
+    for a, b in zip(sources, manual[:k], strict=True):
+        if births[a] == births[b]:
+            births[b] = births[b] - np.timedelta64(400, "D")
+        names.copy(a, b)
+        names.given[b] = (names.given[a][int(names.call[a])],)
+        names.call[b] = 0
+        namesake_of[b] = a
 
 
 def _copy_name(a, b, given, call, family, double, intl, male, former) -> None:
