@@ -106,7 +106,7 @@ def _draw_given(
     rng: np.random.Generator, years: np.ndarray, male: np.ndarray, intl: np.ndarray, adult: np.ndarray,
     q: float = 3.0,
 ) -> tuple[list[tuple[str, ...]], np.ndarray]:
-    n = years.shape[0]
+    n = int(years.shape[0])
     first = np.empty(n, dtype=object)
     cohorts = np.where(years < 1975, "1955", np.where(years < 2000, "1975", "2000"))
     for cohort in ("1955", "1975", "2000"):
@@ -162,7 +162,7 @@ def make_population(
     """
     roles_used = (*ROLES, GRADUATE) if counts.get(GRADUATE) else ROLES
     roles: np.ndarray = np.concatenate([np.full(counts[r], r, dtype=object) for r in roles_used]).astype(str)
-    n = roles.shape[0]
+    n = int(roles.shape[0])
     births: np.ndarray = (np.concatenate([_draw_births(rng, r, counts[r], today) for r in roles_used])
                           if n else np.array([], dtype="datetime64[D]"))
     male: np.ndarray = rng.random(n) < 0.5
@@ -215,7 +215,7 @@ def _draw_family_names(
     households: bool,
 ) -> tuple[list[str], np.ndarray, list[str]]:
     """Family names (double and hyphenated ones included) and former (maiden) names."""
-    n = roles.shape[0]
+    n = int(roles.shape[0])
     swe_labels, swe_p = _weights(_names.FAMILY_NAMES)
     int_labels, int_p = _weights(_names.INTERNATIONAL_FAMILY_NAMES)
     fam_swe = rng.choice(len(swe_labels), size=(n, 3), p=swe_p)
@@ -255,7 +255,7 @@ def _draw_family_names(
 
 def _draw_coordination(rng: np.random.Generator, roles: np.ndarray, intl: np.ndarray) -> np.ndarray:
     """Who has a samordningsnummer (far more often people from abroad)."""
-    n = roles.shape[0]
+    n = int(roles.shape[0])
     coordination = np.zeros(n, dtype=bool)
     u_coord = rng.random(n)
     for r in ROLES:

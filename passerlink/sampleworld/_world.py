@@ -7,6 +7,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict
 
 import numpy as np
 import pandas as pd
@@ -165,7 +166,14 @@ def generate_world(
 
 
 #: the pupil-realistic world of the pupil benchmark and property tests: pupils only, 4 % manual
-PUPIL_WORLD_ARGS = {"staff": 0, "former_staff": 0, "manual_share": 0.04, "pupil_reality": True}
+class PupilWorldArgs(TypedDict):
+    staff: int
+    former_staff: int
+    manual_share: float
+    pupil_reality: bool
+
+
+PUPIL_WORLD_ARGS: PupilWorldArgs = {"staff": 0, "former_staff": 0, "manual_share": 0.04, "pupil_reality": True}
 
 
 def generate_pupil_world(seed: int = 0, pupils: int = 2000, today: _dt.date = DEFAULT_TODAY) -> World:
