@@ -28,6 +28,8 @@ PROBLEMS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^repeats row (?P<row>\d+) exactly; left out$"), "issue_repeat"),
     (re.compile(r"^text looks like a spreadsheet formula; kept as text$"), "issue_formula_text"),
     (re.compile(r"^text in cell (?P<cell>\S+) looks like a formula; kept as text$"), "issue_formula_text_cell"),
+    (re.compile(r"^this and (?P<n>\d+) more cells of the column look like spreadsheet formulas; kept as text$"),
+     "issue_formula_text_more"),
     (re.compile(r"^formula in cell (?P<cell>\S+) kept as text$"), "issue_formula_cell"),
     (re.compile(r"^error value in cell (?P<cell>\S+); read as empty$"), "issue_error_cell"),
     (re.compile(r"^(?P<n>\d+) values right of the last header column are ignored$"), "issue_surplus"),

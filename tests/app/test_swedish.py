@@ -172,7 +172,9 @@ def test_the_readers_row_problems_are_said_in_swedish():
                "no name; row kept", "repeats row 7 exactly; left out", "text looks like a spreadsheet formula; kept as text",
                "text in cell C4 looks like a formula; kept as text", "formula in cell B2 kept as text",
                "error value in cell D9; read as empty", "3 values right of the last header column are ignored",
-               "unit 17 has no name in the API's organisations", "unrecognised date 'igår'; left empty (M5 user 12)"]
+               "unit 17 has no name in the API's organisations",
+               "this and 12 more cells of the column look like spreadsheet formulas; kept as text",
+               "unrecognised date 'igår'; left empty (M5 user 12)"]
     shown = [problem_text(p, t) for p in english]
     assert shown[0] == "omöjligt datum '2015-61-15'; lämnat tomt"
     assert shown[-1] == "okänt datumformat 'igår'; lämnat tomt (M5-användare 12)"
