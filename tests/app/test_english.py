@@ -26,3 +26,10 @@ def test_the_sync_page_in_english_names_the_situations_in_english(app, workbench
     situations = next(d.value for d in at.dataframe if "Situation" in d.value.columns)
     assert len(situations) and set(situations["Situation"]) <= set(SITUATIONS_EN.values())
     assert any(i.value.startswith("The dry run's plan has id") for i in at.info)
+
+
+def test_every_sync_situation_has_english_words():
+    from passerlink.sync.report import SITUATION_LABELS
+    from passerlink.workbench.i18n import SITUATIONS_EN
+
+    assert set(SITUATIONS_EN) == set(SITUATION_LABELS)
