@@ -110,9 +110,27 @@ def build_staff(
     *,
     former: bool,
 ) -> StaffInfo:
-    """Employment details for current (``former=False``) or former staff."""
+    """Employment details for current (``former=False``) or former staff.
+
+    The steps draw from ``rng`` in a fixed order (units and titles, hire dates, contracts, name
+    fields and addresses): that order is the committed sample world's identity.
+    """
     n = idx.size
     t = np.datetime64(today, "D")
+    unit, title = _draw_units(rng, n)
+    hire = _draw_hire(rng, pop, idx, t)
+    if former:
+        hire, end, forms = _former_contracts(rng, hire, t)
+    else:
+        hire, end, forms = _current_contracts(rng, hire, t)
+    given_field, call_field, email, before = _draw_name_fields(rng, pop, idx, emails)
+    return StaffInfo(idx=idx, employee_number=numbers, unit=unit, title=title, email=email,
+                     email_before=before, hire=hire, end=end, form=forms,
+                     given_field=given_field, call_field=call_field)
+
+
+def _draw_units(rng: np.random.Generator, n: int) -> tuple[list[str], list[str]]:
+    """Each employee's unit (by the units' weights) and a title common in that unit."""
     units, unit_w, unit_titles = zip(*[(u[0], u[1], u[2]) for u in _names.ORG_UNITS], strict=True)
     w = np.array(unit_w, dtype=float)
     unit_i = rng.choice(len(units), size=n, p=w / w.sum())
@@ -124,47 +142,71 @@ def build_staff(
         cumulative.append(np.cumsum(tw / tw.sum()))
     title = [unit_titles[i][min(int(np.searchsorted(cumulative[i], u)), len(unit_titles[i]) - 1)]
              for i, u in zip(unit_i.tolist(), u_title.tolist(), strict=True)]
+    return unit, title
 
+
+def _draw_hire(rng: np.random.Generator, pop: Population, idx: np.ndarray, t: np.datetime64) -> np.ndarray:
+    """A hire date between the year someone turned 19 (1985 at the earliest) and today."""
     years, _, _ = split_dates(pop.birth[idx])
     earliest = np.maximum(
         (years + 19 - 1970).astype("datetime64[Y]").astype("datetime64[D]"), np.datetime64("1985-01-01")
     )
     span = (t - earliest).astype(np.int64)
-    hire = earliest + (rng.random(n) * span).astype(np.int64).astype("timedelta64[D]")
-    end = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
-    if former:
-        # left between 2014 and a month ago, after at least half a year
-        left = np.datetime64("2014-01-01") + (rng.random(n) * ((t - 30) - np.datetime64("2014-01-01")).astype(np.int64)).astype(np.int64).astype("timedelta64[D]")
-        hire = np.minimum(hire, left - 180)
-        end = left
-        forms = np.full(n, "FAST", dtype=object)
-    else:
-        forms = rng.choice(np.array(["FAST", "VISSTID", "PROV", "TIM"], dtype=object), size=n,
-                           p=[0.75, 0.14, 0.04, 0.07])
-        u = rng.random((n, 3))
-        days = lambda lo, hi, col: (lo + u[:, col] * (hi - lo)).astype(np.int64).astype("timedelta64[D]")  # noqa: E731
-        prov = forms == "PROV"
-        hire = np.where(prov, t - days(0, 180, 0), hire)
-        visstid = forms == "VISSTID"
-        hire = np.where(visstid, t - days(0, 700, 0), hire)
-        tim = forms == "TIM"
-        hire = np.where(tim, t - days(0, 1500, 0), hire)
-        future = rng.random(n) < 0.02
-        hire = np.where(future, t + days(1, 90, 1), hire)
-        end = np.where(prov, hire + np.timedelta64(182, "D"), end)
-        ended_recently = u[:, 2] < 0.10
-        vend = np.where(ended_recently, t - days(1, 60, 1), t + days(1, 365, 1))
-        end = np.where(visstid, np.maximum(vend, hire + np.timedelta64(30, "D")), end)
-        end = np.where(tim & (u[:, 2] < 0.5), t + days(30, 365, 1), end)
-        fast_end = (forms == "FAST") & (u[:, 2] > 0.97)
-        end = np.where(fast_end, t + days(1, 180, 1), end)
-        end = np.where(np.isnat(end), end, np.maximum(end, hire + np.timedelta64(30, "D")))
+    hire: np.ndarray = earliest + (rng.random(idx.size) * span).astype(np.int64).astype("timedelta64[D]")
+    return hire
 
+
+def _former_contracts(
+    rng: np.random.Generator, hire: np.ndarray, t: np.datetime64
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Former staff: permanent, left between 2014 and a month ago after at least half a year."""
+    n = hire.size
+    left = np.datetime64("2014-01-01") + (rng.random(n) * ((t - 30) - np.datetime64("2014-01-01")).astype(np.int64)).astype(np.int64).astype("timedelta64[D]")
+    hire = np.minimum(hire, left - 180)
+    forms = np.full(n, "FAST", dtype=object)
+    return hire, left, forms
+
+
+def _current_contracts(
+    rng: np.random.Generator, hire: np.ndarray, t: np.datetime64
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Current staff: the form of employment (FAST / VISSTID / PROV / TIM), hire dates that fit
+    it (a few start in the coming months) and end dates for the fixed-term ones."""
+    n = hire.size
+    end = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
+    forms = rng.choice(np.array(["FAST", "VISSTID", "PROV", "TIM"], dtype=object), size=n,
+                       p=[0.75, 0.14, 0.04, 0.07])
+    u = rng.random((n, 3))
+    days = lambda lo, hi, col: (lo + u[:, col] * (hi - lo)).astype(np.int64).astype("timedelta64[D]")  # noqa: E731
+    prov = forms == "PROV"
+    hire = np.where(prov, t - days(0, 180, 0), hire)
+    visstid = forms == "VISSTID"
+    hire = np.where(visstid, t - days(0, 700, 0), hire)
+    tim = forms == "TIM"
+    hire = np.where(tim, t - days(0, 1500, 0), hire)
+    future = rng.random(n) < 0.02
+    hire = np.where(future, t + days(1, 90, 1), hire)
+    end = np.where(prov, hire + np.timedelta64(182, "D"), end)
+    ended_recently = u[:, 2] < 0.10
+    vend = np.where(ended_recently, t - days(1, 60, 1), t + days(1, 365, 1))
+    end = np.where(visstid, np.maximum(vend, hire + np.timedelta64(30, "D")), end)
+    end = np.where(tim & (u[:, 2] < 0.5), t + days(30, 365, 1), end)
+    fast_end = (forms == "FAST") & (u[:, 2] > 0.97)
+    end = np.where(fast_end, t + days(1, 180, 1), end)
+    end = np.where(np.isnat(end), end, np.maximum(end, hire + np.timedelta64(30, "D")))
+    return hire, end, forms
+
+
+def _draw_name_fields(
+    rng: np.random.Generator, pop: Population, idx: np.ndarray, emails: EmailBook
+) -> tuple[list[str], list[str], list[str], list[str]]:
+    """What HR's Förnamn and Tilltalsnamn columns say, the address in HR and the one under the
+    former family name (some addresses were never renamed after a marriage, a few are missing)."""
     email: list[str] = []
     before: list[str] = []
     given_field: list[str] = []
     call_field: list[str] = []
-    u_mail = rng.random((n, 4))
+    u_mail = rng.random((idx.size, 4))
     for j, p in enumerate(idx.tolist()):
         call = pop.call_name(p)
         given = pop.given[p]
@@ -180,9 +222,7 @@ def build_staff(
         if old and u_mail[j, 0] < 0.5:
             current = before[-1]  # the address was never renamed after the marriage
         email.append("" if u_mail[j, 1] < 0.04 else current)
-    return StaffInfo(idx=idx, employee_number=numbers, unit=unit, title=title, email=email,
-                     email_before=before, hire=hire, end=end, form=forms,
-                     given_field=given_field, call_field=call_field)
+    return given_field, call_field, email, before
 
 
 def staff_frame(
