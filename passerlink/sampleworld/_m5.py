@@ -88,6 +88,10 @@ _CUMULATIVE = {c: np.cumsum(c).tolist() for c in (
     _STAFF_CREATORS, _PUPIL_CREATORS, _CONTRACTOR_CREATORS, _SUBSTITUTE_CREATORS, _VISITOR_CREATORS)}
 
 
+#: one divergence as a record gathers it: kind, register value, M5 value, other
+_Divergence = tuple[str, str, str, str]
+
+
 @dataclass
 class _Draft:
     """An M5 user before it has an id (ids follow creation time)."""
@@ -97,7 +101,7 @@ class _Draft:
     user: dict
     source: str = ""
     source_id: str = ""
-    divergences: list[tuple[str, str, str, str]] = field(default_factory=list)
+    divergences: list[_Divergence] = field(default_factory=list)
 
 
 def _pick(options, u: float):
@@ -171,6 +175,32 @@ def _choose(cumulative: list[float], u: float) -> int:
     return min(bisect.bisect_right(cumulative, u), len(cumulative) - 1)
 
 
+def _slips(first: str, last: str, u: list[float], div: list[_Divergence]) -> tuple[str, str]:
+    """What typing does to a whole name: å/ä/ö folded, a keyboard slip, caps lock, first and last
+    name in each other's field."""
+    if _DIACRITICS & set(first + last) and u[8] < SHARES["diacritics"]:
+        digraph = u[9] < SHARES["diacritics_digraph"]
+        kind = "diacritics_digraph" if digraph else "diacritics_ascii"
+        before = f"{first} {last}"
+        first, last = _fold(first, digraph), _fold(last, digraph)
+        div.append((kind, before, f"{first} {last}", ""))
+    if u[10] < SHARES["typo"]:
+        before = f"{first} {last}"
+        if u[11] < 0.5:
+            first = _typo(first, u[12], u[13])
+        else:
+            last = _typo(last, u[12], u[13])
+        div.append(("typo", before, f"{first} {last}", ""))
+    if u[14] < SHARES["case"]:
+        before = f"{first} {last}"
+        first, last = (first.upper(), last.upper()) if u[15] < 0.5 else (first.lower(), last.lower())
+        div.append(("case", before, f"{first} {last}", ""))
+    if u[16] < SHARES["swapped_names"]:
+        div.append(("swapped_names", f"{first} {last}", f"{last} {first}", ""))
+        first, last = last, first
+    return first, last
+
+
 class _Builder:
     def __init__(self, rng: np.random.Generator, pop: Population, today: _dt.date) -> None:
         self.rng = rng
@@ -179,10 +209,40 @@ class _Builder:
         self.drafts: list[_Draft] = []
 
     # -- names ----------------------------------------------------------------------------------
-    def names(self, p: int, given_field: str, u: list[float], *, pupil: bool, record: bool):
-        """First and last name as typed into M5, and the divergences applied on the way."""
+    def names(self, p: int, given_field: str, u: list[float], *, pupil: bool,
+              record: bool) -> tuple[str, str, list[_Divergence]]:
+        """First and last name as typed into M5, and the divergences applied on the way.
+
+        ``u`` holds the record's uniform draws (each divergence reads its own columns), so the
+        steps below change no draws; they append to the divergences in the order they apply.
+        """
+        div: list[_Divergence] = []
+        first = self._first_name(p, given_field, u, pupil=pupil, div=div)
+        last = self._last_name(p, u, div)
+        first, last = _slips(first, last, u, div)
+        return first, last, (div if record else [])
+
+    def _first_name(self, p: int, given_field: str, u: list[float], *, pupil: bool,
+                    div: list[_Divergence]) -> str:
+        """The given name M5 got: perhaps a nickname or another spelling of the one in use."""
+        first = self._given_names_typed(p, given_field, u, div)
+        nick_share = SHARES["nickname_pupil" if pupil else "nickname_adult"]
+        if " " not in first and first in _names.NICKNAMES and u[1] < nick_share:
+            nick = _pick(_names.NICKNAMES[first], u[2])
+            div.append(("nickname", first, nick, ""))
+            first = nick
+        elif " " not in first and first in _SPELLING and u[3] < SHARES["spelling_given"]:
+            options = [v for v in _SPELLING[first] if v != first]
+            variant = _pick(options, u[4])
+            div.append(("spelling_given", first, variant, ""))
+            first = variant
+        return first
+
+    def _given_names_typed(self, p: int, given_field: str, u: list[float],
+                           div: list[_Divergence]) -> str:
+        """The call name, all given names or the first one (although another is in use),
+        compared with what the register's given-name column says."""
         pop = self.pop
-        div: list[tuple[str, str, str, str]] = []
         given = pop.given[p]
         call = pop.call_name(p)
         tokens = given_field.split(" ") if given_field else [call]
@@ -197,17 +257,12 @@ class _Builder:
             div.append(("given_names_subset", given_field, first, ""))
             if first != tokens[0]:
                 div.append(("second_given_name", given_field, first, ""))
-        nick_share = SHARES["nickname_pupil" if pupil else "nickname_adult"]
-        if " " not in first and first in _names.NICKNAMES and u[1] < nick_share:
-            nick = _pick(_names.NICKNAMES[first], u[2])
-            div.append(("nickname", first, nick, ""))
-            first = nick
-        elif " " not in first and first in _SPELLING and u[3] < SHARES["spelling_given"]:
-            options = [v for v in _SPELLING[first] if v != first]
-            variant = _pick(options, u[4])
-            div.append(("spelling_given", first, variant, ""))
-            first = variant
+        return first
 
+    def _last_name(self, p: int, u: list[float], div: list[_Divergence]) -> str:
+        """The family name M5 got: a maiden name, one half of a double name or the other
+        separator, perhaps spelt another way."""
+        pop = self.pop
         family = pop.family[p]
         last = family
         if pop.former_family[p]:
@@ -226,28 +281,7 @@ class _Builder:
             variant = _pick([v for v in _FAMILY_SPELLING[last] if v != last], u[4])
             div.append(("spelling_family", last, variant, ""))
             last = variant
-
-        if _DIACRITICS & set(first + last) and u[8] < SHARES["diacritics"]:
-            digraph = u[9] < SHARES["diacritics_digraph"]
-            kind = "diacritics_digraph" if digraph else "diacritics_ascii"
-            before = f"{first} {last}"
-            first, last = _fold(first, digraph), _fold(last, digraph)
-            div.append((kind, before, f"{first} {last}", ""))
-        if u[10] < SHARES["typo"]:
-            before = f"{first} {last}"
-            if u[11] < 0.5:
-                first = _typo(first, u[12], u[13])
-            else:
-                last = _typo(last, u[12], u[13])
-            div.append(("typo", before, f"{first} {last}", ""))
-        if u[14] < SHARES["case"]:
-            before = f"{first} {last}"
-            first, last = (first.upper(), last.upper()) if u[15] < 0.5 else (first.lower(), last.lower())
-            div.append(("case", before, f"{first} {last}", ""))
-        if u[16] < SHARES["swapped_names"]:
-            div.append(("swapped_names", f"{first} {last}", f"{last} {first}", ""))
-            first, last = last, first
-        return first, last, (div if record else [])
+        return last
 
     def identity_fields(self, p: int, u: list[float], *, allowed: bool = True, manual: bool = False,
                         pupil_reality: bool = False):
