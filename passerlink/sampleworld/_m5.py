@@ -568,7 +568,8 @@ def _person_keys(staff: StaffInfo, pupils: PupilInfo) -> dict[int, str]:
 
 def _staff_draft(b: _Builder, p: int, info: StaffInfo, j: int, u: list[float],
                  unit_names: list[str], *, source: str) -> None:
-    pop = b.pop
+    """One staff member's M5 user: linked to HR (``source="hr"``) or a former employee still in
+    M5 (``source=""``, whose divergences other than ``former_staff`` are not recorded)."""
     linked = bool(source)
     first, last, div = b.names(p, info.given_field[j], u, pupil=False, record=linked)
     cf1, cf2, div2 = b.identity_fields(p, u)
@@ -579,11 +580,36 @@ def _staff_draft(b: _Builder, p: int, info: StaffInfo, j: int, u: list[float],
     if u[23] < SHARES["department_stale"]:
         dept = _other_unit(unit, u[24], unit_names)
         div.append(("department_stale", unit, dept, ""))
+    email = _staff_email(b.pop, p, info, j, u, div)
+    number = _employment_number(info, j, u, div)
+    group = "Personal"
+    if u[37] < SHARES["usergroup_stale"]:
+        group = "Vikarie"
+        div.append(("usergroup_stale", "Personal", group, ""))
+    if linked:
+        created, status, enddate = _current_staff_dates(b, info, j, u, div)
+    else:
+        created, status, enddate = _former_staff_dates(b, info, j, u)
+        div.append(("former_staff", "", f"{first} {last}", ""))
+    user = b.user(created, u, creators=_STAFF_CREATORS, firstname=first, lastname=last,
+                  email=email, employmentnumber=number, department=dept, usergroup=group,
+                  customfield1=cf1, customfield2=cf2, status=status, enddate=enddate)
+    b.add(_Draft(created, 0, user, source, str(info.employee_number[j]) if linked else "", div + div2))
+
+
+def _staff_email(pop: Population, p: int, info: StaffInfo, j: int, u: list[float],
+                 div: list[_Divergence]) -> str:
+    """The address in M5, if any: the one under the maiden name for someone who married since."""
     email = ""
     if u[25] < SHARES["email_staff"]:
         email = info.email_before[j] if pop.former_family[p] else info.email[j]
         if email and info.email[j] and email != info.email[j]:
             div.append(("old_email", info.email[j], email, ""))
+    return email
+
+
+def _employment_number(info: StaffInfo, j: int, u: list[float], div: list[_Divergence]) -> int | None:
+    """The employment number in M5, if any, now and then with a slip."""
     number = None
     if u[26] < SHARES["employment_number"]:
         number = int(info.employee_number[j])
@@ -591,35 +617,37 @@ def _staff_draft(b: _Builder, p: int, info: StaffInfo, j: int, u: list[float],
             typed = _number_typo(number, u[35], u[36])
             div.append(("employment_number_typo", str(number), str(typed), ""))
             number = typed
-    group = "Personal"
-    if u[37] < SHARES["usergroup_stale"]:
-        group = "Vikarie"
-        div.append(("usergroup_stale", "Personal", group, ""))
+    return number
+
+
+def _current_staff_dates(b: _Builder, info: StaffInfo, j: int, u: list[float],
+                         div: list[_Divergence]) -> tuple[_dt.datetime, int, str]:
+    """Created around the hire date (or M5's installation, or lately for who starts soon),
+    active but for a few; no end date."""
     hire = info.hire[j].astype(object)
     status = 1
-    enddate = ""
-    if linked:
-        if u[27] < SHARES["inactive"]:
-            status = 0
-            div.append(("inactive", "", "0", ""))
-        if hire < M5_INSTALLED:
-            created = b.created(M5_INSTALLED, M5_INSTALLED + _dt.timedelta(days=60), u[32], u[33])
-        elif hire > b.today:
-            created = b.created(b.today - _dt.timedelta(days=20), b.today, u[32], u[33])
-        else:
-            created = b.created(hire - _dt.timedelta(days=10), hire, u[32], u[33])
+    if u[27] < SHARES["inactive"]:
+        status = 0
+        div.append(("inactive", "", "0", ""))
+    if hire < M5_INSTALLED:
+        created = b.created(M5_INSTALLED, M5_INSTALLED + _dt.timedelta(days=60), u[32], u[33])
+    elif hire > b.today:
+        created = b.created(b.today - _dt.timedelta(days=20), b.today, u[32], u[33])
     else:
-        end = info.end[j].astype(object)
-        status = 1 if u[27] < SHARES["former_still_active"] else 0
-        if u[38] < 0.3:
-            enddate = end.isoformat()
-        start = M5_INSTALLED if hire < M5_INSTALLED else hire - _dt.timedelta(days=10)
-        created = b.created(start, min(start + _dt.timedelta(days=60), end - _dt.timedelta(days=30)), u[32], u[33])
-        div.append(("former_staff", "", f"{first} {last}", ""))
-    user = b.user(created, u, creators=_STAFF_CREATORS, firstname=first, lastname=last,
-                  email=email, employmentnumber=number, department=dept, usergroup=group,
-                  customfield1=cf1, customfield2=cf2, status=status, enddate=enddate)
-    b.add(_Draft(created, 0, user, source, str(info.employee_number[j]) if linked else "", div + div2))
+        created = b.created(hire - _dt.timedelta(days=10), hire, u[32], u[33])
+    return created, status, ""
+
+
+def _former_staff_dates(b: _Builder, info: StaffInfo, j: int,
+                        u: list[float]) -> tuple[_dt.datetime, int, str]:
+    """Created while employed; mostly still active, some with the end date typed in."""
+    hire = info.hire[j].astype(object)
+    end = info.end[j].astype(object)
+    status = 1 if u[27] < SHARES["former_still_active"] else 0
+    enddate = end.isoformat() if u[38] < 0.3 else ""
+    start = M5_INSTALLED if hire < M5_INSTALLED else hire - _dt.timedelta(days=10)
+    created = b.created(start, min(start + _dt.timedelta(days=60), end - _dt.timedelta(days=30)), u[32], u[33])
+    return created, status, enddate
 
 
 #: user fields always present; the others are left out when empty (keeps the committed seed small)
