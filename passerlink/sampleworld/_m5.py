@@ -362,151 +362,241 @@ def build_m5(
     """The M5 seed (departments, usergroups, accessgroups, users, cards), truth and divergences.
 
     ``pupil_reality``: pupils' records hold names and a school written many ways (a birth date
-    or personnummer for few), and graduates are still there (``_pupils``).
+    or personnummer for few), and graduates are still there (``_pupils``). The steps draw from
+    ``rng`` in a fixed order (staff, pupils, graduates, former staff, manual records, cards):
+    that order is the committed sample world's identity.
     """
     b = _Builder(rng, pop, today)
     unit_names = [u[0] for u in _names.ORG_UNITS]
     school_names = list(dict.fromkeys(
         [s[0] for s in _names.PRIMARY_SCHOOLS + _names.UPPER_SCHOOLS] + [_names.UPPER_SECONDARY_SCHOOL]))
-    t = np.datetime64(today, "D")
+    _staff_drafts(b, staff, unit_names)
+    _pupil_drafts(b, pupils, school_names, pupil_reality=pupil_reality)
+    if pupil_reality:
+        _graduate_drafts(b, pupils, school_names)
+    _former_staff_drafts(b, former, unit_names)
+    _manual_drafts(b, unit_names)
+    _number_by_creation(b.drafts)
 
-    # --- staff ---
-    in_m5 = (rng.random(staff.idx.size) < np.where(
+    person_key = _person_keys(staff, pupils)
+    truth_rows, div_rows = _draft_rows(b.drafts, person_key)
+    m5_of = {(s, sid): str(mid) for s, sid, mid in truth_rows}
+    div_rows += _pupil_register_rows(pop, pupils, m5_of, person_key)
+    div_rows += _staff_register_rows(pop, staff, m5_of, person_key)
+    users = [_compact(d.user) for d in b.drafts]
+    seed = _seed(rng, users, unit_names, school_names)
+    return seed, _truth_frame(truth_rows), _divergence_frame(div_rows)
+
+
+def _staff_drafts(b: _Builder, staff: StaffInfo, unit_names: list[str]) -> None:
+    """Most current staff have an M5 user (fewer of those who have not started yet)."""
+    t = np.datetime64(b.today, "D")
+    in_m5 = (b.rng.random(staff.idx.size) < np.where(
         staff.hire > t, SHARES["staff_in_m5_not_started"], SHARES["staff_in_m5"])).tolist()
-    U = rng.random((staff.idx.size, 40)).tolist()
+    U = b.rng.random((staff.idx.size, 40)).tolist()
     for j, p in enumerate(staff.idx.tolist()):
         if not in_m5[j]:
             continue
         _staff_draft(b, p, staff, j, U[j], unit_names, source="hr")
 
-    # --- pupils ---
-    in_m5 = (rng.random(pupils.idx.size) < SHARES["pupils_in_m5"]).tolist()
-    U = rng.random((pupils.idx.size, 40)).tolist()
-    years = split_dates(pop.birth[pupils.idx])[0].tolist()
+
+def _pupil_drafts(b: _Builder, pupils: PupilInfo, school_names: list[str], *,
+                  pupil_reality: bool) -> None:
+    """Most pupils have an M5 user, created the August they started school."""
+    in_m5 = (b.rng.random(pupils.idx.size) < SHARES["pupils_in_m5"]).tolist()
+    U = b.rng.random((pupils.idx.size, 40)).tolist()
+    years = split_dates(b.pop.birth[pupils.idx])[0].tolist()
     for j, p in enumerate(pupils.idx.tolist()):
         if not in_m5[j]:
             continue
-        u = U[j]
-        protected = pupils.marking[j] == PROTECTED
-        first, last, div = b.names(p, pupils.given_field[j], u, pupil=True, record=True)
-        cf1, cf2, div2 = b.identity_fields(p, u, allowed=not protected, pupil_reality=pupil_reality)
-        school = pupils.school[j]
-        dept = school
-        if u[23] < SHARES["department_stale"]:
-            dept = _other_unit(school, u[24], school_names)
-            div.append(("department_stale", school, dept, ""))
-        if pupil_reality:
-            dept = _school_written(dept, u[38], div)
-        email_share = PUPIL_SHARES["email"] if pupil_reality else SHARES["email_pupil"]
-        email = pupils.email[j] if (u[25] < email_share and not protected) else ""
-        status = 1
-        if u[27] < SHARES["inactive"]:
-            status = 0
-            div.append(("inactive", "", "0", ""))
-        entry = _dt.date(max(int(years[j]) + 6, M5_INSTALLED.year), 8, 10)
-        created = b.created(entry, entry + _dt.timedelta(days=40), u[32], u[33])
-        user = b.user(created, u, creators=_PUPIL_CREATORS, firstname=first, lastname=last,
-                      email=email, department=dept, usergroup="Elev", customfield1=cf1,
-                      customfield2=cf2, status=status)
-        b.add(_Draft(created, 0, user, "students", pupils.pupil_id[j], div + div2))
+        _pupil_draft(b, p, pupils, j, U[j], int(years[j]), school_names, pupil_reality=pupil_reality)
 
+
+def _pupil_draft(b: _Builder, p: int, pupils: PupilInfo, j: int, u: list[float], year: int,
+                 school_names: list[str], *, pupil_reality: bool) -> None:
+    """One pupil's M5 user; a protected identity has no personnummer, birth date or e-mail."""
+    protected = pupils.marking[j] == PROTECTED
+    first, last, div = b.names(p, pupils.given_field[j], u, pupil=True, record=True)
+    cf1, cf2, div2 = b.identity_fields(p, u, allowed=not protected, pupil_reality=pupil_reality)
+    school = pupils.school[j]
+    dept = school
+    if u[23] < SHARES["department_stale"]:
+        dept = _other_unit(school, u[24], school_names)
+        div.append(("department_stale", school, dept, ""))
     if pupil_reality:
-        _graduate_drafts(b, pupils, school_names)
+        dept = _school_written(dept, u[38], div)
+    email_share = PUPIL_SHARES["email"] if pupil_reality else SHARES["email_pupil"]
+    email = pupils.email[j] if (u[25] < email_share and not protected) else ""
+    status = 1
+    if u[27] < SHARES["inactive"]:
+        status = 0
+        div.append(("inactive", "", "0", ""))
+    entry = _dt.date(max(year + 6, M5_INSTALLED.year), 8, 10)
+    created = b.created(entry, entry + _dt.timedelta(days=40), u[32], u[33])
+    user = b.user(created, u, creators=_PUPIL_CREATORS, firstname=first, lastname=last,
+                  email=email, department=dept, usergroup="Elev", customfield1=cf1,
+                  customfield2=cf2, status=status)
+    b.add(_Draft(created, 0, user, "students", pupils.pupil_id[j], div + div2))
 
-    # --- former staff: still in M5, gone from HR ---
-    U = rng.random((former.idx.size, 40)).tolist()
+
+def _former_staff_drafts(b: _Builder, former: StaffInfo, unit_names: list[str]) -> None:
+    """Former staff: still in M5, gone from HR."""
+    U = b.rng.random((former.idx.size, 40)).tolist()
     for j, p in enumerate(former.idx.tolist()):
         _staff_draft(b, p, former, j, U[j], unit_names, source="")
 
-    # --- manual records: contractors, substitutes, visitors ---
-    manual_idx = pop.indices("manual")
-    U = rng.random((manual_idx.size, 40)).tolist()
-    companies = _names.CONTRACTOR_COMPANIES
+
+def _manual_drafts(b: _Builder, unit_names: list[str]) -> None:
+    """Manual records: contractors, substitutes, visitors (some carry a register person's name)."""
+    manual_idx = b.pop.indices("manual")
+    U = b.rng.random((manual_idx.size, 40)).tolist()
     care_and_school = [n for n in unit_names if "skola" in n or "Förskol" in n or "Hemtjänst" in n
                        or "boende" in n] + ["Albäcksskolan", "Lindblomskolan", _names.UPPER_SECONDARY_SCHOOL]
     for j, p in enumerate(manual_idx.tolist()):
-        u = U[j]
-        if pop.namesake_of[p] >= 0:  # a namesake carries exactly the register person's name
-            first, last = pop.call_name(p), pop.family[p]
-        else:
-            first, last, _ = b.names(p, pop.given[p][0], u, pupil=False, record=False)
-        group = "Entreprenör" if u[23] < 0.40 else ("Vikarie" if u[23] < 0.75 else "Besökare")
-        text = email = ""
-        if group == "Entreprenör":
-            company = _pick(companies, u[24])
-            text = company
-            dept = "Entreprenörer" if u[25] < 0.6 else _pick(
-                ["Tekniska förvaltningen", "Fastighetsavdelningen", "VA-avdelningen"], u[26])
-            if u[27] < 0.3:
-                domain = "".join(ch for ch in _names.fold_ascii(company.split(" ")[0].lower()) if ch.isalnum())
-                email = f"{_names.fold_ascii(first.split(' ')[0]).lower()}.{_names.fold_ascii(last).lower().replace(' ', '')}@{domain}.se"
-            creators = _CONTRACTOR_CREATORS
-        elif group == "Vikarie":
-            dept = _pick(care_and_school, u[24])
-            if u[27] < 0.15:
-                year = int(str(pop.birth[p])[2:4])
-                email = f"{_names.fold_ascii(first.split(' ')[0]).lower()}.{_names.fold_ascii(last).lower().replace(' ', '')}{year:02d}@{_pick(['gmail.com', 'hotmail.com', 'outlook.com'], u[25])}"
-            creators = _SUBSTITUTE_CREATORS
-        else:
-            dept = "Besökare"
-            creators = _VISITOR_CREATORS
-        cf1, cf2, _ = b.identity_fields(p, u, manual=True)
-        created = b.created(today - _dt.timedelta(days=6 * 365), today, u[32], u[33])
-        end = ""
-        if (group != "Vikarie" or u[34] < 0.5) and u[35] < 0.6:
-            end = (created.date() + _dt.timedelta(days=30 + int(u[36] * 370))).isoformat()
-        user = b.user(created, u, creators=creators, firstname=first, lastname=last, email=email,
-                      employmenttext=text, department=dept, usergroup=group, customfield1=cf1,
-                      customfield2=cf2, enddate=end)
-        draft = _Draft(created, 0, user, "", "", [("manual", "", group, "")])
-        if pop.namesake_of[p] >= 0:
-            draft.divergences.append(("namesake_manual", "", f"{first} {last}", f"person:{int(pop.namesake_of[p])}"))
-        b.add(draft)
+        _manual_draft(b, p, U[j], care_and_school)
 
-    # ids follow creation time, as in a real database
-    b.drafts.sort(key=lambda d: (d.created, d.order))
-    for i, d in enumerate(b.drafts, start=1):
+
+@dataclass
+class _ManualRole:
+    """What kind of manual record and what its receptionist filled in."""
+
+    group: str  # usergroup
+    department: str
+    creators: tuple[float, float, float]
+    text: str = ""  # employmenttext: the contractor's company
+    email: str = ""
+
+
+def _manual_draft(b: _Builder, p: int, u: list[float], care_and_school: list[str]) -> None:
+    """One contractor, substitute or visitor; a namesake carries exactly the register person's
+    name."""
+    pop = b.pop
+    if pop.namesake_of[p] >= 0:
+        first, last = pop.call_name(p), pop.family[p]
+    else:
+        first, last, _ = b.names(p, pop.given[p][0], u, pupil=False, record=False)
+    role = _manual_role(pop, p, u, first, last, care_and_school)
+    cf1, cf2, _ = b.identity_fields(p, u, manual=True)
+    created = b.created(b.today - _dt.timedelta(days=6 * 365), b.today, u[32], u[33])
+    end = ""
+    if (role.group != "Vikarie" or u[34] < 0.5) and u[35] < 0.6:
+        end = (created.date() + _dt.timedelta(days=30 + int(u[36] * 370))).isoformat()
+    user = b.user(created, u, creators=role.creators, firstname=first, lastname=last,
+                  email=role.email, employmenttext=role.text, department=role.department,
+                  usergroup=role.group, customfield1=cf1, customfield2=cf2, enddate=end)
+    draft = _Draft(created, 0, user, "", "", [("manual", "", role.group, "")])
+    if pop.namesake_of[p] >= 0:
+        draft.divergences.append(("namesake_manual", "", f"{first} {last}", f"person:{int(pop.namesake_of[p])}"))
+    b.add(draft)
+
+
+def _manual_role(pop: Population, p: int, u: list[float], first: str, last: str,
+                 care_and_school: list[str]) -> _ManualRole:
+    """Contractor (company, a technical department, now and then a company address), substitute
+    (a care or school unit, now and then a private address) or visitor."""
+    if u[23] < 0.40:
+        company = _pick(_names.CONTRACTOR_COMPANIES, u[24])
+        dept = "Entreprenörer" if u[25] < 0.6 else _pick(
+            ["Tekniska förvaltningen", "Fastighetsavdelningen", "VA-avdelningen"], u[26])
+        email = ""
+        if u[27] < 0.3:
+            domain = "".join(ch for ch in _names.fold_ascii(company.split(" ")[0].lower()) if ch.isalnum())
+            email = f"{_email_local(first, last)}@{domain}.se"
+        return _ManualRole("Entreprenör", dept, _CONTRACTOR_CREATORS, text=company, email=email)
+    if u[23] < 0.75:
+        dept = _pick(care_and_school, u[24])
+        email = ""
+        if u[27] < 0.15:
+            year = int(str(pop.birth[p])[2:4])
+            email = f"{_email_local(first, last)}{year:02d}@{_pick(['gmail.com', 'hotmail.com', 'outlook.com'], u[25])}"
+        return _ManualRole("Vikarie", dept, _SUBSTITUTE_CREATORS, email=email)
+    return _ManualRole("Besökare", "Besökare", _VISITOR_CREATORS)
+
+
+def _email_local(first: str, last: str) -> str:
+    """``first.last`` as people make up their own address: the first given name, ASCII only."""
+    return f"{_names.fold_ascii(first.split(' ')[0]).lower()}.{_names.fold_ascii(last).lower().replace(' ', '')}"
+
+
+def _number_by_creation(drafts: list[_Draft]) -> None:
+    """Ids follow creation time, as in a real database."""
+    drafts.sort(key=lambda d: (d.created, d.order))
+    for i, d in enumerate(drafts, start=1):
         d.user["id"] = i
 
-    person_key = _person_keys(staff, pupils)
-    truth_rows, div_rows = [], []
-    for d in b.drafts:
+
+_Row = tuple[str, str, str, str, str, str, str]
+
+
+def _draft_rows(drafts: list[_Draft], person_key: dict[int, str]
+                ) -> tuple[list[tuple[str, str, int]], list[_Row]]:
+    """The truth (source, source id, M5 id) and the divergences recorded on the M5 records,
+    ``person:N`` resolved to the register key of population index N."""
+    truth_rows: list[tuple[str, str, int]] = []
+    div_rows: list[_Row] = []
+    for d in drafts:
         if d.source:
             truth_rows.append((d.source, d.source_id, d.user["id"]))
         for kind, reg, m5v, other in d.divergences:
             if other.startswith("person:"):
                 other = person_key.get(int(other.split(":")[1]), "")
             div_rows.append((kind, d.source, d.source_id, str(d.user["id"]), reg, m5v, other))
+    return truth_rows, div_rows
 
-    m5_of = {(s, sid): str(mid) for s, sid, mid in truth_rows}
+
+def _pupil_register_rows(pop: Population, pupils: PupilInfo, m5_of: dict[tuple[str, str], str],
+                         person_key: dict[int, str]) -> list[_Row]:
+    """What the school register itself plants: twins, namesakes, siblings, samordningsnummer,
+    protected identities."""
+    rows: list[_Row] = []
     for j, p in enumerate(pupils.idx.tolist()):
         sid = pupils.pupil_id[j]
         mid = m5_of.get(("students", sid), "")
         if pop.twin_of[p] >= 0:
-            div_rows.append(("twin", "students", sid, mid, "", "", person_key[int(pop.twin_of[p])]))
+            rows.append(("twin", "students", sid, mid, "", "", person_key[int(pop.twin_of[p])]))
         if pop.namesake_of[p] >= 0:
-            div_rows.append(("namesake", "students", sid, mid, "", "", person_key[int(pop.namesake_of[p])]))
+            rows.append(("namesake", "students", sid, mid, "", "", person_key[int(pop.namesake_of[p])]))
         if pop.family_id is not None and pop.family_id[p] >= 0:
-            div_rows.append(("sibling", "students", sid, mid, "", "", str(int(pop.family_id[p]))))
+            rows.append(("sibling", "students", sid, mid, "", "", str(int(pop.family_id[p]))))
         if pop.coordination[p]:
-            div_rows.append(("samordningsnummer", "students", sid, mid, "", "", ""))
+            rows.append(("samordningsnummer", "students", sid, mid, "", "", ""))
         if pupils.marking[j]:
-            div_rows.append(("protected_identity", "students", sid, mid, pupils.marking[j], "", ""))
+            rows.append(("protected_identity", "students", sid, mid, pupils.marking[j], "", ""))
+    return rows
+
+
+def _staff_register_rows(pop: Population, staff: StaffInfo, m5_of: dict[tuple[str, str], str],
+                         person_key: dict[int, str]) -> list[_Row]:
+    """What the HR register itself plants: namesakes and samordningsnummer."""
+    rows: list[_Row] = []
     for j, p in enumerate(staff.idx.tolist()):
         sid = str(staff.employee_number[j])
         mid = m5_of.get(("hr", sid), "")
         if pop.namesake_of[p] >= 0:
-            div_rows.append(("namesake", "hr", sid, mid, "", "", person_key[int(pop.namesake_of[p])]))
+            rows.append(("namesake", "hr", sid, mid, "", "", person_key[int(pop.namesake_of[p])]))
         if pop.coordination[p]:
-            div_rows.append(("samordningsnummer", "hr", sid, mid, "", "", ""))
+            rows.append(("samordningsnummer", "hr", sid, mid, "", "", ""))
+    return rows
 
+
+def _truth_frame(truth_rows: list[tuple[str, str, int]]) -> pd.DataFrame:
+    """HR links first, each source by M5 id."""
     truth = pd.DataFrame(
         sorted(truth_rows, key=lambda r: (r[0] != "hr", r[2])), columns=TRUTH_COLUMNS)
     truth["m5_id"] = truth["m5_id"].astype(np.int64)
-    divergences = pd.DataFrame(div_rows, columns=DIVERGENCE_COLUMNS, dtype=str) if div_rows else \
-        pd.DataFrame({c: pd.Series([], dtype=str) for c in DIVERGENCE_COLUMNS})
-    users = [_compact(d.user) for d in b.drafts]
-    seed = {
+    return truth
+
+
+def _divergence_frame(div_rows: list[_Row]) -> pd.DataFrame:
+    if div_rows:
+        return pd.DataFrame(div_rows, columns=DIVERGENCE_COLUMNS, dtype=str)
+    return pd.DataFrame({c: pd.Series([], dtype=str) for c in DIVERGENCE_COLUMNS})
+
+
+def _seed(rng: np.random.Generator, users: list[dict], unit_names: list[str],
+          school_names: list[str]) -> dict:
+    """The M5 seed file's tables; the cards are the generator's last draws."""
+    return {
         "departments": _departments(users, unit_names, school_names),
         "usergroups": [{"id": i, "groupname": g, "groupdata": ""} for i, g in
                        enumerate(["Personal", "Elev", "Entreprenör", "Besökare", "Vikarie"], start=1)],
@@ -517,7 +607,6 @@ def build_m5(
         "users": users,
         "cards": _cards(rng, users),
     }
-    return seed, truth, divergences
 
 
 def _school_written(school: str, u: float, div: list) -> str:
