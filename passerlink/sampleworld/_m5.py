@@ -90,6 +90,8 @@ _CUMULATIVE = {c: np.cumsum(c).tolist() for c in (
 
 #: one divergence as a record gathers it: kind, register value, M5 value, other
 _Divergence = tuple[str, str, str, str]
+#: one row of the divergence table (:data:`DIVERGENCE_COLUMNS`)
+_Row = tuple[str, str, str, str, str, str, str]
 
 
 @dataclass
@@ -525,9 +527,6 @@ def _number_by_creation(drafts: list[_Draft]) -> None:
         d.user["id"] = i
 
 
-_Row = tuple[str, str, str, str, str, str, str]
-
-
 def _draft_rows(drafts: list[_Draft], person_key: dict[int, str]
                 ) -> tuple[list[tuple[str, str, int]], list[_Row]]:
     """The truth (source, source id, M5 id) and the divergences recorded on the M5 records,
@@ -588,6 +587,7 @@ def _truth_frame(truth_rows: list[tuple[str, str, int]]) -> pd.DataFrame:
 
 
 def _divergence_frame(div_rows: list[_Row]) -> pd.DataFrame:
+    """The divergence table, all ``str``; with its columns even when nothing diverged."""
     if div_rows:
         return pd.DataFrame(div_rows, columns=DIVERGENCE_COLUMNS, dtype=str)
     return pd.DataFrame({c: pd.Series([], dtype=str) for c in DIVERGENCE_COLUMNS})
