@@ -8,8 +8,10 @@ Each module in ``passerlink.commands`` exposes ``NAME``, ``HELP``, ``add_argumen
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -60,6 +62,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("passerlink: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `passerlink report --last | head`: the reader left, nothing is wrong
+        with contextlib.suppress(OSError):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - Python flushes stdout at exit
+        return 0
 
 
 if __name__ == "__main__":
