@@ -5,7 +5,7 @@ sync approved → nightly – and the command line and the workbench must say th
 ``passerlink.sync.golive``'s (``read_golive_facts`` → ``golive_status``); this module only words it
 for the operator and points at the page that does the next step. One thing the workbench knows
 better than the store: how many questions are worth asking still (the review engine's estimate,
-the number the Review page shows), so while nothing is signed off that number is the one used.
+the number the Review page shows), so while questions are open that number is the one used.
 """
 
 from __future__ import annotations
@@ -48,8 +48,10 @@ class Banner:
 
 def banner_of(facts: GoLiveFacts, *, questions_left: int | None = None) -> Banner:
     """The banner for these facts (pure). ``questions_left``: the review engine's estimate, used
-    instead of the store's count of open questions until the first sign-off."""
-    if questions_left is not None and not facts.signoffs:
+    instead of the store's count of open questions whenever questions are open (before the first
+    sign-off, and after it when a later matching run stored new ones): the banner and the Review
+    page's card then say the same number."""
+    if questions_left is not None and (not facts.signoffs or facts.questions):
         facts = replace(facts, questions=int(questions_left))
     status = golive_status(facts)
     steps = tuple((f"step_{s.value}", "done" if s in status.reached else "current" if s is status.next_step

@@ -1,6 +1,6 @@
 """The go-live banner over ``sync.golive``'s state: the steps marked, what is left, the next step
 and its page; the review engine's estimate stands in for the store's open questions until the
-first sign-off; the store's withdrawal notes worded for the operator."""
+first sign-off and whenever questions are open; the store's withdrawal notes worded for the operator."""
 
 from __future__ import annotations
 
@@ -31,6 +31,15 @@ def test_questions_left_are_the_engines_estimate_until_the_first_sign_off():
     signed = banner_of(GoLiveFacts(sources=SOURCES, ever_proposed=3540, links=3050, signoffs=1), questions_left=150)
     assert marks(signed)["step_signed_off"] == "done"
     assert signed.next.key == "next_dry_run" and signed.next.page == "sync"
+
+
+def test_questions_stored_after_a_sign_off_are_counted_as_the_review_page_counts_them():
+    # signed off on the command line with questions unanswered, then the workbench's matching
+    # stored new ones: the banner says the Review page's estimate, not the store's raw count
+    facts = GoLiveFacts(sources=SOURCES, ever_proposed=3540, links=2985, signoffs=1, proposed=20, questions=205)
+    b = banner_of(facts, questions_left=142)
+    assert (b.next.key, b.next.values["n"]) == ("next_answer_questions", 142)
+    assert [(line.key, line.values["n"]) for line in b.left][:1] == [("left_open_questions", 142)]
 
 
 def test_after_a_dry_run_the_next_step_names_the_plan_and_after_two_runs_nothing_is_left():
