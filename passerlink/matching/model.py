@@ -102,6 +102,9 @@ class LinkModel:
         #: the highest probability of an unsettled pair (``weaklabels.unsettled``): below the
         #: session's auto threshold, so such a pair is asked about, never auto-linked
         self.unsettled_cap = 0.94
+        #: M5 org units no register person is in (``weaklabels.units_outside``): a names-only
+        #: pair whose M5 user is there is unsettled too; the session sets them from its candidates
+        self.outside_units: frozenset[str] = frozenset()
 
     # ---- 1. comparisons --------------------------------------------------------------------
     def compare(self, left: PreparedPeople, right: PreparedPeople, il: np.ndarray, ir: np.ndarray) -> pd.DataFrame:
@@ -312,9 +315,13 @@ class LinkModel:
         return p
 
     def unsettled(self, features: pd.DataFrame, il: np.ndarray, ir: np.ndarray,
-                  ignore: np.ndarray | None = None) -> np.ndarray:
-        """The pairs whose probability ``probability`` holds at ``unsettled_cap`` at most."""
-        return unsettled(features, self.design.comparisons, il, ir, ignore=ignore)
+                  ignore: np.ndarray | None = None, right_units: np.ndarray | None = None) -> np.ndarray:
+        """The pairs whose probability ``probability`` holds at ``unsettled_cap`` at most
+        (``right_units``: per pair, the M5 user's folded org unit, read against ``outside_units``)."""
+        outside = None
+        if right_units is not None and self.outside_units:
+            outside = np.isin(np.asarray(right_units, dtype=object), list(self.outside_units))
+        return unsettled(features, self.design.comparisons, il, ir, ignore=ignore, outside=outside)
 
     # ---- the whole path --------------------------------------------------------------------
     def score_pairs(self, pairs: Pairs) -> PairScores:
@@ -324,7 +331,7 @@ class LinkModel:
         gl, gr = Groups(pairs.il), Groups(pairs.ir)
         context = self.context(z0, gl, gr)
         z = self.pair_logit(features, context)
-        held = self.unsettled(features, pairs.il, pairs.ir)
+        held = self.unsettled(features, pairs.il, pairs.ir, right_units=pairs.right.org_unit[pairs.ir])
         return PairScores(features, z0, context, z, self.probability(z, gl, gr, held))
 
     def score(self, pairs: Pairs) -> np.ndarray:

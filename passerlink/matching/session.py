@@ -50,6 +50,7 @@ from passerlink.matching.weaklabels import (
     UNLABELLED,
     identifiers_disagree,
     name_rivals,
+    units_outside,
     weak_labels,
 )
 
@@ -160,6 +161,7 @@ class MatchSession:
                                use_context=self.use_context, estimator_factory=self.estimator)
         # an unsettled pair (a namesake nothing but the names tells apart) is held just below auto: asked
         self.model.unsettled_cap = max(0.99 * self.auto_threshold, self.ask_threshold)
+        self.model.outside_units = units_outside(self.features, self.model.design.comparisons, self.R.org_unit[self.ir])
         self.model.fit_start(self.features, self.il, self.ir, len(self.L), len(self.R))
         self.z0 = self.model.start_logit(self.features)
         self.z1 = self.z0.copy()
@@ -239,7 +241,8 @@ class MatchSession:
         namesakes nothing but the names tells apart); a rejected rival is no rival. Cached per set of answers: ``mark_pairs`` refreshes often."""
         key = self.decision.tobytes()
         if self._unsettled_cache is None or self._unsettled_cache[0] != key:
-            held = self.model.unsettled(self.features, self.il, self.ir, ignore=self.decision == Answer.NO)
+            held = self.model.unsettled(self.features, self.il, self.ir, ignore=self.decision == Answer.NO,
+                                        right_units=self.R.org_unit[self.ir])
             self._unsettled_cache = (key, held & (self.decision == Answer.OPEN))
         return self._unsettled_cache[1]
 
