@@ -25,8 +25,9 @@ alone, so neither is labelled by it; the school is left out of the rule on purpo
 only same-school pairs taught the classifier that a stale school in M5 rules a pupil out.
 
 ``unsettled`` is not a label but the same kind of rule: the pairs the model holds below the auto
-threshold, whatever the classifier says (namesakes nothing but the names tells apart), so that
-they are asked about.
+threshold, whatever the classifier says (namesakes nothing but the names tells apart, and
+names-only pairs whose M5 user sits in a unit no register person is in: ``units_outside``), so
+that they are asked about.
 """
 
 from __future__ import annotations
