@@ -103,6 +103,7 @@ CREATE TABLE IF NOT EXISTS decisions (
 
 _REST = """
 CREATE INDEX IF NOT EXISTS decisions_pair ON decisions (source, source_id, m5_id, seq);
+CREATE INDEX IF NOT EXISTS decisions_m5 ON decisions (m5_id, seq);
 CREATE TRIGGER IF NOT EXISTS decisions_no_update BEFORE UPDATE ON decisions
 BEGIN SELECT RAISE(ABORT, 'the link store is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS decisions_no_delete BEFORE DELETE ON decisions
@@ -204,7 +205,7 @@ class LinkStore:
             con.execute("BEGIN IMMEDIATE")
             _insert(con, rows)
             links = [r for r in rows if r[3] in LINK_DECISIONS]
-            withdrawn = _conflict_withdrawals(_standing(con, PROPOSAL_DECISIONS), links, stamp) if links else []
+            withdrawn = _conflict_withdrawals(_standing_near(con, links), links, stamp) if links else []
             _insert(con, withdrawn)
         return len(rows) + len(withdrawn)
 
@@ -464,6 +465,32 @@ def _latest(con: sqlite3.Connection) -> _Latest:
 def _standing(con: sqlite3.Connection, kinds: Iterable[str]) -> _Latest:
     wanted = {str(k) for k in kinds}
     return {k: v for k, v in _latest(con).items() if v[0] in wanted}
+
+
+#: Up to this many links, the proposals they may rule out are read pair by pair (an operator's answer:
+#: a few indexed reads instead of the whole store); above it the whole latest state is read once.
+_NEAR_LINKS = 64
+
+_LATEST_WHERE = (
+    "SELECT d.source, d.source_id, d.m5_id, d.decision, d.probability, d.model_version, d.note"
+    " FROM decisions d JOIN (SELECT MAX(seq) AS seq FROM decisions WHERE {where}"
+    " GROUP BY source, source_id, m5_id) last ON last.seq = d.seq WHERE d.decision != 'undone'"
+)
+
+
+def _standing_near(con: sqlite3.Connection, links: list[_Row]) -> _Latest:
+    """The standing proposals that share a person or an M5 user with these links: all that the
+    links can rule out. An answer is one link, so this keeps an answer's write independent of
+    the size of the store."""
+    if len(links) > _NEAR_LINKS:
+        return _standing(con, PROPOSAL_DECISIONS)
+    wanted = {d.value for d in PROPOSAL_DECISIONS}
+    rows: list[tuple[str, str, str, str, float | None, str, str]] = []
+    for src, sid in {(r[0], r[1]) for r in links}:
+        rows += con.execute(_LATEST_WHERE.format(where="source = ? AND source_id = ?"), (src, sid)).fetchall()
+    for mid in {r[2] for r in links}:
+        rows += con.execute(_LATEST_WHERE.format(where="m5_id = ?"), (mid,)).fetchall()
+    return {(s, i, m): (d, p, v, n) for s, i, m, d, p, v, n in rows if d in wanted}
 
 
 def _conflict_withdrawals(standing: _Latest, links: list[_Row], stamp: str) -> list[_Row]:

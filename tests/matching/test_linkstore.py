@@ -122,6 +122,27 @@ def test_a_proposal_removed_by_a_later_answer_or_model_says_why(tmp_path):
     assert len(props) == 4  # nothing the model proposed vanishes
 
 
+def test_links_withdraw_the_same_proposals_one_answer_at_a_time_or_all_at_once(tmp_path):
+    # an answer reads only the pairs near its link; a large import reads the whole store once:
+    # both must rule out exactly the same proposals (person i: M5 a_i or b_i; person x_i: M5 a_i)
+    n = 70
+    rows = [(src, sid, m5, 0.5, "question") for i in range(n)
+            for src, sid, m5 in (("hr", f"{i}", f"a{i}"), ("hr", f"{i}", f"b{i}"), ("students", f"x{i}", f"a{i}"))]
+    links = [LinkDecision("hr", f"{i}", f"a{i}", "confirmed", 0.5, "anna") for i in range(n)]
+    one, many = LinkStore(tmp_path / "one.sqlite"), LinkStore(tmp_path / "many.sqlite")
+    for store in (one, many):
+        store.propose(_proposals(rows), model_version="v1")
+    written = sum(one.record(link) for link in links)
+    assert many.record(links) == written == n + 2 * n
+
+    def withdrawn(store):
+        p = store.proposals()
+        return set(map(tuple, p.loc[p["state"] == "withdrawn", ["source", "source_id", "m5_id"]].values))
+
+    expected = {("hr", f"{i}", f"b{i}") for i in range(n)} | {("students", f"x{i}", f"a{i}") for i in range(n)}
+    assert withdrawn(one) == withdrawn(many) == expected
+
+
 def test_signoff_turns_the_reviewed_set_into_links_in_one_recorded_step(tmp_path):
     store = LinkStore(tmp_path / "links.sqlite")
     store.propose(_proposals([("hr", "1", "10", 0.99, "proposed"), ("hr", "2", "20", 0.97, "proposed"),
