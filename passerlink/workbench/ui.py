@@ -7,7 +7,6 @@ keys of ``state``.
 
 from __future__ import annotations
 
-import hmac
 import os
 import re
 import sys
@@ -22,6 +21,7 @@ from passerlink.errors import PasserlinkError
 from passerlink.features import mask_personnummer
 from passerlink.workbench import state as K
 from passerlink.workbench.i18n import LANGUAGES, decision_label, field_label, translator
+from passerlink.workbench.login import THROTTLE
 from passerlink.workbench.workspace import M5_URL_ENV, Workspace
 
 __all__ = [
@@ -230,7 +230,7 @@ def _login_gate() -> None:
         return
     given = st.text_input("Lösenord / Password", type="password", key="pl_password")
     st.button("Logga in / Log in", key="pl_login")
-    if given and hmac.compare_digest(given.encode(), secret.encode()):
+    if given and THROTTLE.check(given, secret):
         st.session_state["pl_authenticated"] = True
         del st.session_state["pl_password"]  # not kept in the session once used
         st.rerun()
