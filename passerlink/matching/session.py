@@ -117,7 +117,7 @@ class MatchSession:
         self.explained_margin = float(explained_margin)
         self.explained_rejections = np.zeros(0, dtype=bool)
         self.contradicted_answers = np.zeros(0, dtype=bool)
-        self._unsettled_cache: tuple[bytes, np.ndarray] | None = None
+        self._unsettled_cache: tuple[bytes, np.ndarray, np.ndarray] | None = None
         self._disagree: np.ndarray | None = None
         #: makes a fresh classifier (scikit-learn's binary interface); default ``LinkClassifier``
         self.estimator = estimator or default_estimator
@@ -241,10 +241,18 @@ class MatchSession:
         namesakes nothing but the names tells apart); a rejected rival is no rival. Cached per set of answers: ``mark_pairs`` refreshes often."""
         key = self.decision.tobytes()
         if self._unsettled_cache is None or self._unsettled_cache[0] != key:
+            units = self.R.org_unit[self.ir]
             held = self.model.unsettled(self.features, self.il, self.ir, ignore=self.decision == Answer.NO,
-                                        right_units=self.R.org_unit[self.ir])
-            self._unsettled_cache = (key, held & (self.decision == Answer.OPEN))
+                                        right_units=units)
+            held &= self.decision == Answer.OPEN
+            self._unsettled_cache = (key, held, self.model.held_caps(self.features, held, units))
         return self._unsettled_cache[1]
+
+    def _held_caps(self) -> np.ndarray:
+        """Per pair, the highest probability it may show (``LinkModel.held_caps`` of ``_unsettled``)."""
+        self._unsettled()
+        assert self._unsettled_cache is not None
+        return self._unsettled_cache[2]
 
     def _labels(self, context: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Weak labels with the answers on top, and the training weight of each candidate.
@@ -342,7 +350,7 @@ class MatchSession:
         yes, no = self.decision == Answer.YES, self.decision == Answer.NO
         z[yes], z[no] = _YES_LOGIT, _NO_LOGIT
         gl, gr = self._groups()
-        p = self.model.probability(z, gl, gr, self._unsettled())
+        p = self.model.probability(z, gl, gr, self._held_caps())
         p[yes], p[no] = 1.0, 0.0
         self.probability = p
         weight = logit(p) - logit(np.full(len(p), self.auto_threshold))
