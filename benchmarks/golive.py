@@ -40,36 +40,12 @@ from passerlink.m5 import M5Client
 from passerlink.matching import Decision, LinkDecision, LinkStore, ask_operator, oracle_from_pairs
 from passerlink.matching.proposals import model_version_of, proposals_of, propose
 from passerlink.processes import free_port, start_simulator, stop_process
+from passerlink.sampleworld import demo_site
 from passerlink.sources import read_m5, read_source
 from passerlink.sync import run_sync
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "data" / "samples"
-CONFIG = """
-[[sources]]
-name = "hr"
-kind = "csv"
-path = "{samples}/hr_export.csv"
-id_column = "Anställningsnummer"
-user_group = "Personal"
-
-[[sources]]
-name = "students"
-kind = "csv"
-path = "{samples}/students.csv"
-id_column = "Elev-ID"
-user_group = "Elev"
-
-[m5]
-url = "{url}"
-
-[link_store]
-path = "links.sqlite"
-
-[sync]
-state_db = "sync.sqlite"
-report_dir = "reports"
-"""
 PRECISION, RECALL = 0.999, 0.98
 
 
@@ -117,8 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         sim, url = start_simulator(folder / "m5sim.sqlite", port, seed=SAMPLES / "m5_seed.json",
                                    log=folder / "m5sim.log")
         try:
-            config = folder / "site.toml"
-            config.write_text(CONFIG.format(samples=SAMPLES.as_posix(), url=url), encoding="utf-8")
+            config = demo_site(SAMPLES, folder / "site", url)
             cfg = load_config(config)
             store = LinkStore(cfg.link_store.path)
             seed_users = _users(url)

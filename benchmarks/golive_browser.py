@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import shutil
 import statistics
 import subprocess
 import sys
@@ -44,26 +43,6 @@ NEXT_CARD = """(before) => {
     if (el && el.innerText !== before) return performance.now() - window.__plT0;
     return false;
 }"""
-
-
-def _site(folder: Path, m5_url: str) -> Path:
-    """The demo configuration over a copy of the sample registers, all state in ``folder``."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for name in ("hr_export.csv", "students.csv"):
-        shutil.copy(SAMPLES / name, folder / name)
-    text = (SAMPLES / "demo.toml").read_text(encoding="utf-8")
-    text = re.sub(r'(?m)^url = ".*"$', f'url = "{m5_url}"', text)
-    text = re.sub(r'(?m)^path = "\.\./\.\./var/demo/links\.sqlite"$', 'path = "state/links.sqlite"', text)
-    cfg = folder / "demo.toml"
-    cfg.write_text(text, encoding="utf-8")
-    return cfg
-
-
-def _truth() -> set[tuple[str, str, str]]:
-    import pandas as pd
-
-    t = pd.read_csv(SAMPLES / "truth_links.csv", dtype=str, keep_default_na=False)
-    return set(zip(t["source"], t["source_id"], t["m5_id"], strict=True))
 
 
 def answer_times(url: str, answers: int, known: set[tuple[str, str, str]]) -> list[float]:
@@ -105,6 +84,7 @@ def measure(args: argparse.Namespace | None = None) -> list[str]:
     Chromium; returns the lines to print (``benchmarks/golive.py --browser`` prints them)."""
     from passerlink.commands.workbench import streamlit_command
     from passerlink.processes import free_port, start_simulator, stop_process, wait_http
+    from passerlink.sampleworld import demo_site, truth_triples
 
     answers = int(getattr(args, "answers", 50) or 50)
     if not CHROMIUM.exists():
@@ -118,14 +98,14 @@ def measure(args: argparse.Namespace | None = None) -> list[str]:
                                       log=tmp / "m5sim.log")
         procs = [sim]
         try:
-            cfg = _site(tmp / "site", m5_url)
+            cfg = demo_site(SAMPLES, tmp / "site", m5_url)
             port = free_port()
             with open(tmp / "streamlit.log", "wb") as out:
                 wb = subprocess.Popen(streamlit_command(cfg, port=port), stdout=out, stderr=subprocess.STDOUT,
                                       env=dict(os.environ, PASSERLINK_CONFIG=str(cfg)))
             procs.append(wb)
             wait_http(f"http://127.0.0.1:{port}/_stcore/health", proc=wb, what="the workbench", timeout=90)
-            times = answer_times(f"http://127.0.0.1:{port}", answers, _truth())
+            times = answer_times(f"http://127.0.0.1:{port}", answers, truth_triples(SAMPLES))
         finally:
             for p in reversed(procs):
                 stop_process(p)

@@ -20,14 +20,14 @@ record written, link precision >= 0.999, and the answer -> next question time as
 from __future__ import annotations
 
 import re
-import shutil
 import statistics
 import subprocess
 import sys
 from pathlib import Path
 
-import pandas as pd
 import pytest
+
+from passerlink.sampleworld import demo_site, truth_triples
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -37,24 +37,6 @@ ANSWERS = 30  # questions the simulated operator answers by keyboard (two mistak
 REVIEWED_IN_EXCEL = 300  # the least sure automatic links the operator checks in the exported workbook
 MISTAKES = 2
 PAIR = re.compile(r"^(\S+) (\S+) ↔ M5 (\S+) · .*?(\d+)\s?%")
-
-
-def sample_site(folder: Path, m5_url: str) -> Path:
-    """The demo configuration over a copy of the sample registers; every state file in ``folder``."""
-    folder.mkdir(parents=True)
-    for name in ("hr_export.csv", "students.csv"):
-        shutil.copy(SAMPLES / name, folder / name)
-    text = (SAMPLES / "demo.toml").read_text(encoding="utf-8")
-    text = re.sub(r'(?m)^url = ".*"$', f'url = "{m5_url}"', text)
-    text = re.sub(r'(?m)^path = "\.\./\.\./var/demo/links\.sqlite"$', 'path = "state/links.sqlite"', text)
-    cfg = folder / "demo.toml"
-    cfg.write_text(text, encoding="utf-8")
-    return cfg
-
-
-def truth() -> set[tuple[str, str, str]]:
-    t = pd.read_csv(SAMPLES / "truth_links.csv", dtype=str, keep_default_na=False)
-    return set(zip(t["source"], t["source_id"], t["m5_id"], strict=True))
 
 
 class Operator:
@@ -74,7 +56,7 @@ class Operator:
 @pytest.fixture
 def day(tmp_path, m5sim_factory, m5_env, chromium_path, serve_workbench):
     sim = m5sim_factory(seed=SAMPLES / "m5_seed.json")
-    cfg = sample_site(tmp_path / "site", sim.url)
+    cfg = demo_site(SAMPLES, tmp_path / "site", sim.url)
     url, log = serve_workbench(cfg)
     return url, cfg, sim, log
 
@@ -86,7 +68,7 @@ def test_golive_day_in_the_browser(day, chromium, artifacts, tmp_path):
     from passerlink.matching import LINK_DECISIONS, LinkStore
 
     url, cfg, sim, log = day
-    known = truth()
+    known = truth_triples(SAMPLES)
     page = chromium.new_page(viewport={"width": 1400, "height": 1600}, accept_downloads=True)
     page.set_default_timeout(90_000)
     expect.set_options(timeout=90_000)

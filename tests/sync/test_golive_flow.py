@@ -21,6 +21,7 @@ from passerlink.cli import main
 from passerlink.config import load_config
 from passerlink.matching import Decision, LinkDecision, LinkStore, oracle_from_pairs
 from passerlink.matching.proposals import propose
+from passerlink.sampleworld import demo_site
 from passerlink.sources import read_m5, read_source
 from passerlink.sync.engine import sync_paths
 from passerlink.sync.golive import Step, read_golive_status
@@ -28,33 +29,6 @@ from passerlink.sync.report import last_report, load_report
 from passerlink.workbench.i18n import DECISION_LABELS, text
 
 SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
-
-CONFIG = """
-[[sources]]
-name = "hr"
-kind = "csv"
-path = "{samples}/hr_export.csv"
-id_column = "Anställningsnummer"
-user_group = "Personal"
-
-[[sources]]
-name = "students"
-kind = "csv"
-path = "{samples}/students.csv"
-id_column = "Elev-ID"
-user_group = "Elev"
-
-[m5]
-url = "{url}"
-
-[link_store]
-path = "{name}/links.sqlite"
-
-[sync]
-state_db = "{name}/state.sqlite"
-report_dir = "{name}/reports"
-"""
-
 
 @pytest.fixture
 def truth() -> pd.DataFrame:
@@ -67,9 +41,7 @@ def sample_m5(m5sim_factory, m5_env):
 
 
 def _site(folder: Path, sim, name: str) -> Path:
-    path = folder / f"{name}.toml"
-    path.write_text(CONFIG.format(samples=SAMPLES.as_posix(), url=sim.url, name=name), encoding="utf-8")
-    return path
+    return demo_site(SAMPLES, folder / name, sim.url)
 
 
 def _dry_run(config: Path) -> dict:
