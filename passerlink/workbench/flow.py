@@ -10,9 +10,9 @@ the number the Review page shows), so while questions are open that number is th
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 
+from passerlink.matching.linkstore import reason_of_note
 from passerlink.sync.golive import STEPS, GoLiveFacts, Step, golive_status
 
 __all__ = ["Banner", "Line", "PAGE_OF_ACTION", "banner_of", "reason_of"]
@@ -71,21 +71,25 @@ def banner_of(facts: GoLiveFacts, *, questions_left: int | None = None) -> Banne
     return Banner(steps, left, Line(key, values, PAGE_OF_ACTION.get(status.action, "")))
 
 
-#: The link store's withdrawal notes (``LinkStore.propose`` / ``record`` / ``signoff``) -> i18n key.
-_REASONS = [
-    (re.compile(r"^(?P<person>\S+:\S+) was linked to M5 user (?P<m5_id>\S+) instead"), "why_conflict_other_m5"),
-    (re.compile(r"^M5 user (?P<m5_id>\S+) was linked to (?P<person>\S+:\S+) instead"), "why_conflict_other_person"),
-    (re.compile(r"^(?P<person>\S+:\S+) is already linked to M5 user (?P<m5_id>\S+)"), "why_already_person"),
-    (re.compile(r"^M5 user (?P<m5_id>\S+) is already linked to (?P<person>\S+:\S+)"), "why_already_m5"),
-    (re.compile(r"^no longer proposed by model (?P<model>.*)$"), "why_no_longer"),
-    (re.compile(r"^not answered at sign-off #(?P<number>\d+)"), "why_unanswered"),
-]
+#: The link store's reasons (``matching.reason_of_note``) -> i18n key of the sentence that says it.
+_REASON_KEYS = {
+    "conflict_other_m5": "why_conflict_other_m5",
+    "conflict_other_person": "why_conflict_other_person",
+    "already_person": "why_already_person",
+    "already_m5": "why_already_m5",
+    "no_longer_proposed": "why_no_longer",
+    "open_at_signoff": "why_unanswered",
+}
 
 
 def reason_of(note: str) -> Line:
-    """Why a proposal was removed, as an i18n key (the store writes its reasons in English)."""
-    for pattern, key in _REASONS:
-        m = pattern.search(str(note).strip())
-        if m:
-            return Line(key, {k: v.replace(":", " ", 1) if k == "person" else v for k, v in m.groupdict().items()})
-    return Line("why_other", {"note": str(note)})
+    """Why a proposal was removed, as an i18n key: the store reads its own notes back
+    (``reason_of_note``); any other note is shown as written."""
+    reason, values = reason_of_note(str(note).strip())
+    if reason not in _REASON_KEYS:
+        return Line("why_other", {"note": str(note)})
+    if "person" in values:
+        values["person"] = values["person"].replace(":", " ", 1)
+    if "signoff" in values:
+        values["number"] = values.pop("signoff")
+    return Line(_REASON_KEYS[reason], dict(values))
