@@ -92,6 +92,7 @@ def run_splink(a: pd.DataFrame, b: pd.DataFrame, track: str) -> dict:
 def splink_links(a: pd.DataFrame, b: pd.DataFrame, track: str) -> pd.DataFrame:
     """Splink's one-to-one links (``left_id, right_id``) of the FEBRL4 tables ``a`` and ``b``."""
     import splink.comparison_library as cl
+    from _splink import single_best_pairs
     from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
     fields = NAMES_FIELDS if track == "names" else ALL_FIELDS
@@ -131,16 +132,7 @@ def splink_links(a: pd.DataFrame, b: pd.DataFrame, track: str) -> pd.DataFrame:
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("date_of_birth"))
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("given_name", "surname"))
     predictions = linker.inference.predict(threshold_match_probability=0.01)
-    clusters = linker.clustering.cluster_using_single_best_links(
-        predictions, duplicate_free_datasets=["a", "b"], threshold_match_probability=0.5
-    ).as_pandas_dataframe()
-    src = "source_dataset" if "source_dataset" in clusters.columns else [c for c in clusters.columns if "source" in c][0]
-    pairs = []
-    for _, group in clusters.groupby("cluster_id"):
-        ga, gb = group[group[src] == "a"], group[group[src] == "b"]
-        if len(ga) == 1 and len(gb) == 1:
-            pairs.append((ga["rec_id"].iloc[0], gb["rec_id"].iloc[0]))
-    return pd.DataFrame(pairs, columns=["left_id", "right_id"])
+    return single_best_pairs(linker, predictions)
 
 
 # ---- whole processes ----------------------------------------------------------------------------

@@ -87,6 +87,7 @@ def run_splink(left: pd.DataFrame, right: pd.DataFrame, truth: pd.DataFrame) -> 
     """Splink 5, unsupervised, on what both sides hold: first given name, family name, birth date,
     personnummer, school; u by random sampling, m by EM on two blocking rules."""
     import splink.comparison_library as cl
+    from _splink import single_best_pairs
     from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
     from passerlink.features.orgunit import fold_org_unit
@@ -128,16 +129,7 @@ def run_splink(left: pd.DataFrame, right: pd.DataFrame, truth: pd.DataFrame) -> 
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("surname"))
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("first_name"))
     predictions = linker.inference.predict(threshold_match_probability=0.01)
-    clusters = linker.clustering.cluster_using_single_best_links(
-        predictions, duplicate_free_datasets=["a", "b"], threshold_match_probability=0.5
-    ).as_pandas_dataframe()
-    src = "source_dataset" if "source_dataset" in clusters.columns else [c for c in clusters.columns if "source" in c][0]
-    pairs = []
-    for _, group in clusters.groupby("cluster_id"):
-        ga, gb = group[group[src] == "a"], group[group[src] == "b"]
-        if len(ga) == 1 and len(gb) == 1:
-            pairs.append((ga["rec_id"].iloc[0], gb["rec_id"].iloc[0]))
-    links = pd.DataFrame(pairs, columns=["left_id", "right_id"])
+    links = single_best_pairs(linker, predictions)
     return {"seconds": time.perf_counter() - t0, **evaluate(links, truth)}
 
 
