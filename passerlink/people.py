@@ -3,6 +3,9 @@
 Every later step (features, matching, sync) reads only these columns, so a new source needs only
 a reader. In memory every canonical column holds ``str`` with ``""`` for missing: the comparison
 code never has to care about NaN/None/NA, and a CSV round trip is loss-free.
+
+``created`` is the day the source created the record (M5's read-only ``createddate``; empty for
+a register): an M5 user created before a person could have gone to school is somebody else's.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ CANONICAL_COLUMNS: list[str] = [
     "email",
     "org_unit",
     "employee_number",
+    "created",
 ]
 
 #: The fields a column mapping may target (everything but ``source``).

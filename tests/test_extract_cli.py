@@ -47,8 +47,8 @@ def test_single_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert out.read_text(encoding="utf-8").splitlines()[0] == HEADER
     df = read_out(out)
     assert df.values.tolist() == [
-        ["hr", "0012", "Åsa", "", "Öberg", "1980-01-01", P1, "", "", "0012"],
-        ["hr", "0013", "Bo", "", "Ek", "", "", "", "", "0013"],
+        ["hr", "0012", "Åsa", "", "Öberg", "1980-01-01", P1, "", "", "0012", ""],
+        ["hr", "0013", "Bo", "", "Ek", "", "", "", "", "0013", ""],
     ]
     assert "hr: 2 rows from" in printed
     assert "id: column 'Anställningsnummer' (recognised)" in printed

@@ -39,6 +39,8 @@ __all__ = [
     "compare_pairs",
     "GIVEN",
     "FAMILY",
+    "RECORD_AGE",
+    "SCHOOL_START_AGE",
     "SWAP",
     "swapped_names",
     "BIRTH_DATE",
@@ -419,6 +421,44 @@ BIRTH_DATE = Comparison(
 )
 
 
+#: School starts (förskoleklass) in August of the year a child turns six: an M5 user created
+#: before the July of that year was created for somebody else (an older sibling, a graduate).
+SCHOOL_START_AGE = 6
+_SCHOOL_YEAR_OPENS = 701  # MMDD
+
+
+def _born_day(p: PreparedPeople) -> np.ndarray:
+    """Birth date (or the personnummer's) as the number YYYYMMDD, 0 when unknown."""
+    d = p.dob_digits.astype(np.int32)
+    return np.where(d[:, 0] < 0, 0, (d * (10 ** np.arange(7, -1, -1))).sum(axis=1)) if len(d) else np.zeros(0, np.int32)
+
+
+def _record_age(L: PreparedPeople, R: PreparedPeople, il: np.ndarray, ir: np.ndarray):
+    """The record's creation day against the person's birth, on whichever side has each (the
+    worse reading when both sides have both)."""
+    school = np.full(len(il), True)
+    born_first = np.full(len(il), True)
+    known = np.zeros(len(il), dtype=bool)
+    for born, created in ((_born_day(L)[il], R.created[ir]), (_born_day(R)[ir], L.created[il])):
+        both = (born > 0) & (created > 0)
+        known |= both
+        school &= ~both | (created >= (born // 10000 + SCHOOL_START_AGE) * 10000 + _SCHOOL_YEAR_OPENS)
+        born_first &= ~both | (created >= born)
+    conditions = {"missing": ~known, "school_age": school, "before_school_age": born_first}
+    return conditions, np.where(known, school.astype(np.float64), np.nan)
+
+
+RECORD_AGE = Comparison(
+    "record_age",
+    (_NULL,
+     _lv("school_age", "record created when the person was of school age or older"),
+     _lv("before_school_age", "record created before the person was old enough for school"),
+     _lv("before_birth", "record created before the person was born")),
+    _record_age,
+    ("birth_date", "created"),
+)
+
+
 def _personnummer(L: PreparedPeople, R: PreparedPeople, il: np.ndarray, ir: np.ndarray):
     a, b = L.pnr_digits[il], R.pnr_digits[ir]
     missing = (a[:, 0] < 0) | (b[:, 0] < 0)
@@ -541,6 +581,10 @@ _FIELD_PRESENCE: dict[str, Callable[[PreparedPeople], np.ndarray]] = {
     "employee_number": lambda p: p.employee != "",
     "org_unit": lambda p: p.org_unit != "",
 }
+#: Comparisons across two fields: a person's birth on one side, a record's creation on the other.
+_CROSS_PRESENCE: dict[str, tuple[Callable[[PreparedPeople], np.ndarray], Callable[[PreparedPeople], np.ndarray]]] = {
+    "record_age": (lambda p: p.dob_digits[:, 0] >= 0, lambda p: p.created > 0),
+}
 
 
 def _extra_presence(field: str) -> Callable[[PreparedPeople], np.ndarray]:
@@ -554,6 +598,9 @@ def default_comparisons(left: PreparedPeople, right: PreparedPeople) -> list[Com
         present = _FIELD_PRESENCE[comp.name]
         if present(left).any() and present(right).any():
             out.append(comp)
+    born, created = _CROSS_PRESENCE[RECORD_AGE.name]
+    if born(left).any() and created(right).any() or created(left).any() and born(right).any():
+        out.append(RECORD_AGE)
     for f in sorted(set(left.extra) & set(right.extra)):
         if (left.extra[f] != "").any() and (right.extra[f] != "").any():
             out.append(extra_comparison(f))

@@ -49,6 +49,7 @@ _READABLE = {
     "email": "e-mail",
     "employee_number": "employee number",
     "org_unit": "org unit",
+    "record_age": "age of the M5 user",
     "family_tf": "rarity of the family name",
     "given_tf": "rarity of the given name",
 }

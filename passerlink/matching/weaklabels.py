@@ -43,7 +43,8 @@ from passerlink.matching.context import competitor_scores
 from passerlink.matching.design import IDENTIFIER_AGREEMENT
 
 __all__ = ["weak_labels", "name_rivals", "namesake_rivals", "unsettled", "identifiers_disagree", "beyond_names",
-           "units_outside", "staff_namesakes", "local_part_only", "STAFF_KEY",
+           "units_outside", "staff_namesakes", "local_part_only", "record_too_old", "STAFF_KEY",
+           "RECORD_TOO_OLD",
            "UNLABELLED",
            "NAME_CLOSE", "NAMESAKE", "TWO_NUMBERS", "MORE_THAN_NAMES", "ALONE_NAMES"]
 
@@ -78,11 +79,23 @@ def _present_none_of(features: pd.DataFrame, comparisons: Mapping[str, Compariso
     return (features[column].to_numpy() >= 0) & ~level_in(features, comparisons, column, *names)
 
 
+#: An M5 user created before the person was old enough for school: an older sibling's, a
+#: graduate's record (``features.comparisons.RECORD_AGE``).
+RECORD_TOO_OLD = ("before_school_age", "before_birth")
+
+
+def record_too_old(features: pd.DataFrame, comparisons: Mapping[str, Comparison]) -> np.ndarray:
+    """Pairs whose M5 user was created before the register person was old enough for school."""
+    return level_in(features, comparisons, "record_age", *RECORD_TOO_OLD)
+
+
 def identifiers_disagree(features: pd.DataFrame, comparisons: Mapping[str, Comparison]) -> np.ndarray:
-    """Pairs whose birth dates are years apart or whose personnummer are two different numbers:
-    what tells a namesake apart when both sides carry it."""
+    """Pairs whose birth dates are years apart, whose personnummer are two different numbers or
+    whose M5 user is older than the person's schooling: what tells a namesake apart when both
+    sides carry it."""
     return (_present_none_of(features, comparisons, "birth_date", _DATES_ALIKE)
-            | level_in(features, comparisons, "personnummer", *TWO_NUMBERS))
+            | level_in(features, comparisons, "personnummer", *TWO_NUMBERS)
+            | record_too_old(features, comparisons))
 
 
 #: A namesake's name: the same given name (or a nickname or spelling of it) and the same family
@@ -142,8 +155,9 @@ def namesake_rivals(features: pd.DataFrame, comparisons: Mapping[str, Comparison
     return best >= own
 
 
-#: Comparisons of names (and of the unit, which ``namesake_rivals`` weighs on its own).
-_NAME_COLUMNS = ("given_name", "family_name", "swapped_names", "org_unit")
+#: Comparisons of names (and of the unit, which ``namesake_rivals`` weighs on its own), and the
+#: record's age, which can only tell people apart, never the same.
+_NAME_COLUMNS = ("given_name", "family_name", "swapped_names", "org_unit", "record_age")
 
 
 def beyond_names(features: pd.DataFrame, comparisons: Mapping[str, Comparison],
@@ -236,6 +250,7 @@ def unsettled(features: pd.DataFrame, comparisons: Mapping[str, Comparison], il:
     held = names_only & namesake & ~disagree & rivals
     if outside is not None:
         held |= (names_only | local_part_only(features, comparisons)) & np.asarray(outside, dtype=bool)
+    held |= names_only & record_too_old(features, comparisons)
     return held | staff_namesakes(features, comparisons)
 
 
@@ -283,6 +298,6 @@ def weak_labels(features: pd.DataFrame, posterior: np.ndarray, comparisons: Mapp
         for column, names in IDENTIFIER_AGREEMENT.items():  # nothing on both sides but names
             names_alone &= ~_present_none_of(features, comparisons, column, names)
         y[names_alone & (y == UNLABELLED)] = 1
-    y[strong_no & ~strong_yes] = 0
+    y[(strong_no | record_too_old(features, comparisons)) & ~strong_yes] = 0
     y[strong_yes] = 1
     return y

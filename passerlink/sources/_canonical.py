@@ -25,7 +25,7 @@ import pandas as pd
 from passerlink.errors import SourceError
 from passerlink.features import mask_personnummer
 from passerlink.people import CANONICAL_COLUMNS, PERSON_FIELDS, PeopleTable, RowIssue
-from passerlink.sources._dates import parse_birth_date
+from passerlink.sources._dates import FUTURE_DATE, parse_birth_date
 from passerlink.sources._headers import MIDDLE_NAME, recognised_ranks
 from passerlink.sources._text import cell_text, clean_text, fold_header, shown
 
@@ -308,6 +308,19 @@ def _identities(cols: _Columns, rows: list[int], found: list[RowIssue]) -> tuple
     return [pp[0] if pp else "" for pp in parsed], births
 
 
+def _created(cols: _Columns, rows: list[int], found: list[RowIssue]) -> list[str]:
+    """Each row's record-creation day as ISO ``YYYY-MM-DD`` (a time part dropped), or '' (listed)
+    when it is no date."""
+    out: list[str] = []
+    for i, raw in enumerate(cols.first("created")):
+        day, problem = parse_birth_date(raw) if raw else ("", None)
+        if problem:
+            word = "date in the future" if problem.startswith(FUTURE_DATE) else problem
+            found.append(RowIssue(rows[i], cols.column_of("created", i), f"{word} {shown(raw)}; left empty"))
+        out.append(day)
+    return out
+
+
 def _emails(cols: _Columns, rows: list[int], found: list[RowIssue]) -> list[str]:
     """Each row's e-mail in lower case, or '' (listed) when it is no address."""
     out = [v.lower().replace(" ", "") if v else "" for v in cols.first("email")]
@@ -388,6 +401,7 @@ def canonicalize(
     out["email"] = _emails(cols, krows, found)
     out["org_unit"] = cols.first("org_unit")
     out["employee_number"] = cols.first("employee_number")
+    out["created"] = _created(cols, krows, found)
 
     used = {c for cols in field_cols.values() for c in cols} | ({id_col} if id_col else set())
     extra_cols = [c for c in columns if c not in used]

@@ -17,7 +17,10 @@ from passerlink.people import PeopleTable, RowIssue
 from passerlink.sources._canonical import canonicalize
 from passerlink.sources._text import cell_text
 
-__all__ = ["read_m5", "UsersClient"]
+__all__ = ["read_m5", "UsersClient", "CREATED_FIELD"]
+
+#: The M5 user field that says when the user was created (read-only in the Admin API).
+CREATED_FIELD = "createddate"
 
 
 class UsersClient(Protocol):
@@ -51,7 +54,10 @@ def read_m5(
     """Every M5 user as a canonical row (``source_id`` = M5 user id).
 
     ``columns`` maps M5 user fields to canonical fields (``M5Config.columns``); fields that no
-    user carries are simply empty. Other scalar fields go to ``extra``.
+    user carries are simply empty. Other scalar fields go to ``extra``. M5's own read-only
+    ``createddate`` is read as ``created`` whatever the site's columns say (unless they map
+    another field there): the day a user was created is no site choice, and a user created
+    before a pupil was old enough for school is not that pupil.
     """
     users = client.list_users()
     if not users:
@@ -62,6 +68,8 @@ def read_m5(
     if "id" not in frame.columns:
         raise SourceError(f"{origin} answered users without an 'id'")
     mapping = {k: v for k, v in columns.items() if k != "id"}
+    if CREATED_FIELD in frame.columns and "created" not in mapping.values():
+        mapping[CREATED_FIELD] = "created"
     for field in mapping:
         if field not in frame.columns:
             frame[field] = ""

@@ -758,6 +758,7 @@ FIELD_LABELS: dict[str, dict[str, str]] = {
         "email": "E-post",
         "org_unit": "Enhet",
         "employee_number": "Anställningsnummer",
+        "created": "Skapad",
     },
     "en": {
         "source_id": "Id",
@@ -769,6 +770,7 @@ FIELD_LABELS: dict[str, dict[str, str]] = {
         "email": "E-mail",
         "org_unit": "Unit",
         "employee_number": "Employee number",
+        "created": "Created",
     },
 }
 
@@ -783,6 +785,10 @@ EXPLAIN_SV: dict[str, str] = {
     "e-mail": "E-post",
     "employee number": "Anställningsnummer",
     "org unit": "Enhet",
+    "age of the M5 user": "M5-användarens ålder",
+    "record created when the person was of school age or older": "skapad när personen var i skolåldern eller äldre",
+    "record created before the person was old enough for school": "skapad innan personen var gammal nog för skolan",
+    "record created before the person was born": "skapad innan personen var född",
     "rarity of the family name": "Hur ovanligt efternamnet är",
     "rarity of the given name": "Hur ovanligt förnamnet är",
     "overall agreement (starting model)": "Samlad överensstämmelse (startmodellen)",

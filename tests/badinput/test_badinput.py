@@ -172,7 +172,7 @@ def test_bad_input(case: Case, tmp_path: Path, capsys: pytest.CaptureFixture[str
         assert written == ["people.csv"]
         header = (out.read_text(encoding="utf-8").splitlines() or [""])[0]
         assert header == ("source,source_id,given_names,call_name,family_name,birth_date,"
-                          "personnummer,email,org_unit,employee_number")
+                          "personnummer,email,org_unit,employee_number,created")
 
 
 def test_corpus_is_complete() -> None:
