@@ -8,7 +8,8 @@ same school) (a names-only pair
 without rivals may be a namesake: a contractor in M5 who shares a name with an employee who is
 not there; only the operator can tell, so such pairs are left for the classifier to learn from
 answers). Near-certain non-links: two different valid personnummer (not a samordningsnummer
-meeting a personnummer); pairs the starting model finds hopeless; a given name that shares
+meeting a personnummer); an M5 user created before the person was old enough for school
+(``record_too_old``: an older sibling's, a graduate's record); pairs the starting model finds hopeless; a given name that shares
 nothing with the other's (a sibling at the same school) when no identifier agrees and the start
 finds the pair unlikely; random pairs of people. (Birth dates years apart were a weak non-link
 too, at first: on FEBRL4, where a birth date is often mistyped by years, that cost 0.009 of F1
