@@ -2,6 +2,7 @@
 
 from passerlink.features.comparisons import (
     BIRTH_DATE,
+    RECORD_AGE,
     EMAIL,
     EMPLOYEE,
     FAMILY,
@@ -66,6 +67,7 @@ __all__ = [
     "FAMILY",
     "SWAP",
     "BIRTH_DATE",
+    "RECORD_AGE",
     "PERSONNUMMER",
     "EMAIL",
     "EMPLOYEE",

@@ -50,3 +50,28 @@ def test_department_given_as_a_plain_name() -> None:
     table = read_m5(Users(), {"firstname": "given_names", "lastname": "family_name",
                               "department": "org_unit"})
     assert table.people[["source_id", "org_unit"]].values.tolist() == [["7", "Skola Norr"]]
+
+
+def test_the_day_an_m5_user_was_created_is_read_whatever_the_columns_say(m5sim) -> None:
+    """``createddate`` is M5's own stamp (read-only): read as ``created`` even with a site's own
+    ``[m5.columns]``, the time of day dropped."""
+    import re
+
+    with m5sim.client() as client:
+        user = client.create_user({"firstname": "Ronja", "lastname": "Alfors"})
+        table = read_m5(client, {"firstname": "given_names", "lastname": "family_name"})
+    created = table.people.set_index("source_id").loc[str(user["id"]), "created"]
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", created), created
+    assert str(user["createddate"]).startswith(created)
+
+
+def test_a_creation_stamp_that_is_no_date_is_a_row_issue_naming_the_user() -> None:
+    class Users:
+        def list_users(self):
+            return [{"id": 7, "firstname": "Bo", "lastname": "Ek", "createddate": "igår"},
+                    {"id": 8, "firstname": "Al", "lastname": "Ek", "createddate": "2014-08-11T09:12:13.533"}]
+
+    table = read_m5(Users(), {"firstname": "given_names", "lastname": "family_name"})
+    assert table.people["created"].tolist() == ["", "2014-08-11"]
+    assert [(i.column, i.problem) for i in table.issues] == [
+        ("createddate", "unrecognised date 'igår'; left empty (M5 user 7)")]
