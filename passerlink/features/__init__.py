@@ -2,7 +2,6 @@
 
 from passerlink.features.comparisons import (
     BIRTH_DATE,
-    RECORD_AGE,
     EMAIL,
     EMPLOYEE,
     FAMILY,
@@ -12,6 +11,7 @@ from passerlink.features.comparisons import (
     MISSING_RIGHT,
     ORG_UNIT,
     PERSONNUMMER,
+    RECORD_AGE,
     SWAP,
     Comparison,
     ComparisonLevel,

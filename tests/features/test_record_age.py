@@ -5,7 +5,13 @@ import numpy as np
 import pytest
 from _featurecases import compare_one, people, pnr
 
-from passerlink.features import RECORD_AGE, add_frequencies, compare_pairs, default_comparisons, prepare_people
+from passerlink.features import (
+    RECORD_AGE,
+    add_frequencies,
+    compare_pairs,
+    default_comparisons,
+    prepare_people,
+)
 from passerlink.matching.weaklabels import identifiers_disagree, record_too_old, weak_labels
 
 
