@@ -32,8 +32,9 @@ LINK_COLUMNS = ["register", "source_id", "m5_id", "decision", "probability", "wh
 #: Rows that are links in the table an operator signs off: the store's links and the model's
 #: proposals (which become ``auto`` links at sign-off).
 TABLE_LINKS = (*LINK_DECISIONS, "proposed")
-#: Person fields shown beside each id (``source_id`` is the id column itself).
-SHOWN_FIELDS = [f for f in PERSON_FIELDS if f != "source_id"]
+#: Person fields shown beside each id (``source_id`` is the id column itself; ``created``, M5's
+#: stamp, is shown where it tells people apart: in a pair's explanation beside the birth date).
+SHOWN_FIELDS = [f for f in PERSON_FIELDS if f not in ("source_id", "created")]
 #: Decisions an operator can make (in the workbench or the Excel drop-down).
 OPERATOR_DECISIONS = ("confirmed", "rejected", "unsure", "manual", "unlinked")
 #: What an operator decision teaches the model: a link, a non-link or nothing (unsure).
