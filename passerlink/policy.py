@@ -28,8 +28,10 @@ __all__ = [
 #: What an M5 field may be filled from (``[sync.fields]``): a canonical column, or one of these.
 #: ``first_name`` is the call name, else the first given name; ``employee_digits`` is the
 #: employee number with everything but digits removed (M5 wants an unsigned integer);
-#: ``extra:COLUMN`` is a column of the register beyond the canonical ones.
-FIELD_EXPRESSIONS = ("first_name", "employee_digits", *PERSON_FIELDS[1:], "source_id")
+#: ``extra:COLUMN`` is a column of the register beyond the canonical ones. ``created`` (a
+#: record's creation day, M5's own stamp) is nothing a register person hands on.
+FIELD_EXPRESSIONS = ("first_name", "employee_digits", *(f for f in PERSON_FIELDS[1:] if f != "created"),
+                     "source_id")
 
 #: M5 fields the engine fills itself; they cannot be mapped in ``[sync.fields]``.
 _RESERVED = {"department", "usergroup", "fkdepartment", "fkusergroup", "startdate", "enddate", "status",
