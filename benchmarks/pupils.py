@@ -2,8 +2,9 @@
 
 Each world is ``generate_pupil_world(seed)``: 2,000 pupils in households (siblings in one school,
 twins in one class), an M5 that knows most pupils by name and school only (a birth date for one
-in ten, a personnummer for a few; schools written several ways), 8 % graduates still in M5 (some
-under a current sibling's given name) and 4 % manual records. The school register is read through
+in ten, a personnummer for a few; schools written several ways) and the day each M5 user was
+created (the August its pupil started school, or when M5 was installed), 8 % graduates still in
+M5 (some under a current sibling's given name) and 4 % manual records. The school register is read through
 the readers' canonicalisation and matched against the M5 users with ``run_matching``; a perfect
 simulated operator then answers (``ask_operator``, batches of 10, retrain after each) and the
 link table is measured at 0, 50, 100, 150, 200 and 300 answers in the same session. Splink 5
