@@ -36,7 +36,7 @@ import pandas as pd
 from passerlink.errors import InputError
 from passerlink.matching.linkstore import LinkDecision, LinkStore
 from passerlink.workbench.estimates import QuestionsLeft, contradicts
-from passerlink.workbench.linktable import LABEL_OF_DECISION, SHOWN_FIELDS, merge_links
+from passerlink.workbench.linktable import LABEL_OF_DECISION, PAIR_FIELDS, merge_links
 
 if TYPE_CHECKING:  # pragma: no cover
     from passerlink.matching.registers import RegisterMatch
@@ -174,11 +174,8 @@ class ReviewEngine:
         self._worker: threading.Thread | None = None
         self.worker_error: str = ""
         self.last_retrain_seconds = 0.0
-        self._left_rec = {
-            name: people.drop_duplicates("source_id").set_index("source_id")[SHOWN_FIELDS].to_dict("index")
-            for name, people in self.registers.items()
-        }
-        self._right_rec = self.m5.drop_duplicates("source_id").set_index("source_id")[SHOWN_FIELDS].to_dict("index")
+        self._left_rec = {name: _records(people) for name, people in self.registers.items()}
+        self._right_rec = _records(self.m5)
 
     @property
     def session(self) -> MatchSession:
@@ -508,7 +505,7 @@ class ReviewEngine:
         left = self._left_rec.get(question.register, {}).get(question.source_id, {})
         right = self._right_rec.get(question.m5_id, {})
         differs = {f: bool(left.get(f, "") and right.get(f, "") and _fold(left[f]) != _fold(right[f]))
-                   for f in SHOWN_FIELDS}
+                   for f in PAIR_FIELDS}
         explanation = self._explained.get(question.key)
         why = self._why.get(question.key)
         if explain and (explanation is None or why is None) and self._lock.acquire(timeout=wait):
@@ -689,3 +686,9 @@ class ReviewEngine:
 def _fold(value: str) -> str:
     return " ".join(str(value).lower().split())
 
+
+
+def _records(people: pd.DataFrame) -> dict[str, dict[str, str]]:
+    """Each person's ``PAIR_FIELDS`` by id (a field a table lacks is empty)."""
+    frame = people.drop_duplicates("source_id").set_index("source_id")
+    return frame.reindex(columns=PAIR_FIELDS, fill_value="").fillna("").to_dict("index")

@@ -18,6 +18,7 @@ __all__ = [
     "LINK_COLUMNS",
     "TABLE_LINKS",
     "SHOWN_FIELDS",
+    "PAIR_FIELDS",
     "OPERATOR_DECISIONS",
     "LABEL_OF_DECISION",
     "merge_links",
@@ -35,6 +36,9 @@ TABLE_LINKS = (*LINK_DECISIONS, "proposed")
 #: Person fields shown beside each id (``source_id`` is the id column itself; ``created``, M5's
 #: stamp, is shown where it tells people apart: in a pair's explanation beside the birth date).
 SHOWN_FIELDS = [f for f in PERSON_FIELDS if f not in ("source_id", "created")]
+#: Fields of a question's two records side by side: the shown ones and the day the M5 user was
+#: created (an M5 user older than a pupil's schooling is somebody else's).
+PAIR_FIELDS = [*SHOWN_FIELDS, "created"]
 #: Decisions an operator can make (in the workbench or the Excel drop-down).
 OPERATOR_DECISIONS = ("confirmed", "rejected", "unsure", "manual", "unlinked")
 #: What an operator decision teaches the model: a link, a non-link or nothing (unsure).

@@ -12,7 +12,7 @@ from passerlink.workbench import state as K
 from passerlink.workbench import ui
 from passerlink.workbench.engine import DECISION_OF_LABEL
 from passerlink.workbench.i18n import decision_label, explain_term, field_label, percent
-from passerlink.workbench.linktable import SHOWN_FIELDS, conflicts
+from passerlink.workbench.linktable import PAIR_FIELDS, conflicts
 
 t = ui.t
 ws = ui.workspace_or_stop()
@@ -141,7 +141,7 @@ def compare_markdown(view) -> str:
     lines = [f"| | {_md(t('left_header', register=view.question.register))} | {_md(t('right_header'))} |",
              "|---|---|---|",
              f"| {_md(field_label('source_id', lang))} | {_md(view.question.source_id)} | {_md(view.question.m5_id)} |"]
-    for f in SHOWN_FIELDS:
+    for f in PAIR_FIELDS:
         a, b = view.left.get(f, ""), view.right.get(f, "")
         if f == "personnummer" and not show_pnr:
             a, b = mask_personnummer(a), mask_personnummer(b)
