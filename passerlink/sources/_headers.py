@@ -52,6 +52,8 @@ SYNONYMS: dict[str, list[str]] = {
         "anstallningsnummer", "anstallningsnr", "anstnr", "anstid", "personalnummer",
         "employeenumber", "employeeno", "employeeid", "employmentnumber",
     ],
+    # the day the record was created (M5's createddate; an extract's own column)
+    "created": ["created", "createddate", "skapad", "skapaddatum", "skapadden"],
 }
 
 _LOOKUP: dict[str, tuple[str, int]] = {

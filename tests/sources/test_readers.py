@@ -505,3 +505,12 @@ def test_a_column_of_formula_like_values_is_counted_after_the_first_twenty(tmp_p
     table = read_file(write(tmp_path / "m.csv", "Anstnr;Förnamn;Efternamn;Mobil\n" + rows))
     assert len(table.issues) == 21 and all(i.column == "Mobil" for i in table.issues)
     assert table.issues[-1].row == 22 and "this and 79 more cells" in table.issues[-1].problem
+
+
+def test_an_extract_of_m5_read_back_keeps_the_day_each_user_was_created(tmp_path: Path) -> None:
+    """``passerlink extract`` writes M5's ``createddate`` as ``created``; read back (``passerlink
+    match`` on the extract, a file with a "Skapad" column) it is the same field, a time dropped."""
+    path = write(tmp_path / "m5.csv", "id,Förnamn,Efternamn,Skapad\n7,Ronja,Alfors,2013-08-12 08:15:00\n8,Bo,Ek,igår\n")
+    table = read_file(path, source="m5")
+    assert table.people["created"].tolist() == ["2013-08-12", ""]
+    assert [(i.row, i.column) for i in table.issues] == [(3, "Skapad")]
