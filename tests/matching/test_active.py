@@ -93,6 +93,20 @@ def test_a_batch_takes_at_most_a_quarter_from_one_pattern_of_levels_while_others
     assert pick_questions(s, 4).tolist() == [0, 3, 1, 2]
 
 
+def test_a_heavy_group_of_alike_pairs_gets_a_question_before_the_lone_likely_pairs():
+    # four lone pairs just under auto, then ten alike pairs (same levels, same p) well inside the band
+    lone = [0.9, 0.89, 0.88, 0.87]
+    s = chain(lone + [0.5] * 10, patterns=[1, 2, 3, 4] + [9] * 10)
+    # together the ten hold 5.0, more than the 3.54 of the four best pairs: one of them goes first
+    assert pick_questions(s, 4).tolist() == [4, 0, 1, 2]
+    # five of them hold 2.5: no heavier than the batch, the order is by each pair's own gain
+    s = chain(lone + [0.5] * 5, patterns=[1, 2, 3, 4] + [9] * 5)
+    assert pick_questions(s, 4).tolist() == [0, 1, 2, 3]
+    # the same levels at probabilities far apart are not alike (an answer tells about one band)
+    s = chain(lone + [0.9, 0.7, 0.5, 0.3, 0.15, 0.07] * 2, patterns=[1, 2, 3, 4] + [9] * 12)
+    assert pick_questions(s, 4).tolist() == [0, 4, 1, 2]
+
+
 def test_nothing_to_pick_from_gives_an_empty_batch():
     s = chain([0.01, 0.999], linked=[0, 1])
     assert pick_questions(s, 5).tolist() == [] and questions_left(s) == 0
