@@ -21,8 +21,8 @@ def age(person: dict, user: dict) -> str:
 
 @pytest.mark.parametrize("born,created,level", [
     ("2012-05-01", "2018-08-15", "school_age"),  # created the August the pupil turned six
-    ("2012-12-31", "2018-07-01", "school_age"),  # the school year opens in July of the sixth year
-    ("2012-12-31", "2018-06-30", "before_school_age"),
+    ("2012-12-31", "2018-01-01", "school_age"),  # a card made in the spring before school starts
+    ("2012-12-31", "2017-12-31", "before_school_age"),
     ("2012-05-01", "2013-08-15", "before_school_age"),  # an older sibling's record
     ("2019-01-17", "2013-08-12", "before_birth"),  # created six years before the pupil was born
     ("1975-02-01", "2013-03-01", "school_age"),  # staff: any record is younger than they are

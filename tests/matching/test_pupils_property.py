@@ -126,7 +126,7 @@ def _stale_namesakes(world, right: pd.DataFrame) -> list[tuple[str, str, str, bo
     (and the family name or a spelling of it) at the pupil's school, the pupil's own M5 user
     carries the pupil's name as registered, and neither M5 user has a birth date, personnummer or
     e-mail; ``older``: the graduate's M5 user was created before the pupil's first school year
-    (its ``createddate`` before the July the pupil turned six), which tells the two apart."""
+    (its ``createddate`` before the year the pupil turned six), which tells the two apart."""
     div = world.divergences
     truth = dict(zip(world.truth["source_id"].astype(str), world.truth["m5_id"].astype(str), strict=True))
     users = right.set_index("source_id")
@@ -150,7 +150,7 @@ def _stale_namesakes(world, right: pd.DataFrame) -> list[tuple[str, str, str, bo
             students.loc[pupil, "Skola"])
         if bare and same_school:
             born = left_birth[pupil]
-            older = created[stale] < f"{int(born[:4]) + 6}-07-01"
+            older = created[stale] < f"{int(born[:4]) + 6}-01-01"
             out.append((pupil, true, stale, older))
     return out
 

@@ -61,10 +61,10 @@ report_dir = "state/reports"
 
 
 def _school_start(world) -> dict[str, str]:
-    """Per pupil id: the first day an M5 user could have been made for the pupil (1 July of the
-    year the pupil turned six), from the register's own birth dates and personnummer."""
+    """Per pupil id: the first day an M5 user could have been made for the pupil (1 January of
+    the year the pupil turned six), from the register's own birth dates and personnummer."""
     people = canonicalize(world.students, source="students", id_column="Elev-ID").people
-    return {sid: f"{int(born[:4]) + 6}-07-01" for sid, born in zip(people["source_id"], people["birth_date"], strict=True)
+    return {sid: f"{int(born[:4]) + 6}-01-01" for sid, born in zip(people["source_id"], people["birth_date"], strict=True)
             if born}
 
 
