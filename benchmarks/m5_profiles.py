@@ -40,35 +40,8 @@ from passerlink.m5 import M5Client
 from passerlink.m5.checks import run_checks
 from passerlink.m5sim import PROFILES
 from passerlink.processes import free_port, start_process, stop_process, wait_http
-from passerlink.sampleworld import World, generate_world
+from passerlink.sampleworld import World, generate_world, site_config
 from passerlink.sync import run_sync
-
-CONFIG = """
-[[sources]]
-name = "hr"
-kind = "csv"
-path = "hr_export.csv"
-id_column = "Anställningsnummer"
-user_group = "Personal"
-
-[[sources]]
-name = "students"
-kind = "csv"
-path = "students.csv"
-id_column = "Elev-ID"
-user_group = "Elev"
-
-[m5]
-url = "{url}"
-{m5}
-
-[link_store]
-path = "links.sqlite"
-
-[sync]
-report_dir = "reports"
-state_db = "state.sqlite"
-"""
 
 #: site settings that do not fit a profile: the run must stop before writing, or still be right.
 MISFITS = [("ignores-unknown-params", 'card_filter = "param"'), ("page-cap-100", 'paging = "none"'),
@@ -130,7 +103,7 @@ def register_markers(world: World) -> set[str]:
 
 def write_site(folder: Path, url: str, world: World, m5: str) -> Path:
     config = folder / "site.toml"
-    config.write_text(CONFIG.format(url=url, m5=m5), encoding="utf-8")
+    config.write_text(site_config(url, m5=m5), encoding="utf-8")
     files = world.files()
     for name in ("hr_export.csv", "students.csv", "truth_links.csv"):
         (folder / name).write_bytes(files[name])

@@ -15,7 +15,7 @@ grade the generator against itself.
 from passerlink.sampleworld._m5 import DIVERGENCE_COLUMNS, SHARES, TRUTH_COLUMNS
 from passerlink.sampleworld._pupils import PUPIL_SHARES
 from passerlink.sampleworld._registers import HR_COLUMNS, STUDENT_COLUMNS
-from passerlink.sampleworld._site import demo_site, truth_triples
+from passerlink.sampleworld._site import WORLD_SOURCES, demo_site, site_config, truth_triples
 from passerlink.sampleworld._ss12000 import SS12000_FILE, render_ss12000, ss12000_bytes
 from passerlink.sampleworld._world import (
     DEFAULT_TODAY,
@@ -29,6 +29,8 @@ from passerlink.sampleworld._world import (
 __all__ = [
     "World",
     "demo_site",
+    "site_config",
+    "WORLD_SOURCES",
     "truth_triples",
     "generate_world",
     "generate_pupil_world",

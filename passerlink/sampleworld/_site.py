@@ -15,7 +15,7 @@ import pandas as pd
 
 from passerlink.sampleworld._world import FILE_NAMES
 
-__all__ = ["demo_site", "truth_triples"]
+__all__ = ["demo_site", "truth_triples", "site_config", "WORLD_SOURCES"]
 
 _DEMO_STATE = '"../../var/demo/'
 
@@ -39,3 +39,23 @@ def truth_triples(samples: Path) -> set[tuple[str, str, str]]:
     """The committed truth as ``(source, source_id, m5_id)``: the simulated operator's answers."""
     t = pd.read_csv(samples / FILE_NAMES["truth"], dtype=str, keep_default_na=False)
     return set(zip(t["source"], t["source_id"], t["m5_id"], strict=True))
+
+
+#: Each generated register as a configured source: (id column, M5 user group); its file is
+#: ``FILE_NAMES[name]``.
+WORLD_SOURCES: dict[str, tuple[str, str]] = {"hr": ("Anställningsnummer", "Personal"),
+                                             "students": ("Elev-ID", "Elev")}
+
+
+def site_config(m5_url: str, *, registers: tuple[str, ...] = ("hr", "students"), m5: str = "",
+                sync: str = "") -> str:
+    """A site configuration (TOML text) over a generated world's register files written beside it
+    (``World.write``/``World.files``), every state file in the same folder: what tests and
+    benchmarks of the sync run against their own simulator. ``m5`` and ``sync`` are extra lines
+    for those sections (a timeout, a threshold table)."""
+    sources = "".join(
+        f'[[sources]]\nname = "{name}"\nkind = "csv"\npath = "{FILE_NAMES[name]}"\n'
+        f'id_column = "{WORLD_SOURCES[name][0]}"\nuser_group = "{WORLD_SOURCES[name][1]}"\n\n'
+        for name in registers)
+    return (f'{sources}[m5]\nurl = "{m5_url}"\n{m5}\n\n[link_store]\npath = "links.sqlite"\n\n'
+            f'[sync]\nreport_dir = "reports"\nstate_db = "state.sqlite"\n{sync}\n')

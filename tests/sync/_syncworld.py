@@ -14,37 +14,9 @@ from typing import Any
 from passerlink.cli import main as cli_main
 from passerlink.config import load_config
 from passerlink.matching import LinkStore
-from passerlink.sampleworld import World, generate_world
+from passerlink.sampleworld import World, generate_world, site_config
 from passerlink.sources import read_source
 from passerlink.sync import build_desired, current_from_m5, run_sync
-
-CONFIG = """
-[[sources]]
-name = "hr"
-kind = "csv"
-path = "hr_export.csv"
-id_column = "Anställningsnummer"
-user_group = "Personal"
-
-[[sources]]
-name = "students"
-kind = "csv"
-path = "students.csv"
-id_column = "Elev-ID"
-user_group = "Elev"
-
-[m5]
-url = "{url}"
-timeout_seconds = {timeout}
-
-[link_store]
-path = "links.sqlite"
-
-[sync]
-report_dir = "reports"
-state_db = "state.sqlite"
-{sync}
-"""
 
 
 @dataclasses.dataclass
@@ -63,7 +35,7 @@ class Site:
         if sync_toml is not None:
             self.sync_toml = sync_toml
         self.config_path.write_text(
-            CONFIG.format(url=self.sim.url, timeout=self.timeout, sync=self.sync_toml), encoding="utf-8")
+            site_config(self.sim.url, m5=f"timeout_seconds = {self.timeout}", sync=self.sync_toml), encoding="utf-8")
         return self.config_path
 
     def write_registers(self, world: World | None = None) -> None:

@@ -19,7 +19,7 @@ import pytest
 
 from passerlink.cli import main
 from passerlink.matching import LinkStore
-from passerlink.sampleworld import generate_pupil_world
+from passerlink.sampleworld import generate_pupil_world, site_config
 from passerlink.sources import canonicalize
 
 PUPILS = 2000
@@ -35,28 +35,7 @@ def _site(folder: Path, world, url: str) -> Path:
     folder.mkdir(parents=True)
     (folder / "students.csv").write_bytes(world.files()["students.csv"])
     config = folder / "site.toml"
-    config.write_text(f"""
-[[sources]]
-name = "students"
-kind = "csv"
-path = "students.csv"
-id_column = "Elev-ID"
-user_group = "Elev"
-
-[m5]
-url = "{url}"
-user_env = "PASSERLINK_M5_USER"
-password_env = "PASSERLINK_M5_PASSWORD"
-apikey_env = "PASSERLINK_M5_APIKEY"
-marker_field = "apireference"
-
-[link_store]
-path = "state/links.sqlite"
-
-[sync]
-state_db = "state/sync.sqlite"
-report_dir = "state/reports"
-""", encoding="utf-8")
+    config.write_text(site_config(url, registers=("students",)), encoding="utf-8")
     return config
 
 
@@ -74,7 +53,7 @@ def _too_old_proposals(config: Path, sim, start: dict[str, str]) -> list[tuple[s
     assert main(["links", "propose", "--config", str(config)]) == 0
     with sim.client() as client:
         created = {str(u["id"]): str(u["createddate"])[:10] for u in client.list_users()}
-    proposals = LinkStore(config.parent / "state" / "links.sqlite").proposals()
+    proposals = LinkStore(config.parent / "links.sqlite").proposals()
     auto = proposals[proposals["kind"] == "proposed"]
     assert len(auto) > 1000, "the world's pupils should mostly be proposed"
     return [(p, m, created[m]) for p, m in zip(auto["source_id"], auto["m5_id"], strict=True)
@@ -92,7 +71,7 @@ def test_a_graduates_record_older_than_the_pupil_is_never_proposed(tmp_path, wor
     div = world.divergences
     namesakes = [(r.other.partition(":")[2], str(r.m5_id)) for r in div[div["kind"] == "graduate_sibling_name"].itertuples()]
     namesakes = [(p, g) for p, g in namesakes if p in truth]
-    proposals = LinkStore(tmp_path / "site" / "state" / "links.sqlite").proposals()
+    proposals = LinkStore(tmp_path / "site" / "links.sqlite").proposals()
     proposed = set(zip(proposals.loc[proposals["kind"] == "proposed", "source_id"],
                        proposals.loc[proposals["kind"] == "proposed", "m5_id"], strict=True))
     assert namesakes, "the world holds no graduate under a pupil's name"
@@ -108,7 +87,7 @@ def test_a_graduates_record_older_than_the_pupil_is_never_proposed(tmp_path, wor
     config = _site(tmp_path / "control", world, control.url)
     assert main(["links", "propose", "--config", str(config)]) == 0
     stamped = {str(u["id"]): u["createddate"][:10] for u in world.m5_seed["users"]}
-    proposals = LinkStore(config.parent / "state" / "links.sqlite").proposals()
+    proposals = LinkStore(config.parent / "links.sqlite").proposals()
     auto = proposals[proposals["kind"] == "proposed"]
     wrong = [(p, m) for p, m in zip(auto["source_id"], auto["m5_id"], strict=True) if stamped[m] < start[p]]
     assert wrong, "without the creation stamp no graduate was proposed: the test would prove nothing"
