@@ -429,19 +429,13 @@ SCHOOL_START_AGE = 6
 _SCHOOL_YEAR_OPENS = 101  # MMDD: 1 January of the year the child turns SCHOOL_START_AGE
 
 
-def _born_day(p: PreparedPeople) -> np.ndarray:
-    """Birth date (or the personnummer's) as the number YYYYMMDD, 0 when unknown."""
-    d = p.dob_digits.astype(np.int32)
-    return np.where(d[:, 0] < 0, 0, (d * (10 ** np.arange(7, -1, -1))).sum(axis=1)) if len(d) else np.zeros(0, np.int32)
-
-
 def _record_age(L: PreparedPeople, R: PreparedPeople, il: np.ndarray, ir: np.ndarray):
     """The record's creation day against the person's birth, on whichever side has each (the
     worse reading when both sides have both)."""
     school = np.full(len(il), True)
     born_first = np.full(len(il), True)
     known = np.zeros(len(il), dtype=bool)
-    for born, created in ((_born_day(L)[il], R.created[ir]), (_born_day(R)[ir], L.created[il])):
+    for born, created in ((L.born[il], R.created[ir]), (R.born[ir], L.created[il])):
         both = (born > 0) & (created > 0)
         known |= both
         school &= ~both | (created >= (born // 10000 + SCHOOL_START_AGE) * 10000 + _SCHOOL_YEAR_OPENS)
@@ -585,7 +579,7 @@ _FIELD_PRESENCE: dict[str, Callable[[PreparedPeople], np.ndarray]] = {
 }
 #: Comparisons across two fields: a person's birth on one side, a record's creation on the other.
 _CROSS_PRESENCE: dict[str, tuple[Callable[[PreparedPeople], np.ndarray], Callable[[PreparedPeople], np.ndarray]]] = {
-    "record_age": (lambda p: p.dob_digits[:, 0] >= 0, lambda p: p.created > 0),
+    "record_age": (lambda p: p.born > 0, lambda p: p.created > 0),
 }
 
 

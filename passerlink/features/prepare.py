@@ -76,6 +76,7 @@ class PreparedPeople:
     dob_digits: np.ndarray = field(default_factory=lambda: np.zeros((0, 8), dtype=np.int8))  # -1 = missing
     pnr_digits: np.ndarray = field(default_factory=lambda: np.zeros((0, 10), dtype=np.int8))  # last 10
     created: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))  # YYYYMMDD, 0 = missing
+    born: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))  # ``dob`` as YYYYMMDD, 0 = missing
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -220,11 +221,13 @@ def prepare_people(df: pd.DataFrame, *, extra_fields: list[str] | tuple[str, ...
         dob_digits=digits_matrix(dob, 8),
         pnr_digits=digits_matrix(pnr, 10),
         created=_map_unique(_column(df, "created"), _day_number).astype(np.int32),
+        born=_map_unique(dob, _day_number).astype(np.int32),
     )
 
 
 def _day_number(text: str) -> int:
-    """``YYYY-MM-DD`` (the canonical form) as the number YYYYMMDD, 0 when missing or malformed."""
+    """``YYYY-MM-DD`` (the canonical form) or ``YYYYMMDD`` as the number YYYYMMDD, 0 when missing
+    or malformed."""
     digits = text.replace("-", "")[:8]
     return int(digits) if len(digits) == 8 and digits.isdigit() else 0
 
